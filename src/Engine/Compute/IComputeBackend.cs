@@ -1,0 +1,43 @@
+using GenMetrics.Features;
+
+namespace GenMetrics.Compute;
+
+/// <summary>
+/// The heavy lifting every metric needs, behind one interface with a CPU and a CUDA implementation.
+/// Metrics choose nothing about hardware: they call these and combine the results.
+/// All distances are squared Euclidean distances; no N x N matrix is ever stored.
+/// </summary>
+public interface IComputeBackend : IDisposable
+{
+    /// <summary>"cpu" or "cuda".</summary>
+    string Name { get; }
+
+    /// <summary>One line describing the device (CPU model and cores, or GPU name and memory).</summary>
+    string Description { get; }
+
+    /// <summary>
+    /// Squared k-NN radii of every row of <paramref name="x"/> within its own set: for each k in
+    /// <paramref name="ks"/> the (k+1)-th smallest squared distance of the row to all rows of x, the row
+    /// itself (distance 0) included (metrics-spec §0). Result[kIndex][row]. Requires x.Rows > max(ks).
+    /// </summary>
+    float[][] KnnRadiiSquared(FeatureMatrix x, IReadOnlyList<int> ks, IProgress<double>? progress = null);
+
+    /// <summary>
+    /// One pass over all fake x real squared distances d²(g, r), reducing each tile row-wise (per fake)
+    /// and column-wise (per real) to what the k-NN metrics need (see <see cref="CrossRequest"/>).
+    /// </summary>
+    CrossReductions ReduceCrossDistances(FeatureMatrix fake, FeatureMatrix real, CrossRequest request, IProgress<double>? progress = null);
+
+    /// <summary>
+    /// Mean and covariance (float64) of the rows of <paramref name="source"/>, streamed in blocks.
+    /// </summary>
+    GaussianStatistics ComputeStatistics(IRowBlockSource source, CovarianceDivisor divisor, IProgress<double>? progress = null);
+
+    /// <summary>Tr √(Σa Σb) for two symmetric positive semi-definite D x D matrices (row-major), in float64.</summary>
+    double TraceSqrtProduct(double[] sigmaA, double[] sigmaB, int dim);
+
+    /// <summary>
+    /// C = A·Bᵀ for row-major A [m, dim] and B [n, dim]; C is row-major [m, n]. Used by KID's kernel sums.
+    /// </summary>
+    void MultiplyTransposed(ReadOnlySpan<float> a, int m, ReadOnlySpan<float> b, int n, int dim, Span<float> c);
+}
