@@ -1,0 +1,21 @@
+namespace GenMetrics.Benchmarks;
+
+/// <summary>
+/// One benchmark's figures, as `genmetrics bench` prints them (table and JSON).
+/// Seconds is the median of the timed repeats after warm-up; Gflops is the useful work of the
+/// operation (e.g. 2·M·N·K for a GEMM) divided by that time; PercentOfPeak compares with the
+/// peak named in PeakDescription when there is one.
+/// </summary>
+public sealed record BenchmarkResult(
+    string Name,
+    string Backend,
+    string Sizes,
+    double Seconds,
+    int Repeats,
+    double? Gflops = null,
+    double? PercentOfPeak = null,
+    string? PeakDescription = null,
+    string? Note = null);
+
+/// <summary>Options shared by the benchmarks.</summary>
+public sealed record BenchmarkOptions(int Repeats = 5, bool Quick = false, int Seed = 1);
