@@ -13,7 +13,7 @@ using System.Reflection;
 [assembly: System.Reflection.AssemblyCompanyAttribute("genmetrics")]
 [assembly: System.Reflection.AssemblyConfigurationAttribute("Release")]
 [assembly: System.Reflection.AssemblyFileVersionAttribute("1.0.0.0")]
-[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0")]
+[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0+da9a1f84f8af115b00219aa7173e4e972b4182e2")]
 [assembly: System.Reflection.AssemblyProductAttribute("genmetrics")]
 [assembly: System.Reflection.AssemblyTitleAttribute("genmetrics")]
 [assembly: System.Reflection.AssemblyVersionAttribute("1.0.0.0")]
