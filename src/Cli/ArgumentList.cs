@@ -53,6 +53,21 @@ public sealed class ArgumentList
                 result._options[name] = value;
                 continue;
             }
+            if (a.Length == 2 && a[0] == '-' && a[1] != '-')
+            {
+                var shortSpec = specs.FirstOrDefault(s => s.Short == a[1])
+                    ?? throw new UsageException($"unknown option {a}");
+                if (shortSpec.TakesValue)
+                {
+                    if (i + 1 >= list.Count) throw new UsageException($"{a} needs a value");
+                    result._options[shortSpec.Name] = list[++i];
+                }
+                else
+                {
+                    result._options[shortSpec.Name] = null;
+                }
+                continue;
+            }
             result.Positional.Add(a);
         }
         return result;

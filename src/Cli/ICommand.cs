@@ -21,9 +21,9 @@ public interface ICommand
 /// A `--name VALUE` option (or a `--name` flag when <see cref="TakesValue"/> is false). `--help` is
 /// added to every command.
 /// </summary>
-public sealed record OptionSpec(string Name, string Help, bool TakesValue = true, string? ValueName = null, string? Default = null)
+public sealed record OptionSpec(string Name, string Help, bool TakesValue = true, string? ValueName = null, char? Short = null)
 {
-    public string Display => TakesValue ? $"--{Name} {ValueName ?? "VALUE"}" : $"--{Name}";
+    public string Display => (Short is { } c ? $"-{c}, " : "") + (TakesValue ? $"--{Name} {ValueName ?? "VALUE"}" : $"--{Name}");
 
     public static OptionSpec Flag(string name, string help) => new(name, help, TakesValue: false);
 }

@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Text.Json;
+using GenMetrics.Benchmarks;
+using GenMetrics.Compute;
+
+namespace GenMetrics.Cli.Commands;
+
+public sealed class BenchCommand : ICommand
+{
+    public string Name => "bench";
+    public string Summary => "Benchmark the hot paths (distance GEMM, precision/recall, FID) and print a table and JSON with times and GFLOP/s.";
+    public string Usage => "[options]";
+    public int Order => 80;
+
+    public IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        new("backend", "cpu or cuda (default cpu)", ValueName: "NAME"),
+        new("only", "comma-separated subset: gemm, pr, fid (default all)", ValueName: "LIST"),
+        OptionSpec.Flag("quick", "small sizes (seconds instead of minutes)"),
+        new("repeats", "timed repeats per benchmark, median reported (default 5)", ValueName: "R"),
+        new("json", "write the results as JSON to PATH, or to stdout with '-'", ValueName: "PATH|-"),
+    ];
+
+    public int Run(ArgumentList args, CommandContext context)
+    {
+        args.RequirePositional();
+        var only = (args.Get("only") ?? "gemm,pr,fid").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        foreach (var o in only)
+            if (o is not ("gemm" or "pr" or "fid")) throw new UsageException($"--only: unknown benchmark '{o}' (gemm, pr, fid)");
+        var options = new BenchmarkOptions(Repeats: args.GetInt("repeats", 5, min: 1), Quick: args.Flag("quick"));
+        using var backend = ComputeBackends.Create(args.Get("backend", "cpu"), context.Notice);
+        string? json = args.Get("json");
+        var text = json == "-" ? TextWriter.Null : context.Out;
+        text.WriteLine($"backend: {backend.Description}");
+
+        var results = new List<BenchmarkResult>();
+        void Add(IEnumerable<BenchmarkResult> rs)
+        {
+            foreach (var r in rs)
+            {
+                results.Add(r);
+                text.WriteLine(Format(r));
+            }
+        }
+        text.WriteLine($"{"benchmark",-34} {"sizes",-28} {"seconds",10} {"GFLOP/s",9} {"% peak",7}");
+        if (backend is CpuBackend)
+        {
+            if (only.Contains("gemm")) Add(GemmBenchmark.Run(options));
+            if (only.Contains("fid")) Add(FidBenchmark.Run(options));
+            if (only.Contains("pr")) Add(PrecisionRecallBenchmark.Run(options, backend));
+        }
+        else
+        {
+            Add(CudaBenchmark.Run(options, backend));
+        }
+
+        if (json is not null)
+        {
+            string doc = JsonSerializer.Serialize(new { backend = backend.Description, results }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower });
+            if (json == "-") context.Out.WriteLine(doc);
+            else AtomicFile.WriteAllText(json, doc + "\n");
+        }
+        return Program.ExitOk;
+    }
+
+    private static string Format(BenchmarkResult r) => string.Create(CultureInfo.InvariantCulture,
+        $"{r.Name,-34} {r.Sizes,-28} {r.Seconds,10:0.0000} {(r.Gflops is { } g ? g.ToString("0.0", CultureInfo.InvariantCulture) : "-"),9} {(r.PercentOfPeak is { } p ? p.ToString("0.0", CultureInfo.InvariantCulture) : "-"),7}" + (r.Note is null ? "" : "  " + r.Note));
+}

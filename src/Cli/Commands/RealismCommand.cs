@@ -1,0 +1,40 @@
+using GenMetrics.Compute;
+using GenMetrics.Features;
+using GenMetrics.Metrics;
+
+namespace GenMetrics.Cli.Commands;
+
+public sealed class RealismCommand : ICommand
+{
+    public string Name => "realism";
+    public string Summary => "Per-sample realism score of every generated sample against the real manifold (Kynkäänniemi et al. 2019), written as a float32 .npy.";
+    public string Usage => "REAL FAKE -o SCORES.npy [options]";
+    public int Order => 30;
+
+    public IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        new("output", "the .npy to write (one float32 score per generated sample, in input order)", ValueName: "SCORES.npy", Short: 'o'),
+        new("k", "neighbourhood size of the real radii (default 3)", ValueName: "K"),
+        new("key", "array to read from an .npz holding several", ValueName: "KEY"),
+        new("backend", "cpu, cuda or auto (default auto)", ValueName: "NAME"),
+    ];
+
+    public int Run(ArgumentList args, CommandContext context)
+    {
+        args.RequirePositional("REAL", "FAKE");
+        string output = args.Get("output") ?? throw new UsageException("missing -o SCORES.npy");
+        int k = args.GetInt("k", 3, min: 1);
+        using var backend = ComputeBackends.Create(args.Get("backend", "auto"), context.Notice);
+        var real = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context);
+        var fake = InputLoader.LoadFeatures(args.Positional[1], args.Get("key"), context);
+        if (real.Dim != fake.Dim)
+            throw new InputException($"dimension mismatch: {real.Name} has {real.Dim} features per sample, {fake.Name} has {fake.Dim}");
+        var scores = Realism.Scores(real, fake, backend, k, context.Progress.Start("realism"));
+        context.Progress.Clear();
+        FeatureFiles.WriteNpy(output, scores, scores.Length);
+        var sorted = scores.Where(float.IsFinite).Order().ToArray();
+        string median = sorted.Length > 0 ? sorted[sorted.Length / 2].ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) : "n/a";
+        context.Out.WriteLine($"wrote {output}: {scores.Length} realism scores (k = {k}; median {median}; > 1 means inside the real manifold)");
+        return Program.ExitOk;
+    }
+}

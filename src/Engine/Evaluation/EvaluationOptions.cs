@@ -1,0 +1,24 @@
+using GenMetrics.Features;
+
+namespace GenMetrics.Evaluation;
+
+/// <summary>What to compute and with which parameters. Defaults reproduce the reference tools' defaults.</summary>
+public sealed class EvaluationOptions
+{
+    /// <summary>Metric groups to compute; null means every group the inputs allow.</summary>
+    public IReadOnlyList<MetricGroup>? Groups { get; init; }
+
+    /// <summary>
+    /// Neighbourhood sizes for every k-NN group asked for. Null: each group uses its reference default
+    /// (pr: 3; prdc and sym: 5). Several values give one result per k from one shared distance pass.
+    /// </summary>
+    public IReadOnlyList<int>? Ks { get; init; }
+
+    public int KidSubsets { get; init; } = 100;
+    public int KidSubsetSize { get; init; } = 1000;
+
+    /// <summary>Seed of every random draw (KID subsets); 2020 makes the draws torch-fidelity's.</summary>
+    public int Seed { get; init; } = 2020;
+
+    public CovarianceDivisor CovarianceDivisor { get; init; } = CovarianceDivisor.NMinusOne;
+}

@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace GenMetrics.Evaluation;
+
+/// <summary>
+/// The numbers of one evaluation as a flat, ordered list of (key, value): `fid`, `kid_mean`, `kid_std`,
+/// `precision`, `recall`, `density`, `coverage`, `sym_precision`, `sym_recall`, `comp_precision` for
+/// what was asked (k-dependent keys suffixed `_k3`, `_k5`, ... when several k were asked), then
+/// `n_real`, `n_fake`, `dim`, `k`.
+/// </summary>
+public sealed class EvaluationResult
+{
+    private readonly List<KeyValuePair<string, double>> _values = [];
+
+    public IReadOnlyList<KeyValuePair<string, double>> Values => _values;
+
+    public int NReal { get; init; }
+    public int NFake { get; init; }
+    public int Dim { get; init; }
+
+    /// <summary>The distinct k used by the k-NN groups asked for (empty when none was asked).</summary>
+    public IReadOnlyList<int> Ks { get; init; } = [];
+
+    /// <summary>Notes for the reader (e.g. the KID subset size was reduced), printed on stderr by the CLI.</summary>
+    public List<string> Notes { get; } = [];
+
+    public void Add(string key, double value) => _values.Add(new(key, value));
+
+    public double this[string key] => _values.First(v => v.Key == key).Value;
+
+    public bool Contains(string key) => _values.Any(v => v.Key == key);
+
+    /// <summary>One flat JSON object; doubles round-trip exactly.</summary>
+    public string ToJson()
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            foreach (var (key, value) in _values)
+            {
+                if (double.IsFinite(value)) w.WriteNumber(key, value);
+                else w.WriteNull(key);
+            }
+            w.WriteNumber("n_real", NReal);
+            w.WriteNumber("n_fake", NFake);
+            w.WriteNumber("dim", Dim);
+            if (Ks.Count == 1) w.WriteNumber("k", Ks[0]);
+            else if (Ks.Count > 1)
+            {
+                w.WriteStartArray("k");
+                foreach (int k in Ks) w.WriteNumberValue(k);
+                w.WriteEndArray();
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>A readable two-column table.</summary>
+    public string ToTable()
+    {
+        var sb = new StringBuilder();
+        int width = Math.Max(8, _values.Count == 0 ? 0 : _values.Max(v => v.Key.Length)) + 2;
+        foreach (var (key, value) in _values)
+            sb.Append(key.PadRight(width)).AppendLine(FormatValue(value));
+        sb.Append("n_real".PadRight(width)).AppendLine(NReal.ToString(CultureInfo.InvariantCulture));
+        sb.Append("n_fake".PadRight(width)).AppendLine(NFake.ToString(CultureInfo.InvariantCulture));
+        sb.Append("dim".PadRight(width)).AppendLine(Dim.ToString(CultureInfo.InvariantCulture));
+        if (Ks.Count > 0) sb.Append("k".PadRight(width)).AppendLine(string.Join(",", Ks));
+        return sb.ToString();
+    }
+
+    public static string FormatValue(double v) =>
+        !double.IsFinite(v) ? v.ToString(CultureInfo.InvariantCulture)
+        : Math.Abs(v) >= 1e-3 || v == 0 ? v.ToString("0.000000", CultureInfo.InvariantCulture)
+        : v.ToString("0.000000e+00", CultureInfo.InvariantCulture);
+}
