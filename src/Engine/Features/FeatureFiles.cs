@@ -21,7 +21,7 @@ public static class FeatureFiles
         Span<byte> magic = stackalloc byte[6];
         int got = file.ReadAtLeast(magic, 6, throwOnEndOfStream: false);
         file.Position = 0;
-        if (got == 6 && magic.SequenceEqual("\x93NUMPY"u8))
+        if (got == 6 && magic.SequenceEqual(NpyHeader.Magic))
         {
             var header = NpyHeader.Read(file, path);
             return Features(path, null, path, header, file.Length);

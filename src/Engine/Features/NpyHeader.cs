@@ -10,7 +10,7 @@ namespace GenMetrics.Features;
 /// </summary>
 public sealed class NpyHeader
 {
-    static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    internal static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     public NpyHeader(string descr, bool fortranOrder, long[] shape, long dataOffset = 0)
     {

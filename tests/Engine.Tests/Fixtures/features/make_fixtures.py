@@ -9,6 +9,7 @@ import io, os, struct, zipfile
 import numpy as np
 
 os.chdir(os.path.dirname(os.path.abspath(__file__)))
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # so that rerunning the script gives identical zips
 
 def F(n, d, dtype=np.float32, extra=0.0):
     i, j = np.meshgrid(np.arange(n), np.arange(d), indexing="ij")
@@ -67,11 +68,25 @@ with open("truncated.npy", "wb") as f:
 raw_npy("corrupt_header.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4", b"\0" * 48)
 raw_npy("structured.npy", "{'descr': [('x', '<f4')], 'fortran_order': False, 'shape': (3, 1), }", b"\0" * 12)
 with zipfile.ZipFile("not_npz.zip", "w") as z:
-    z.writestr("readme.txt", "hello")
+    z.writestr(zipfile.ZipInfo("readme.txt", FIXED_TIME), "hello")
 with open("neither.txt", "w") as f:
     f.write("just some text\n")
 # An npz member cut short: the zip is intact but the .npy inside lacks data.
 buf = io.BytesIO(); np.save(buf, F(6, 4))
 with zipfile.ZipFile("truncated_member.npz", "w") as z:
-    z.writestr("feats.npy", buf.getvalue()[:-8])
+    z.writestr(zipfile.ZipInfo("feats.npy", FIXED_TIME), buf.getvalue()[:-8])
 print("fixtures written")
+
+# ours_f32.npy (F(3, 4)) and ours_stats.npz (mu = [0.25, 0.75, 1.25], sigma[i, j] = 1/(1+|i-j|)) are not made
+# here: FeatureFiles.WriteNpy / WriteStatistics wrote them, and this check passed when they were committed
+# (ours_f32.npy is byte-identical to np.save's output).
+def check_ours():
+    a = np.load("ours_f32.npy")
+    assert a.dtype == np.float32 and np.array_equal(a, F(3, 4))
+    with np.load("ours_stats.npz") as f:
+        m, s = f["mu"][:], f["sigma"][:]
+    assert m.dtype == s.dtype == np.float64 and np.array_equal(m, stats(3)[0]) and np.array_equal(s, stats(3)[1])
+    print("ours_* files read by numpy as expected")
+
+if os.path.exists("ours_f32.npy"):
+    check_ours()
