@@ -105,7 +105,11 @@ public sealed class NpyHeader
         if (fortran is not bool f) throw parser.Error("fortran_order is not True or False");
         if (shape is not List<object> dims || dims.Any(x => x is not long n || n < 0))
             throw parser.Error("shape is not a tuple of non-negative integers");
-        return new NpyHeader(d, f, dims.Select(x => (long)x).ToArray(), dataOffset);
+        var header = new NpyHeader(d, f, dims.Select(x => (long)x).ToArray(), dataOffset);
+        // Byte counts (elements x 8) must fit a long; a shape beyond that is a corrupt header, not an overflow bug.
+        try { if (header.ElementCount > long.MaxValue / 16) throw new OverflowException(); }
+        catch (OverflowException) { throw parser.Error("shape too large"); }
+        return header;
     }
 
     /// <summary>A version 1.0 header whose data start at a multiple of 64 bytes, spelled as NumPy spells it.</summary>

@@ -151,6 +151,19 @@ public class FeatureFilesTests
     }
 
     [Test]
+    public void CutZipAndAbsurdShapeAreInputErrors()
+    {
+        string cut = Path.Combine(tempDir, "cut.npz");
+        var bytes = File.ReadAllBytes(Fixture("savez.npz"));
+        File.WriteAllBytes(cut, bytes[..(bytes.Length / 2)]);
+        var e = Assert.Throws<InputException>(() => FeatureFiles.Open(cut));
+        Assert.That(e!.Message, Does.StartWith(cut + ": corrupt zip archive"));
+
+        e = Assert.Throws<InputException>(() => NpyHeader.Parse("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }", "huge.npy"));
+        Assert.That(e!.Message, Does.StartWith("huge.npy: corrupt .npy header (shape too large)"));
+    }
+
+    [Test]
     public void MissingKeyListsTheAvailableOnes()
     {
         var e = Assert.Throws<InputException>(() => FeatureFiles.Open(Fixture("two_arrays.npz"), "feats"));
