@@ -65,6 +65,7 @@ internal static unsafe class SgemmKernels
         acc.Store(c);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel8x32Vector512(float* ap, float* bp, int kc, float* c, int ldc, bool accumulate)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
@@ -104,6 +105,7 @@ internal static unsafe class SgemmKernels
         Store(c70, c, accumulate); Store(c71, c + 16, accumulate);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel3x32Vector256(float* ap, float* bp, int kc, float* c, int ldc, bool accumulate)
     {
         Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
@@ -132,6 +134,7 @@ internal static unsafe class SgemmKernels
 
     // Portable path (no 256-bit SIMD): MathF.FusedMultiplyAdd keeps the per-element rounding identical to the
     // SIMD kernels (single rounding per step), so the exact-zero property holds on every path.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel4x32Scalar(float* ap, float* bp, int kc, float* c, int ldc, bool accumulate)
     {
         const int mr = 4;
