@@ -55,6 +55,7 @@ internal sealed unsafe class SgemmWorkspace
     /// C[i * ldc + j] = Σ_k (A[i, k] − s[k]) (B[j, k] − s[k]) for i &lt; m, j &lt; n; A and B rows have stride k.
     /// <paramref name="shift"/> may be null (no shift).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Multiply(float* a, int m, float* b, int n, int k, float* shift, float* c, int ldc)
     {
         for (int ic = 0; ic < m; ic += MC)
@@ -99,6 +100,7 @@ internal sealed unsafe class SgemmWorkspace
     }
 
     // A rows [mc, kc] (stride lda) into micro-panels of _mr rows, each [kc][_mr]; missing rows are zero.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PackA(float* a, int mc, int lda, int kc, float* shift)
     {
         int mr = _mr;
@@ -106,28 +108,17 @@ internal sealed unsafe class SgemmWorkspace
         {
             float* panel = _ap + ir * kc;
             int rows = Math.Min(mr, mc - ir);
-            for (int i = 0; i < rows; i++)
-            {
-                float* src = a + (long)(ir + i) * lda;
-                float* dst = panel + i;
-                if (shift is null) for (int p = 0; p < kc; p++) dst[p * mr] = src[p];
-                else for (int p = 0; p < kc; p++) dst[p * mr] = src[p] - shift[p];
-            }
+            SgemmPacking.Transpose(a + (long)ir * lda, rows, lda, kc, shift, panel, mr);
             for (int i = rows; i < mr; i++)
                 for (int p = 0; p < kc; p++) panel[p * mr + i] = 0f;
         }
     }
 
     // B rows [nr, kc] (stride ldb) into one micro-panel [kc][NR]; missing columns are zero.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PackB(float* b, int nr, int ldb, int kc, float* shift)
     {
-        for (int j = 0; j < nr; j++)
-        {
-            float* src = b + (long)j * ldb;
-            float* dst = _bp + j;
-            if (shift is null) for (int p = 0; p < kc; p++) dst[p * NR] = src[p];
-            else for (int p = 0; p < kc; p++) dst[p * NR] = src[p] - shift[p];
-        }
+        SgemmPacking.Transpose(b, nr, ldb, kc, shift, _bp, NR);
         for (int j = nr; j < NR; j++)
             for (int p = 0; p < kc; p++) _bp[p * NR + j] = 0f;
     }
