@@ -21,103 +21,152 @@ internal static unsafe class SymmetricEigenvalues
 
     /// <summary>
     /// Householder tridiagonalisation: d is the diagonal, e[i] couples i and i+1 (e[n−1] = 0).
-    /// The full symmetric trailing matrix is kept, so the product with the reflector is a row-contiguous
-    /// matrix-vector product and both it and the rank-2 update split over rows across cores.
+    /// Only the lower triangle is read and written. The reduction is memory-bound (each step touches the
+    /// whole trailing triangle for O(1) flops per element), so step k's rank-2 update A −= v wᵀ + w vᵀ is
+    /// deferred and fused with step k+1's product A·v' in one pass over the rows: each element is loaded
+    /// and stored once per step instead of three times. Rows are split between cores by triangle area; the
+    /// column half of the symmetric product goes to per-thread accumulators.
     /// </summary>
     internal static void Tridiagonalize(double[] a, int n, double[] d, double[] e)
     {
+        int threads = Math.Max(1, Math.Min(Environment.ProcessorCount, 8));
         var v = new double[n];
-        var w = new double[n];
-        fixed (double* pa = a, pv = v, pw = w)
+        var vPending = new double[n];
+        var wPending = new double[n];
+        var y = new double[threads * (long)n];
+        fixed (double* pa = a, pv = v, pvp = vPending, pwp = wPending, py = y)
         {
-            double* A = pa, V = pv, W = pw;
-            for (int k = 0; k < n - 1; k++)
+            double* A = pa, V = pv, VP = pvp, WP = pwp, Y = py;
+            bool pending = false;
+            for (int k = 0; k < n; k++)
             {
+                if (pending)
+                    for (int i = k; i < n; i++) A[(long)i * n + k] -= VP[i] * WP[k] + WP[i] * VP[k];
                 d[k] = A[(long)k * n + k];
+                if (k == n - 1) break;
                 int m = n - k - 1;
-                double* x = A + (long)k * n + k + 1; // row k right of the diagonal = column k below it
-                if (m == 1)
-                {
-                    e[k] = x[0];
-                    continue;
-                }
-                double alpha = x[0];
+                double alpha = A[(long)(k + 1) * n + k];
                 double xnorm2 = 0;
-                for (int i = 1; i < m; i++) xnorm2 += x[i] * x[i];
-                if (xnorm2 == 0)
+                for (int i = k + 2; i < n; i++)
                 {
+                    double xi = A[(long)i * n + k];
+                    xnorm2 += xi * xi;
+                }
+                double tau = 0;
+                if (xnorm2 == 0)
                     e[k] = alpha;
+                else
+                {
+                    double beta = -Math.CopySign(Math.Sqrt(alpha * alpha + xnorm2), alpha);
+                    tau = (beta - alpha) / beta;
+                    double scale = 1.0 / (alpha - beta);
+                    V[k + 1] = 1;
+                    for (int i = k + 2; i < n; i++) V[i] = A[(long)i * n + k] * scale;
+                    e[k] = beta;
+                }
+
+                int lo = k + 1;
+                bool product = tau != 0;
+                bool applyPending = pending;
+                int parts = (long)m * m < 1 << 14 ? 1 : threads;
+                void Pass(int part)
+                {
+                    // Balanced by area of the triangle rows lo..n−1 (row i has i − lo + 1 elements).
+                    int r0 = lo + (int)(m * Math.Sqrt((double)part / parts));
+                    int r1 = lo + (int)(m * Math.Sqrt((double)(part + 1) / parts));
+                    if (part == parts - 1) r1 = n;
+                    double* yPart = Y + (long)part * n;
+                    new Span<double>(yPart + lo, m).Clear();
+                    for (int i = r0; i < r1; i++)
+                        FusedRow(A + (long)i * n, lo, i, applyPending, VP, WP, product, V, yPart);
+                }
+                if (parts == 1) Pass(0);
+                else Parallel.For(0, parts, Pass);
+
+                if (!product)
+                {
+                    // No reflection: A22 is already in final form once the pending update was applied.
+                    pending = false;
                     continue;
                 }
-                double beta = -Math.CopySign(Math.Sqrt(alpha * alpha + xnorm2), alpha);
-                double tau = (beta - alpha) / beta;
-                double scale = 1.0 / (alpha - beta);
-                V[0] = 1;
-                for (int i = 1; i < m; i++) V[i] = x[i] * scale;
-                e[k] = beta;
-
-                // p = tau·A22·v; w = p − (tau/2)(pᵀv)v; A22 −= v wᵀ + w vᵀ.
-                double* a22 = A + (long)(k + 1) * n + k + 1;
-                RowParallel(m, (lo, hi) =>
-                {
-                    for (int i = lo; i < hi; i++) W[i] = tau * Dot(a22 + (long)i * n, V, m);
-                });
+                // p = tau·(A22 v); w = p − (tau/2)(pᵀv) v.
                 double pv2 = 0;
-                for (int i = 0; i < m; i++) pv2 += W[i] * V[i];
-                double half = 0.5 * tau * pv2;
-                for (int i = 0; i < m; i++) W[i] -= half * V[i];
-                RowParallel(m, (lo, hi) =>
+                for (int i = lo; i < n; i++)
                 {
-                    for (int i = lo; i < hi; i++) Rank2Row(a22 + (long)i * n, V, W, V[i], W[i], m);
-                });
+                    double sum = 0;
+                    for (int t = 0; t < parts; t++) sum += Y[(long)t * n + i];
+                    WP[i] = tau * sum;
+                    pv2 += WP[i] * V[i];
+                }
+                double half = 0.5 * tau * pv2;
+                for (int i = lo; i < n; i++)
+                {
+                    WP[i] -= half * V[i];
+                    VP[i] = V[i];
+                }
+                pending = true;
             }
-            d[n - 1] = A[(long)(n - 1) * n + n - 1];
-            e[n - 1] = 0;
         }
+        e[n - 1] = 0;
     }
 
-    private delegate void RangeAction(int lo, int hi);
-
-    private static void RowParallel(int m, RangeAction body)
+    /// <summary>
+    /// Row i of the trailing lower triangle, columns lo..i: apply the deferred update
+    /// a −= vp_i·wp + wp_i·vp, then accumulate the symmetric product with v: y_i += a·v (row part) and
+    /// y_j += a_j·v_i for j &lt; i (column part).
+    /// </summary>
+    private static void FusedRow(double* row, int lo, int i, bool applyPending, double* vp, double* wp,
+        bool product, double* v, double* y)
     {
-        if ((long)m * m < 1 << 15 || Environment.ProcessorCount == 1)
+        double vpi = applyPending ? vp[i] : 0, wpi = applyPending ? wp[i] : 0, vi = product ? v[i] : 0;
+        int j = lo;
+        double rowDot = 0;
+        if (Vector256.IsHardwareAccelerated)
         {
-            body(0, m);
-            return;
+            var nvpi = Vector256.Create(-vpi);
+            var nwpi = Vector256.Create(-wpi);
+            var vvi = Vector256.Create(vi);
+            var acc = Vector256<double>.Zero;
+            for (; j <= i - 4; j += 4)
+            {
+                var x = Vector256.Load(row + j);
+                if (applyPending)
+                {
+                    x = Vector256.FusedMultiplyAdd(nvpi, Vector256.Load(wp + j), x);
+                    x = Vector256.FusedMultiplyAdd(nwpi, Vector256.Load(vp + j), x);
+                    x.Store(row + j);
+                }
+                if (product)
+                {
+                    var vj = Vector256.Load(v + j);
+                    acc = Vector256.FusedMultiplyAdd(x, vj, acc);
+                    Vector256.FusedMultiplyAdd(x, vvi, Vector256.Load(y + j)).Store(y + j);
+                }
+            }
+            rowDot = Vector256.Sum(acc);
         }
-        int parts = Environment.ProcessorCount;
-        Parallel.For(0, parts, part => body((int)((long)m * part / parts), (int)((long)m * (part + 1) / parts)));
-    }
-
-    private static double Dot(double* x, double* y, int len)
-    {
-        int i = 0;
-        var acc0 = Vector256<double>.Zero;
-        var acc1 = Vector256<double>.Zero;
-        for (; i <= len - 8; i += 8)
+        for (; j < i; j++)
         {
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i), Vector256.Load(y + i), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i + 4), Vector256.Load(y + i + 4), acc1);
+            double x = row[j];
+            if (applyPending)
+            {
+                x -= vpi * wp[j] + wpi * vp[j];
+                row[j] = x;
+            }
+            if (product)
+            {
+                rowDot += x * v[j];
+                y[j] += x * vi;
+            }
         }
-        double s = Vector256.Sum(acc0 + acc1);
-        for (; i < len; i++) s += x[i] * y[i];
-        return s;
-    }
-
-    /// <summary>row −= vi·w + wi·v.</summary>
-    private static void Rank2Row(double* row, double* v, double* w, double vi, double wi, int len)
-    {
-        int j = 0;
-        var nvi = Vector256.Create(-vi);
-        var nwi = Vector256.Create(-wi);
-        for (; j <= len - 4; j += 4)
+        // Diagonal element: counted once.
+        double diag = row[i];
+        if (applyPending)
         {
-            var r = Vector256.Load(row + j);
-            r = Vector256.FusedMultiplyAdd(nvi, Vector256.Load(w + j), r);
-            r = Vector256.FusedMultiplyAdd(nwi, Vector256.Load(v + j), r);
-            r.Store(row + j);
+            diag -= vpi * wp[i] + wpi * vp[i];
+            row[i] = diag;
         }
-        for (; j < len; j++) row[j] -= vi * w[j] + wi * v[j];
+        if (product) y[i] += rowDot + diag * vi;
     }
 
     /// <summary>
