@@ -230,6 +230,7 @@ public static class FeatureFiles
         if (!File.Exists(path)) throw InputException.For(path, "no such file");
         try
         {
+            // bufferSize 1 disables FileStream's own buffer: large reads go straight into the caller's array.
             return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

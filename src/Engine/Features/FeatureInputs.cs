@@ -59,7 +59,7 @@ public sealed class FeatureFileInput : FeatureInput, IRowBlockSource
         if (total > Array.MaxLength)
             throw InputException.For(Name, $"[{Rows}, {Dim}] is too large to load at once ({total} values)");
         var data = new float[total];
-        using var reader = ArrayReader.Open(path, member, Name);
+        using var reader = ArrayReader.Open(path, member, Name, header);
         if (header.IsFloat32 && !header.FortranOrder)
         {
             // The common case reads straight into the destination: no second copy of a multi-GB array.
@@ -101,7 +101,7 @@ public sealed class FeatureFileInput : FeatureInput, IRowBlockSource
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxRows);
         maxRows = Math.Min(maxRows, Math.Max(1, int.MaxValue / 8 / Dim));
-        using var reader = ArrayReader.Open(path, member, Name);
+        using var reader = ArrayReader.Open(path, member, Name, header);
         var scratch = new byte[ChunkBytes];
         if (!header.FortranOrder)
         {
@@ -195,20 +195,17 @@ sealed class ArrayReader : IDisposable
     readonly FileStream file;
     readonly ZipArchive? zip;
 
-    ArrayReader(FileStream file, ZipArchive? zip, Stream data, NpyHeader header)
+    ArrayReader(FileStream file, ZipArchive? zip, Stream data)
     {
         this.file = file;
         this.zip = zip;
         Data = data;
-        Header = header;
     }
 
     public Stream Data { get; }
-    public NpyHeader Header { get; }
 
-    public static ArrayReader Open(string path, string? member, string name)
+    public static ArrayReader Open(string path, string? member, string name, NpyHeader expected)
     {
-        // bufferSize 1 disables FileStream's own buffer: large reads go straight into the caller's array.
         var file = FeatureFiles.OpenFile(path);
         ZipArchive? zip = null;
         Stream? data = null;
@@ -222,20 +219,16 @@ sealed class ArrayReader : IDisposable
                 data = entry.Open();
             }
             var header = NpyHeader.Read(data, name);
-            return new ArrayReader(file, zip, data, header);
+            if (header.Descr != expected.Descr || header.FortranOrder != expected.FortranOrder || !header.Shape.SequenceEqual(expected.Shape))
+                throw InputException.For(name, "file changed since it was opened");
+            return new ArrayReader(file, zip, data);
         }
-        catch (InvalidDataException e)
+        catch (Exception e)
         {
             data?.Dispose();
             zip?.Dispose();
             file.Dispose();
-            throw InputException.For(name, $"corrupt zip archive ({e.Message})");
-        }
-        catch
-        {
-            data?.Dispose();
-            zip?.Dispose();
-            file.Dispose();
+            if (e is InvalidDataException) throw InputException.For(name, $"corrupt zip archive ({e.Message})");
             throw;
         }
     }

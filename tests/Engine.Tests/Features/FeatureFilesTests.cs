@@ -251,6 +251,17 @@ public class FeatureFilesTests
     }
 
     [Test]
+    public void FileReplacedAfterOpenIsDetected()
+    {
+        string path = Path.Combine(tempDir, "a.npy");
+        FeatureFiles.WriteNpy(path, new float[6], 2, 3);
+        var input = (FeatureFileInput)FeatureFiles.Open(path);
+        FeatureFiles.WriteNpy(path, new float[6], 3, 2);
+        var e = Assert.Throws<InputException>(() => input.Load());
+        Assert.That(e!.Message, Is.EqualTo(path + ": file changed since it was opened"));
+    }
+
+    [Test]
     public void FailedWriteLeavesNothing()
     {
         string path = Path.Combine(tempDir, "no-such-dir", "a.npy");
