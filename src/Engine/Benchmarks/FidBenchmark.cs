@@ -57,7 +57,7 @@ public static class FidBenchmark
     /// <summary>Correlated features with a decaying spectrum: x = z·S·M with S geometric from 1 to 1e-2.</summary>
     private static FeatureMatrix RandomFeatures(int rows, int dim, int seed, string name)
     {
-        var rng = new Random(seed);
+        var rng = new System.Random(seed);
         var data = new float[(long)rows * dim];
         var scales = new double[dim];
         for (int j = 0; j < dim; j++) scales[j] = Math.Pow(1e-2, (double)j / dim);

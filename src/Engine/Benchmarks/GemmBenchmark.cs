@@ -17,7 +17,7 @@ public static class GemmBenchmark
         int n = options.Quick ? 2048 : 8192;
         int k = options.Quick ? 512 : 2048;
         int repeats = Math.Max(1, options.Repeats);
-        var rng = new Random(options.Seed);
+        var rng = new System.Random(options.Seed);
         var a = RandomMatrix(rng, n, k);
         var b = RandomMatrix(rng, n, k);
         var backend = new CpuBackend();
@@ -51,7 +51,7 @@ public static class GemmBenchmark
         return results;
     }
 
-    private static float[] RandomMatrix(Random rng, int rows, int cols)
+    private static float[] RandomMatrix(System.Random rng, int rows, int cols)
     {
         var data = new float[(long)rows * cols];
         for (long i = 0; i < data.LongLength; i++) data[i] = (float)(rng.NextDouble() * 2 - 1);
