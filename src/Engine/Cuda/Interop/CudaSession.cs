@@ -286,6 +286,10 @@ internal sealed unsafe class CudaSession : IDisposable
     public void Fill32(DevicePointer destination, uint bits, long count) =>
         CudaStatus.Check(CudaLibrary.Driver, "cuMemsetD32Async", _driver.cuMemsetD32Async(destination.Address, bits, (nuint)count, _stream));
 
+    public void Copy<T>(DevicePointer source, DevicePointer destination, long count) where T : unmanaged =>
+        CudaStatus.Check(CudaLibrary.Driver, "cuMemcpyDtoDAsync",
+            _driver.cuMemcpyDtoDAsync(destination.Address, source.Address, (nuint)(count * sizeof(T)), _stream));
+
     public void Synchronize() =>
         CudaStatus.Check(CudaLibrary.Driver, "cuStreamSynchronize", _driver.cuStreamSynchronize(_stream));
 

@@ -26,6 +26,7 @@ internal sealed unsafe class DriverApi
     public readonly delegate* unmanaged<ulong, void*, nuint, nint, int> cuMemcpyHtoDAsync;
     public readonly delegate* unmanaged<void*, ulong, nuint, nint, int> cuMemcpyDtoHAsync;
     public readonly delegate* unmanaged<ulong, uint, nuint, nint, int> cuMemsetD32Async;
+    public readonly delegate* unmanaged<ulong, ulong, nuint, nint, int> cuMemcpyDtoDAsync;
     public readonly delegate* unmanaged<nint*, uint, int> cuStreamCreate;
     public readonly delegate* unmanaged<nint, int> cuStreamDestroy;
     public readonly delegate* unmanaged<nint, int> cuStreamSynchronize;
@@ -61,6 +62,7 @@ internal sealed unsafe class DriverApi
         cuMemcpyHtoDAsync = (delegate* unmanaged<ulong, void*, nuint, nint, int>)lib.Export("cuMemcpyHtoDAsync_v2");
         cuMemcpyDtoHAsync = (delegate* unmanaged<void*, ulong, nuint, nint, int>)lib.Export("cuMemcpyDtoHAsync_v2");
         cuMemsetD32Async = (delegate* unmanaged<ulong, uint, nuint, nint, int>)lib.Export("cuMemsetD32Async");
+        cuMemcpyDtoDAsync = (delegate* unmanaged<ulong, ulong, nuint, nint, int>)lib.Export("cuMemcpyDtoDAsync_v2");
         cuStreamCreate = (delegate* unmanaged<nint*, uint, int>)lib.Export("cuStreamCreate");
         cuStreamDestroy = (delegate* unmanaged<nint, int>)lib.Export("cuStreamDestroy_v2", "cuStreamDestroy");
         cuStreamSynchronize = (delegate* unmanaged<nint, int>)lib.Export("cuStreamSynchronize");
