@@ -4,6 +4,8 @@
 
 #define CROSS_MAX_K 8
 #define WARP 32
+// +inf from its bits: does not depend on NVRTC predefining INFINITY (only <math.h> promises it).
+#define GM_INFINITY __int_as_float(0x7f800000)
 
 static __device__ __forceinline__ float cross_distance(float dot, float row_norm, float col_norm)
 {
@@ -37,9 +39,9 @@ extern "C" __global__ void __launch_bounds__(256) cross_rows_tile(
         le[k] = 0;
         lt[k] = 0;
     }
-    float best = INFINITY;
+    float best = GM_INFINITY;
     int best_index = 0x7fffffff;
-    float ratio_max = -INFINITY;
+    float ratio_max = -GM_INFINITY;
 
     float row_norm = row_norms[row];
     const float* g = tile + (long long)warp * ld;
@@ -117,7 +119,7 @@ extern "C" __global__ void __launch_bounds__(256) cross_cols_tile(
     int last = min(rows, first + rows_per_block);
 
     unsigned le_bits = 0u, lt_bits = 0u;
-    float best = INFINITY;
+    float best = GM_INFINITY;
     float col_norm = col_norms[col];
     for (int i = first; i < last; i++)
     {

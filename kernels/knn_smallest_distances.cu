@@ -4,6 +4,8 @@
 
 #define KNN_MAX_KEEP 32
 #define WARP 32
+// +inf from its bits: does not depend on NVRTC predefining INFINITY (only <math.h> promises it).
+#define GM_INFINITY __int_as_float(0x7f800000)
 
 // Squared distance from a dot product; the diagonal of a self tile is exactly 0 (the GEMM's rounding
 // would otherwise leave a tiny positive value where the CPU backend has 0).
@@ -29,7 +31,7 @@ extern "C" __global__ void __launch_bounds__(256) knn_tile_update(
     int row = row_start + warp;
 
     float list[KNN_MAX_KEEP];
-    for (int t = 0; t < KNN_MAX_KEEP; t++) list[t] = INFINITY;
+    for (int t = 0; t < KNN_MAX_KEEP; t++) list[t] = GM_INFINITY;
     if (lane == 0)
         for (int t = 0; t < keep; t++) list[t] = best[(long long)row * KNN_MAX_KEEP + t];
 
@@ -54,7 +56,7 @@ extern "C" __global__ void __launch_bounds__(256) knn_tile_update(
     int head = 0;
     for (int t = 0; t < keep; t++)
     {
-        float v = head < keep ? list[head] : INFINITY;
+        float v = head < keep ? list[head] : GM_INFINITY;
         int owner = lane;
         for (int offset = WARP / 2; offset > 0; offset /= 2)
         {
