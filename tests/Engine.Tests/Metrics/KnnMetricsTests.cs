@@ -65,6 +65,15 @@ public class KnnMetricsTests
             [3]);
 
     [Test]
+    public void SetsSpanningSeveralTilesMatchFloat64Reference() =>
+        // More rows than one row block and one column block, so that the symmetric radii pass and the
+        // per-thread column reductions are exercised across tile borders; D is tiny to keep this fast.
+        AssertMatchesReference(
+            KnnReference.Gaussian(2100, 2, seed: 22, name: "real"),
+            KnnReference.Gaussian(600, 2, seed: 23, offset: 0.2f, name: "fake"),
+            [3]);
+
+    [Test]
     public void SeveralKAtOnceEqualSeparateRuns()
     {
         var real = KnnReference.Gaussian(130, 8, seed: 9, name: "real");
