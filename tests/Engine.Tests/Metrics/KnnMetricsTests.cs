@@ -171,6 +171,22 @@ public class KnnMetricsTests
     }
 
     [Test]
+    public void NearestNeighbourRealismMatchesFloat64Reference()
+    {
+        var real = KnnReference.Gaussian(120, 6, seed: 24, name: "real");
+        var fake = KnnReference.Gaussian(50, 6, seed: 25, offset: 0.2f, name: "fake");
+        var scores = Realism.NearestNeighbourScores(real, fake, _backend);
+        var reference = new KnnReference(real, fake);
+        var radii = KnnReference.Radii(reference.RealReal, 3);
+        for (int g = 0; g < fake.Rows; g++)
+        {
+            int nearest = Enumerable.Range(0, real.Rows).MinBy(j => reference.FakeReal[g, j]);
+            double expected = radii[nearest] / reference.FakeReal[g, nearest];
+            Assert.That(scores[g], Is.EqualTo(expected).Within(1e-3 * expected), $"fake {g}");
+        }
+    }
+
+    [Test]
     public void PercentileMatchesNumpyLinearInterpolation()
     {
         // np.percentile([1, 2, 3, 4.7], q) for q = 50, 10, 90 → 2.5, 1.3, 4.19
