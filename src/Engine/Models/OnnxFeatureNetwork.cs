@@ -92,5 +92,18 @@ public sealed class OnnxFeatureNetwork : IFeatureNetwork
         results[0].GetTensorDataAsSpan<float>().CopyTo(features);
     }
 
+    /// <summary>Several outputs of one run (e.g. pool3 and logits_unbiased for FID and IS from one pass).</summary>
+    public float[][] RunOutputs(ReadOnlySpan<float> batch, int n, IReadOnlyList<string> outputNames)
+    {
+        long perImage = 3L * InputHeight * InputWidth;
+        if (n <= 0 || batch.Length != n * perImage) throw new ArgumentException($"batch holds {batch.Length} floats, expected {n}x3x{InputHeight}x{InputWidth}");
+        foreach (var name in outputNames)
+            if (!_session.OutputMetadata.ContainsKey(name)) throw new ArgumentException($"model has no output '{name}'");
+        using var value = OrtValue.CreateTensorValueFromMemory(batch.ToArray(), [n, 3, InputHeight, InputWidth]);
+        using var runOptions = new RunOptions();
+        using var results = _session.Run(runOptions, [_inputName], [value], outputNames.ToArray());
+        return results.Select(r => r.GetTensorDataAsSpan<float>().ToArray()).ToArray();
+    }
+
     public void Dispose() => _session.Dispose();
 }

@@ -28,7 +28,7 @@ public class OnnxExporterTests
         var sd = SyntheticWeights.StateDict(spec.RequiredParameters());
         var model = OnnxExporter.ExportToBytes(spec, sd, "tiny");
         const int n = 2;
-        var input = SyntheticWeights.Values("input", [n, 3, 9, 11]);
+        var input = SyntheticWeights.Input(n * 3 * 9 * 11);
         var expected = ReferenceNetwork.Run(spec, sd, input, n);
         foreach (var output in spec.Outputs)
         {

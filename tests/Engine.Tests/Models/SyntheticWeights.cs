@@ -50,6 +50,15 @@ internal static class SyntheticWeights
         return v;
     }
 
+    /// <summary>The network input of the fixtures: plain u in [-1, 1), like normalised pixels.</summary>
+    public static float[] Input(long count)
+    {
+        var v = new float[count];
+        uint seed = Fnv1a("input");
+        for (long i = 0; i < count; i++) v[i] = (float)Uniform(seed, i);
+        return v;
+    }
+
     /// <summary>A state_dict with every parameter the spec asks for, filled from the formula.</summary>
     public static Dictionary<string, TorchTensor> StateDict(IEnumerable<(string Name, long[] Shape)> parameters) =>
         parameters.ToDictionary(p => p.Name, p => new TorchTensor("float32", p.Shape, Values(p.Name, p.Shape), null, null));
