@@ -44,4 +44,32 @@ public class StandardNetworkTests
         Assert.That(viaInterface, Is.EqualTo(results[0]));
         Assert.That(offset, Is.EqualTo(expected.Length));
     }
+
+    /// <summary>138M parameters: regenerating and converting them takes a few seconds and ~3 GB of memory.</summary>
+    [Test]
+    [Category("Slow")]
+    public void Vgg16MatchesTorch()
+    {
+        var spec = StandardNetworks.Vgg16();
+        var sd = SyntheticWeights.StateDict(spec.RequiredParameters());
+        Assert.That(sd.Values.Sum(t => t.ElementCount), Is.EqualTo(138_357_544 - 4096 * 1000 - 1000), "torchvision VGG-16 without its last classifier layer");
+        string path = Path.Combine(Path.GetTempPath(), $"genmetrics-vgg16-{Environment.ProcessId}.onnx");
+        try
+        {
+            using (var file = File.Create(path)) OnnxExporter.Export(spec, sd, "synthetic", file);
+            sd.Clear();
+            using var net = OnnxFeatureNetwork.Load(path, "fc2");
+            Assert.That((net.InputHeight, net.InputWidth, net.FeatureDim), Is.EqualTo((224, 224, 4096)));
+            var input = SyntheticWeights.Input(3 * 224 * 224);
+            var results = net.RunOutputs(input, 1, ["fc2", "fc2_relu"]);
+            var expected = SyntheticWeights.ReadFloats("vgg16_outputs.bin");
+            AssertClose(results[0], expected, 0, 4096, "fc2");
+            AssertClose(results[1], expected, 4096, 4096, "fc2_relu");
+            Assert.That(results[0].Any(v => v < 0), Is.True, "fc2 is taken before the ReLU");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

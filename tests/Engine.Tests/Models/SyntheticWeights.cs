@@ -39,14 +39,15 @@ internal static class SyntheticWeights
         if (name.EndsWith("num_batches_tracked", StringComparison.Ordinal)) return v;
         long fanIn = shape.Skip(1).Aggregate(1L, (a, b) => a * b);
         double scale = Math.Sqrt(6.0 / fanIn);
-        for (long i = 0; i < count; i++)
+        Func<double, float> value = name.EndsWith("running_var", StringComparison.Ordinal) ? u => (float)(1.0 + 0.25 * (u + 1.0))
+            : name.EndsWith("running_mean", StringComparison.Ordinal) || name.EndsWith("bias", StringComparison.Ordinal) ? u => (float)(0.1 * u)
+            : shape.Length == 1 ? u => (float)(1.0 + 0.1 * u)
+            : u => (float)(u * scale);
+        Parallel.For(0, (count + (1 << 20) - 1) >> 20, chunk =>
         {
-            double u = Uniform(seed, i);
-            v[i] = name.EndsWith("running_var", StringComparison.Ordinal) ? (float)(1.0 + 0.25 * (u + 1.0))
-                : name.EndsWith("running_mean", StringComparison.Ordinal) || name.EndsWith("bias", StringComparison.Ordinal) ? (float)(0.1 * u)
-                : shape.Length == 1 ? (float)(1.0 + 0.1 * u)
-                : (float)(u * scale);
-        }
+            long end = Math.Min(count, (chunk + 1) << 20);
+            for (long i = chunk << 20; i < end; i++) v[i] = value(Uniform(seed, i));
+        });
         return v;
     }
 
