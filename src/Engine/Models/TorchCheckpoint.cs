@@ -44,6 +44,9 @@ public static class TorchCheckpoint
     private static IReadOnlyDictionary<string, TorchTensor> ReadZip(byte[] bytes, string source)
     {
         using var zip = new ZipArchive(new MemoryStream(bytes, writable: false), ZipArchiveMode.Read);
+        if (zip.Entries.Any(e => e.FullName.EndsWith("/constants.pkl", StringComparison.Ordinal) || e.FullName.Contains("/code/", StringComparison.Ordinal)))
+            throw InputException.For(source, "this is a TorchScript archive (e.g. NVIDIA's inception-2015-12-05.pt or vgg16.pt), not a state_dict; " +
+                "TorchScript is not supported: use pytorch-fid's pt_inception-2015-12-05-6726825d.pth or torchvision's vgg16-397923af.pth");
         var pickleEntry = zip.Entries.FirstOrDefault(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) && e.FullName.Count(c => c == '/') == 1)
             ?? throw InputException.For(source, "zip checkpoint without a data.pkl");
         string prefix = pickleEntry.FullName[..^"data.pkl".Length];

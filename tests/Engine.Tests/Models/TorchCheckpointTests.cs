@@ -64,6 +64,13 @@ public class TorchCheckpointTests
     }
 
     [Test]
+    public void RefusesTorchScriptWithAClearMessage()
+    {
+        var e = Assert.Throws<InputException>(() => TorchCheckpoint.Read(SyntheticWeights.FixturePath("tiny_torchscript.pt")));
+        Assert.That(e!.Message, Does.Contain("tiny_torchscript.pt").And.Contain("TorchScript"));
+    }
+
+    [Test]
     public void RefusesUnknownOpcode()
     {
         // PROTO 2, then INST ('i'), which a state_dict never contains.

@@ -93,6 +93,8 @@ def tiny_fixtures():
     sd["extra.long"] = torch.tensor([7, -3, 1 << 40], dtype=torch.int64)
     torch.save(sd, os.path.join(HERE, "tiny_zip.pt"))
     torch.save(sd, os.path.join(HERE, "tiny_legacy.pt"), _use_new_zipfile_serialization=False)
+    # A TorchScript archive (the format of NVIDIA's inception-2015-12-05.pt), which the reader must refuse.
+    torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), os.path.join(HERE, "tiny_torchscript.pt"))
 
 
 # ---- FID-Inception, written from the spec (torchvision Inception3 + the FID differences) ---------------
