@@ -96,6 +96,9 @@ internal sealed class RestrictedUnpickler
                 case 0x47: Push(BinaryPrimitives.ReadDoubleBigEndian(ReadBytes(8))); break; // BINFLOAT
                 case 0x58: Push(ReadUtf8(checked((int)BinaryPrimitives.ReadUInt32LittleEndian(ReadBytes(4))))); break; // BINUNICODE
                 case 0x8C: Push(ReadUtf8(ReadBytes(1)[0])); break; // SHORT_BINUNICODE
+                // Python 2 str (old checkpoints); torch.load decodes them as UTF-8 too.
+                case 0x55: Push(ReadUtf8(ReadBytes(1)[0])); break; // SHORT_BINSTRING
+                case 0x54: Push(ReadUtf8(checked((int)BinaryPrimitives.ReadUInt32LittleEndian(ReadBytes(4))))); break; // BINSTRING
                 case 0x85: Push(new[] { Pop() }); break; // TUPLE1
                 case 0x86: { var b = Pop(); var a = Pop(); Push(new[] { a, b }); break; } // TUPLE2
                 case 0x87: { var c = Pop(); var b = Pop(); var a = Pop(); Push(new[] { a, b, c }); break; } // TUPLE3
