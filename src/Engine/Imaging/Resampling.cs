@@ -1,0 +1,184 @@
+namespace GenMetrics.Imaging;
+
+/// <summary>
+/// The three resampling kernels of metrics-spec §2.1, on one float32 plane (row-major, height × width).
+/// Each reproduces a reference library's arithmetic, including its precision, because the published
+/// FIDs depend on it: PIL accumulates in double and stores float32; PyTorch and TF1 work in float32.
+/// </summary>
+public static class Resampling
+{
+    /// <summary>
+    /// Pillow's BICUBIC resize of a mode-F image (a = −0.5, support widened by the downscale factor, so it
+    /// antialiases): horizontal pass then vertical, each skipped when that axis keeps its size.
+    /// </summary>
+    public static float[] PilBicubic(ReadOnlySpan<float> plane, int inWidth, int inHeight, int outWidth, int outHeight)
+    {
+        CheckSizes(plane, inWidth, inHeight, outWidth, outHeight);
+        float[] current = plane.ToArray();
+        int width = inWidth;
+        if (outWidth != inWidth)
+        {
+            var (start, count, weights, stride) = PilCoefficients(inWidth, outWidth);
+            var next = new float[outWidth * inHeight];
+            for (int y = 0; y < inHeight; y++)
+            {
+                int row = y * inWidth;
+                for (int x = 0; x < outWidth; x++)
+                {
+                    double sum = 0;
+                    int w0 = x * stride;
+                    for (int k = 0; k < count[x]; k++) sum += current[row + start[x] + k] * weights[w0 + k];
+                    next[y * outWidth + x] = (float)sum;
+                }
+            }
+            current = next;
+            width = outWidth;
+        }
+        if (outHeight != inHeight)
+        {
+            var (start, count, weights, stride) = PilCoefficients(inHeight, outHeight);
+            var next = new float[width * outHeight];
+            for (int y = 0; y < outHeight; y++)
+            {
+                int w0 = y * stride;
+                for (int x = 0; x < width; x++)
+                {
+                    double sum = 0;
+                    for (int k = 0; k < count[y]; k++) sum += current[(start[y] + k) * width + x] * weights[w0 + k];
+                    next[y * width + x] = (float)sum;
+                }
+            }
+            current = next;
+        }
+        return current;
+    }
+
+    static double PilBicubicKernel(double t)
+    {
+        const double a = -0.5;
+        if (t < 0) t = -t;
+        if (t < 1) return ((a + 2) * t - (a + 3)) * t * t + 1;
+        if (t < 2) return (((t - 5) * t + 8) * t - 4) * a;
+        return 0;
+    }
+
+    // Pillow's precompute_coeffs: taps that fall outside the image are dropped and the remaining weights
+    // renormalised (no edge padding); (int) casts truncate toward zero as in C.
+    static (int[] Start, int[] Count, double[] Weights, int Stride) PilCoefficients(int inSize, int outSize)
+    {
+        double scale = (double)inSize / outSize;
+        double filterScale = Math.Max(scale, 1.0);
+        double support = 2.0 * filterScale;
+        int stride = (int)Math.Ceiling(support) * 2 + 1;
+        var start = new int[outSize];
+        var count = new int[outSize];
+        var weights = new double[outSize * stride];
+        for (int j = 0; j < outSize; j++)
+        {
+            double center = (j + 0.5) * scale;
+            int lo = Math.Max(0, (int)(center - support + 0.5));
+            int hi = Math.Min(inSize, (int)(center + support + 0.5));
+            int n = hi - lo;
+            double total = 0;
+            for (int k = 0; k < n; k++)
+            {
+                double w = PilBicubicKernel((k + lo - center + 0.5) / filterScale);
+                weights[j * stride + k] = w;
+                total += w;
+            }
+            if (total != 0)
+                for (int k = 0; k < n; k++) weights[j * stride + k] /= total;
+            start[j] = lo;
+            count[j] = n;
+        }
+        return (start, count, weights, stride);
+    }
+
+    /// <summary>PyTorch <c>F.interpolate(mode='bilinear', align_corners=False, antialias=False)</c>, float32.</summary>
+    public static float[] PyTorchBilinear(ReadOnlySpan<float> plane, int inWidth, int inHeight, int outWidth, int outHeight)
+    {
+        CheckSizes(plane, inWidth, inHeight, outWidth, outHeight);
+        var (x0, x1, lx0, lx1) = PyTorchIndices(inWidth, outWidth);
+        var (y0, y1, ly0, ly1) = PyTorchIndices(inHeight, outHeight);
+        var output = new float[outWidth * outHeight];
+        for (int y = 0; y < outHeight; y++)
+        {
+            int r0 = y0[y] * inWidth, r1 = y1[y] * inWidth;
+            for (int x = 0; x < outWidth; x++)
+            {
+                // Same association as PyTorch's separable loop: the inner (width) interpolation first.
+                float top = lx0[x] * plane[r0 + x0[x]] + lx1[x] * plane[r0 + x1[x]];
+                float bottom = lx0[x] * plane[r1 + x0[x]] + lx1[x] * plane[r1 + x1[x]];
+                output[y * outWidth + x] = ly0[y] * top + ly1[y] * bottom;
+            }
+        }
+        return output;
+    }
+
+    static (int[] I0, int[] I1, float[] L0, float[] L1) PyTorchIndices(int inSize, int outSize)
+    {
+        float scale = (float)inSize / outSize;
+        var i0 = new int[outSize];
+        var i1 = new int[outSize];
+        var l0 = new float[outSize];
+        var l1 = new float[outSize];
+        for (int j = 0; j < outSize; j++)
+        {
+            float s = Math.Max(0f, scale * (j + 0.5f) - 0.5f);
+            int lo = (int)s;
+            float lambda = Math.Clamp(s - lo, 0f, 1f);
+            i0[j] = lo;
+            i1[j] = lo < inSize - 1 ? lo + 1 : lo;
+            l1[j] = lambda;
+            l0[j] = 1f - lambda;
+        }
+        return (i0, i1, l0, l1);
+    }
+
+    /// <summary>TF1 <c>tf.image.resize_bilinear</c> (align_corners=False, no half-pixel centres), float32.</summary>
+    public static float[] Tf1Bilinear(ReadOnlySpan<float> plane, int inWidth, int inHeight, int outWidth, int outHeight)
+    {
+        CheckSizes(plane, inWidth, inHeight, outWidth, outHeight);
+        var (x0, x1, fx) = Tf1Indices(inWidth, outWidth);
+        var (y0, y1, fy) = Tf1Indices(inHeight, outHeight);
+        var output = new float[outWidth * outHeight];
+        for (int y = 0; y < outHeight; y++)
+        {
+            int r0 = y0[y] * inWidth, r1 = y1[y] * inWidth;
+            for (int x = 0; x < outWidth; x++)
+            {
+                float topLeft = plane[r0 + x0[x]], topRight = plane[r0 + x1[x]];
+                float bottomLeft = plane[r1 + x0[x]], bottomRight = plane[r1 + x1[x]];
+                float top = topLeft + (topRight - topLeft) * fx[x];
+                float bottom = bottomLeft + (bottomRight - bottomLeft) * fx[x];
+                output[y * outWidth + x] = top + (bottom - top) * fy[y];
+            }
+        }
+        return output;
+    }
+
+    static (int[] I0, int[] I1, float[] Fraction) Tf1Indices(int inSize, int outSize)
+    {
+        float scale = (float)inSize / outSize;
+        var i0 = new int[outSize];
+        var i1 = new int[outSize];
+        var f = new float[outSize];
+        for (int j = 0; j < outSize; j++)
+        {
+            float s = j * scale;
+            int lo = (int)MathF.Floor(s);
+            i0[j] = lo;
+            i1[j] = Math.Min(lo + 1, inSize - 1);
+            f[j] = s - lo;
+        }
+        return (i0, i1, f);
+    }
+
+    static void CheckSizes(ReadOnlySpan<float> plane, int inWidth, int inHeight, int outWidth, int outHeight)
+    {
+        if (inWidth <= 0 || inHeight <= 0 || outWidth <= 0 || outHeight <= 0)
+            throw new ArgumentOutOfRangeException(nameof(inWidth), $"sizes must be positive: {inWidth}x{inHeight} -> {outWidth}x{outHeight}");
+        if (plane.Length != inWidth * inHeight)
+            throw new ArgumentException($"plane has {plane.Length} values, {inWidth}x{inHeight} needs {inWidth * inHeight}");
+    }
+}
