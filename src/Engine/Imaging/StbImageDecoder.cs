@@ -31,11 +31,18 @@ public sealed class StbImageDecoder : IImageDecoder
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw InputException.For(name, $"cannot decode image ({e.Message})");
+            throw InputException.For(name, $"cannot decode image ({Readable(e.Message)})");
         }
         if (result?.Data == null || result.Width <= 0 || result.Height <= 0)
             throw InputException.For(name, "cannot decode image (decoder returned no pixels)");
         return new RgbImage(result.Width, result.Height, result.Data);
+    }
+
+    // stb's failure reasons are short ASCII phrases, but a truncated PNG can surface uninitialised text.
+    static string Readable(string? reason)
+    {
+        var text = new string((reason ?? "").Where(ch => ch >= ' ' && ch < 127).ToArray()).Trim();
+        return text.Length > 0 ? text : "corrupt or truncated data";
     }
 
     static bool IsJpeg(ReadOnlySpan<byte> data) => data.Length >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF;
