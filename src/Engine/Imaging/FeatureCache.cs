@@ -87,6 +87,9 @@ public sealed class FeatureCache
         }
     }
 
+    // Not a u8 string literal: "\x93" would be UTF-8 encoded as two bytes.
+    static ReadOnlySpan<byte> NpyMagic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+
     static byte[] EncodeNpy(float[] data, int rows, int dim)
     {
         var header = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {dim}), }}";
@@ -94,7 +97,7 @@ public sealed class FeatureCache
         int padded = (total + 63) / 64 * 64;
         header = header.PadRight(padded - 10 - 1) + "\n";
         var bytes = new byte[10 + header.Length + 4L * rows * dim];
-        "\x93NUMPY"u8.CopyTo(bytes);
+        NpyMagic.CopyTo(bytes);
         bytes[6] = 1;
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), (ushort)header.Length);
         Encoding.Latin1.GetBytes(header, bytes.AsSpan(10));
@@ -108,7 +111,7 @@ public sealed class FeatureCache
     {
         data = [];
         rows = dim = 0;
-        if (bytes.Length < 10 || !bytes.AsSpan(0, 6).SequenceEqual("\x93NUMPY"u8) || bytes[6] != 1) return false;
+        if (bytes.Length < 10 || !bytes.AsSpan(0, 6).SequenceEqual(NpyMagic) || bytes[6] != 1) return false;
         int headerLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8));
         if (10 + headerLength > bytes.Length) return false;
         var header = Encoding.Latin1.GetString(bytes, 10, headerLength);
