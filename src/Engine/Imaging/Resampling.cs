@@ -23,11 +23,13 @@ public static class Resampling
             for (int y = 0; y < inHeight; y++)
             {
                 int row = y * inWidth;
+                var source = current.AsSpan(row, inWidth);
                 for (int x = 0; x < outWidth; x++)
                 {
                     double sum = 0;
-                    int w0 = x * stride;
-                    for (int k = 0; k < count[x]; k++) sum += current[row + start[x] + k] * weights[w0 + k];
+                    var taps = source.Slice(start[x], count[x]);
+                    var w = weights.AsSpan(x * stride, count[x]);
+                    for (int k = 0; k < taps.Length; k++) sum += taps[k] * w[k];
                     next[y * outWidth + x] = (float)sum;
                 }
             }
@@ -38,15 +40,21 @@ public static class Resampling
         {
             var (start, count, weights, stride) = PilCoefficients(inHeight, outHeight);
             var next = new float[width * outHeight];
+            // Row-wise accumulation: the same terms added in the same order (k ascending) as Pillow's
+            // per-pixel loop, but reading whole rows instead of striding down columns.
+            var sums = new double[width];
             for (int y = 0; y < outHeight; y++)
             {
+                Array.Clear(sums);
                 int w0 = y * stride;
-                for (int x = 0; x < width; x++)
+                for (int k = 0; k < count[y]; k++)
                 {
-                    double sum = 0;
-                    for (int k = 0; k < count[y]; k++) sum += current[(start[y] + k) * width + x] * weights[w0 + k];
-                    next[y * width + x] = (float)sum;
+                    double w = weights[w0 + k];
+                    var row = current.AsSpan((start[y] + k) * width, width);
+                    for (int x = 0; x < row.Length; x++) sums[x] += row[x] * w;
                 }
+                var target = next.AsSpan(y * width, width);
+                for (int x = 0; x < target.Length; x++) target[x] = (float)sums[x];
             }
             current = next;
         }
