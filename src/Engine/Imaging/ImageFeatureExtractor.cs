@@ -59,57 +59,83 @@ public sealed class ImageFeatureExtractor
         var features = new List<float>(entries.Count * dim);
         var keptPaths = new List<string>(entries.Count);
         var skipped = new List<string>();
-        var inputs = new float[(long)batchSize * inputLength];
-        var errors = new string?[batchSize];
         var batchFeatures = new float[batchSize * dim];
 
-        for (int start = 0; start < entries.Count; start += batchSize)
+        // Two input buffers: while the network runs on one batch, the next is decoded into the other.
+        var buffers = new[] { new PreparedBatch(batchSize, inputLength), new PreparedBatch(batchSize, inputLength) };
+        Task Prepare(int batchStart, PreparedBatch target) => Task.Run(() =>
         {
-            int count = Math.Min(batchSize, entries.Count - start);
-            Array.Clear(errors);
+            int count = Math.Min(batchSize, entries.Count - batchStart);
+            target.Start = batchStart;
+            target.Count = count;
+            Array.Clear(target.Errors);
             Parallel.For(0, count, parallel, i =>
             {
-                var entry = entries[start + i];
+                var entry = entries[batchStart + i];
                 var name = collection.DisplayName(entry);
                 try
                 {
                     var image = decoder.Decode(collection.ReadBytes(entry), name);
-                    preprocessor.Process(image, name, inputs.AsSpan(i * inputLength, inputLength));
+                    preprocessor.Process(image, name, target.Inputs.AsSpan(i * inputLength, inputLength));
                 }
                 catch (InputException e)
                 {
-                    errors[i] = e.Message;
+                    target.Errors[i] = e.Message;
                 }
             });
+        });
 
-            // Compact the decoded images to the front so the network sees one dense batch.
-            int kept = 0;
-            for (int i = 0; i < count; i++)
+        Task pending = Prepare(0, buffers[0]);
+        try
+        {
+            for (int start = 0, turn = 0; start < entries.Count; start += batchSize, turn ^= 1)
             {
-                if (errors[i] != null)
+                pending.GetAwaiter().GetResult();
+                var batch = buffers[turn];
+                pending = start + batchSize < entries.Count ? Prepare(start + batchSize, buffers[turn ^ 1]) : Task.CompletedTask;
+
+                // Compact the decoded images to the front so the network sees one dense batch.
+                int kept = 0;
+                for (int i = 0; i < batch.Count; i++)
                 {
-                    if (options.Strict) throw new InputException(errors[i]!);
-                    var line = $"{entries[start + i].RelativePath}\t{errors[i]}";
-                    skipped.Add(line);
-                    notice?.Invoke($"skipped {errors[i]}");
-                    continue;
+                    var error = batch.Errors[i];
+                    if (error != null)
+                    {
+                        if (options.Strict) throw new InputException(error);
+                        skipped.Add($"{entries[batch.Start + i].RelativePath}\t{error}");
+                        notice?.Invoke($"skipped {error}");
+                        continue;
+                    }
+                    if (kept != i) batch.Inputs.AsSpan(i * inputLength, inputLength).CopyTo(batch.Inputs.AsSpan(kept * inputLength, inputLength));
+                    keptPaths.Add(entries[batch.Start + i].RelativePath);
+                    kept++;
                 }
-                if (kept != i) inputs.AsSpan(i * inputLength, inputLength).CopyTo(inputs.AsSpan(kept * inputLength, inputLength));
-                keptPaths.Add(entries[start + i].RelativePath);
-                kept++;
+                if (kept > 0)
+                {
+                    network.Run(batch.Inputs.AsSpan(0, kept * inputLength), kept, batchFeatures.AsSpan(0, kept * dim));
+                    features.AddRange(batchFeatures.AsSpan(0, kept * dim));
+                }
+                progress?.Report((double)(batch.Start + batch.Count) / entries.Count);
             }
-            if (kept > 0)
-            {
-                network.Run(inputs.AsSpan(0, kept * inputLength), kept, batchFeatures.AsSpan(0, kept * dim));
-                features.AddRange(batchFeatures.AsSpan(0, kept * dim));
-            }
-            progress?.Report((double)(start + count) / entries.Count);
+        }
+        finally
+        {
+            // Never leave a decoder task running against a collection that is about to be disposed.
+            try { pending.Wait(); } catch (AggregateException) { }
         }
 
         if (keptPaths.Count == 0)
             throw InputException.For(collection.Source, $"none of the {entries.Count} images could be decoded");
         var matrix = new FeatureMatrix(features.ToArray(), keptPaths.Count, dim, collection.Source);
         return new ImageFeatureResult(matrix, keptPaths, skipped, false);
+    }
+
+    sealed class PreparedBatch(int capacity, int inputLength)
+    {
+        public readonly float[] Inputs = new float[(long)capacity * inputLength];
+        public readonly string?[] Errors = new string?[capacity];
+        public int Start;
+        public int Count;
     }
 
     static void ReportSkipped(IReadOnlyList<string> skipped, bool strict, Action<string>? notice)
