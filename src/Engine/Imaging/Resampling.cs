@@ -50,8 +50,7 @@ public static class Resampling
                 for (int k = 0; k < count[y]; k++)
                 {
                     double w = weights[w0 + k];
-                    var row = current.AsSpan((start[y] + k) * width, width);
-                    for (int x = 0; x < row.Length; x++) sums[x] += row[x] * w;
+                    AccumulateRow(sums, current.AsSpan((start[y] + k) * width, width), w);
                 }
                 var target = next.AsSpan(y * width, width);
                 for (int x = 0; x < target.Length; x++) target[x] = (float)sums[x];
@@ -59,6 +58,27 @@ public static class Resampling
             current = next;
         }
         return current;
+    }
+
+    // sums[x] += row[x] * w with float→double widening. Lane-wise multiply then add (never fused), so the
+    // SIMD body rounds exactly like the scalar remainder and like Pillow's C loop.
+    static void AccumulateRow(Span<double> sums, ReadOnlySpan<float> row, double w)
+    {
+        int x = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated && row.Length >= System.Numerics.Vector<float>.Count)
+        {
+            var weight = new System.Numerics.Vector<double>(w);
+            int floatLanes = System.Numerics.Vector<float>.Count, doubleLanes = System.Numerics.Vector<double>.Count;
+            for (; x <= row.Length - floatLanes; x += floatLanes)
+            {
+                System.Numerics.Vector.Widen(new System.Numerics.Vector<float>(row.Slice(x)), out var low, out var high);
+                var sumLow = new System.Numerics.Vector<double>(sums.Slice(x)) + low * weight;
+                var sumHigh = new System.Numerics.Vector<double>(sums.Slice(x + doubleLanes)) + high * weight;
+                sumLow.CopyTo(sums.Slice(x));
+                sumHigh.CopyTo(sums.Slice(x + doubleLanes));
+            }
+        }
+        for (; x < row.Length; x++) sums[x] += row[x] * w;
     }
 
     static double PilBicubicKernel(double t)
