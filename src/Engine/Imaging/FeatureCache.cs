@@ -60,7 +60,7 @@ public sealed class FeatureCache
             skipped = File.ReadAllLines(skippedPath, Encoding.UTF8).Where(l => l.Length > 0).ToArray();
             return true;
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }

@@ -43,7 +43,18 @@ public sealed class ImageFeatureExtractor
         }
 
         var result = Compute(collection, preprocessor, options, network, progress, notice);
-        cache?.Store(key!, result.Features.Data, result.Features.Rows, result.Features.Dim, result.Skipped);
+        if (cache != null)
+        {
+            try
+            {
+                cache.Store(key!, result.Features.Data, result.Features.Rows, result.Features.Dim, result.Skipped);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The features are computed and correct; a full disk or read-only cache must not lose them.
+                notice?.Invoke($"feature cache not written ({cache.Directory}: {e.Message})");
+            }
+        }
         return result;
     }
 

@@ -186,6 +186,17 @@ public class ImageFeatureExtractorTests
     }
 
     [Test]
+    public void UnwritableCacheIsANoticeNotAFailure()
+    {
+        WriteImages();
+        File.WriteAllText(cache, "a file where the cache directory should be");
+        var notices = new List<string>();
+        var result = new ImageFeatureExtractor().ExtractDetailed(images, Options(), new ChannelMeanNetwork(4), null, notices.Add);
+        Assert.That(result.Features.Rows, Is.EqualTo(5));
+        Assert.That(notices, Has.Count.EqualTo(1).And.Some.Contains("feature cache not written"));
+    }
+
+    [Test]
     public void ProgressReachesOne()
     {
         WriteImages();
