@@ -75,40 +75,50 @@ public sealed class ImagePreprocessor
             throw InputException.For(name, $"image is {image.Width}x{image.Height} but resize mode 'none' needs {Width}x{Height}");
 
         int pixels = image.Width * image.Height;
-        var plane = new float[pixels];
         int outPixels = Width * Height;
-        for (int c = 0; c < 3; c++)
+        var plane = System.Buffers.ArrayPool<float>.Shared.Rent(pixels);
+        try
         {
-            // pytorch-fid resizes ToTensor's [0,1] values (v/255 in float32); the others resize 0..255.
-            if (Mode == ResizeMode.LegacyPyTorch)
-                for (int i = 0; i < pixels; i++) plane[i] = image.Pixels[i * 3 + c] / 255f;
-            else
-                for (int i = 0; i < pixels; i++) plane[i] = image.Pixels[i * 3 + c];
-
-            float[] resized = Resize(plane, image.Width, image.Height);
-            var target = output.Slice(c * outPixels, outPixels);
-            switch (Mode)
+            for (int c = 0; c < 3; c++)
             {
-                case ResizeMode.Clean:
-                    // clean-fid clips PIL's bicubic overshoot but keeps the float (no uint8 re-quantisation).
-                    for (int i = 0; i < outPixels; i++) target[i] = (Math.Clamp(resized[i], 0f, 255f) - 128f) / 128f;
-                    break;
-                case ResizeMode.LegacyPyTorch:
-                    for (int i = 0; i < outPixels; i++) target[i] = 2f * resized[i] - 1f;
-                    break;
-                default:
-                    for (int i = 0; i < outPixels; i++) target[i] = (resized[i] - 128f) / 128f;
-                    break;
+                // pytorch-fid resizes ToTensor's [0,1] values (v/255 in float32); the others resize 0..255.
+                if (Mode == ResizeMode.LegacyPyTorch)
+                    for (int i = 0; i < pixels; i++) plane[i] = image.Pixels[i * 3 + c] / 255f;
+                else
+                    for (int i = 0; i < pixels; i++) plane[i] = image.Pixels[i * 3 + c];
+
+                var target = output.Slice(c * outPixels, outPixels);
+                Resize(plane.AsSpan(0, pixels), image.Width, image.Height, target);
+                switch (Mode)
+                {
+                    case ResizeMode.Clean:
+                        // clean-fid clips PIL's bicubic overshoot but keeps the float (no uint8 re-quantisation).
+                        for (int i = 0; i < outPixels; i++) target[i] = (Math.Clamp(target[i], 0f, 255f) - 128f) / 128f;
+                        break;
+                    case ResizeMode.LegacyPyTorch:
+                        for (int i = 0; i < outPixels; i++) target[i] = 2f * target[i] - 1f;
+                        break;
+                    default:
+                        for (int i = 0; i < outPixels; i++) target[i] = (target[i] - 128f) / 128f;
+                        break;
+                }
             }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(plane);
         }
     }
 
-    /// <summary>The resampling step alone, on one channel plane (no clipping, no normalisation).</summary>
-    public float[] Resize(float[] plane, int inWidth, int inHeight) => Mode switch
+    /// <summary>The resampling step alone, on one channel plane (no clipping, no normalisation), into [Height, Width].</summary>
+    public void Resize(ReadOnlySpan<float> plane, int inWidth, int inHeight, Span<float> output)
     {
-        ResizeMode.Clean => Resampling.PilBicubic(plane, inWidth, inHeight, Width, Height),
-        ResizeMode.LegacyPyTorch => Resampling.PyTorchBilinear(plane, inWidth, inHeight, Width, Height),
-        ResizeMode.LegacyTensorFlow => Resampling.Tf1Bilinear(plane, inWidth, inHeight, Width, Height),
-        _ => plane,
-    };
+        switch (Mode)
+        {
+            case ResizeMode.Clean: Resampling.PilBicubic(plane, inWidth, inHeight, Width, Height, output); break;
+            case ResizeMode.LegacyPyTorch: Resampling.PyTorchBilinear(plane, inWidth, inHeight, Width, Height, output); break;
+            case ResizeMode.LegacyTensorFlow: Resampling.Tf1Bilinear(plane, inWidth, inHeight, Width, Height, output); break;
+            default: plane.CopyTo(output); break;
+        }
+    }
 }

@@ -13,43 +13,63 @@ public static class Resampling
     /// </summary>
     public static float[] PilBicubic(ReadOnlySpan<float> plane, int inWidth, int inHeight, int outWidth, int outHeight)
     {
-        CheckSizes(plane, inWidth, inHeight, outWidth, outHeight);
-        float[] current = plane.ToArray();
-        int width = inWidth;
-        if (outWidth != inWidth)
+        var output = new float[outWidth * outHeight];
+        PilBicubic(plane, inWidth, inHeight, outWidth, outHeight, output);
+        return output;
+    }
+
+    /// <summary><see cref="PilBicubic(ReadOnlySpan{float}, int, int, int, int)"/> into <paramref name="output"/> (outHeight × outWidth).</summary>
+    public static void PilBicubic(ReadOnlySpan<float> plane, int inWidth, int inHeight, int outWidth, int outHeight, Span<float> output)
+    {
+        CheckSizes(plane, inWidth, inHeight, outWidth, outHeight, output);
+        bool horizontal = outWidth != inWidth, vertical = outHeight != inHeight;
+        if (!horizontal && !vertical)
         {
-            var (start, count, weights, stride) = PilCoefficients(inWidth, outWidth);
-            var next = new float[outWidth * inHeight];
-            HorizontalPass(current, inWidth, inHeight, next, outWidth, start, count, weights, stride);
-            current = next;
-            width = outWidth;
+            plane.CopyTo(output);
+            return;
         }
-        if (outHeight != inHeight)
+        float[]? pooled = null;
+        try
         {
-            var (start, count, weights, stride) = PilCoefficients(inHeight, outHeight);
-            var next = new float[width * outHeight];
-            // Row-wise accumulation: the same terms added in the same order (k ascending) as Pillow's
-            // per-pixel loop, but reading whole rows instead of striding down columns.
-            var sums = new double[width];
-            for (int y = 0; y < outHeight; y++)
+            ReadOnlySpan<float> afterHorizontal = plane;
+            if (horizontal)
             {
-                Array.Clear(sums);
-                int w0 = y * stride;
-                for (int k = 0; k < count[y]; k++)
+                var (start, count, weights, stride) = PilCoefficients(inWidth, outWidth);
+                Span<float> target = output;
+                if (vertical)
                 {
-                    double w = weights[w0 + k];
-                    AccumulateRow(sums, current.AsSpan((start[y] + k) * width, width), w);
+                    pooled = System.Buffers.ArrayPool<float>.Shared.Rent(outWidth * inHeight);
+                    target = pooled.AsSpan(0, outWidth * inHeight);
                 }
-                var target = next.AsSpan(y * width, width);
-                for (int x = 0; x < target.Length; x++) target[x] = (float)sums[x];
+                HorizontalPass(plane, inWidth, inHeight, target, outWidth, start, count, weights, stride);
+                afterHorizontal = target;
             }
-            current = next;
+            if (vertical)
+            {
+                int width = outWidth;
+                var (start, count, weights, stride) = PilCoefficients(inHeight, outHeight);
+                // Row-wise accumulation: the same terms added in the same order (k ascending) as Pillow's
+                // per-pixel loop, but reading whole rows instead of striding down columns.
+                var sums = new double[width];
+                for (int y = 0; y < outHeight; y++)
+                {
+                    Array.Clear(sums);
+                    int w0 = y * stride;
+                    for (int k = 0; k < count[y]; k++)
+                        AccumulateRow(sums, afterHorizontal.Slice((start[y] + k) * width, width), weights[w0 + k]);
+                    var target = output.Slice(y * width, width);
+                    for (int x = 0; x < target.Length; x++) target[x] = (float)sums[x];
+                }
+            }
         }
-        return current;
+        finally
+        {
+            if (pooled != null) System.Buffers.ArrayPool<float>.Shared.Return(pooled);
+        }
     }
 
     // Few taps per output (5 when upscaling), so per-tap bounds checks and span slicing would dominate.
-    static unsafe void HorizontalPass(float[] input, int inWidth, int rows, float[] output, int outWidth,
+    static unsafe void HorizontalPass(ReadOnlySpan<float> input, int inWidth, int rows, Span<float> output, int outWidth,
         int[] start, int[] count, double[] weights, int stride)
     {
         fixed (float* inBase = input, outBase = output)
@@ -166,10 +186,16 @@ public static class Resampling
     /// <summary>PyTorch <c>F.interpolate(mode='bilinear', align_corners=False, antialias=False)</c>, float32.</summary>
     public static float[] PyTorchBilinear(ReadOnlySpan<float> plane, int inWidth, int inHeight, int outWidth, int outHeight)
     {
-        CheckSizes(plane, inWidth, inHeight, outWidth, outHeight);
+        var output = new float[outWidth * outHeight];
+        PyTorchBilinear(plane, inWidth, inHeight, outWidth, outHeight, output);
+        return output;
+    }
+
+    public static void PyTorchBilinear(ReadOnlySpan<float> plane, int inWidth, int inHeight, int outWidth, int outHeight, Span<float> output)
+    {
+        CheckSizes(plane, inWidth, inHeight, outWidth, outHeight, output);
         var (x0, x1, lx0, lx1) = PyTorchIndices(inWidth, outWidth);
         var (y0, y1, ly0, ly1) = PyTorchIndices(inHeight, outHeight);
-        var output = new float[outWidth * outHeight];
         for (int y = 0; y < outHeight; y++)
         {
             int r0 = y0[y] * inWidth, r1 = y1[y] * inWidth;
@@ -181,7 +207,6 @@ public static class Resampling
                 output[y * outWidth + x] = ly0[y] * top + ly1[y] * bottom;
             }
         }
-        return output;
     }
 
     static (int[] I0, int[] I1, float[] L0, float[] L1) PyTorchIndices(int inSize, int outSize)
@@ -207,10 +232,16 @@ public static class Resampling
     /// <summary>TF1 <c>tf.image.resize_bilinear</c> (align_corners=False, no half-pixel centres), float32.</summary>
     public static float[] Tf1Bilinear(ReadOnlySpan<float> plane, int inWidth, int inHeight, int outWidth, int outHeight)
     {
-        CheckSizes(plane, inWidth, inHeight, outWidth, outHeight);
+        var output = new float[outWidth * outHeight];
+        Tf1Bilinear(plane, inWidth, inHeight, outWidth, outHeight, output);
+        return output;
+    }
+
+    public static void Tf1Bilinear(ReadOnlySpan<float> plane, int inWidth, int inHeight, int outWidth, int outHeight, Span<float> output)
+    {
+        CheckSizes(plane, inWidth, inHeight, outWidth, outHeight, output);
         var (x0, x1, fx) = Tf1Indices(inWidth, outWidth);
         var (y0, y1, fy) = Tf1Indices(inHeight, outHeight);
-        var output = new float[outWidth * outHeight];
         for (int y = 0; y < outHeight; y++)
         {
             int r0 = y0[y] * inWidth, r1 = y1[y] * inWidth;
@@ -223,7 +254,6 @@ public static class Resampling
                 output[y * outWidth + x] = top + (bottom - top) * fy[y];
             }
         }
-        return output;
     }
 
     static (int[] I0, int[] I1, float[] Fraction) Tf1Indices(int inSize, int outSize)
@@ -243,8 +273,10 @@ public static class Resampling
         return (i0, i1, f);
     }
 
-    static void CheckSizes(ReadOnlySpan<float> plane, int inWidth, int inHeight, int outWidth, int outHeight)
+    static void CheckSizes(ReadOnlySpan<float> plane, int inWidth, int inHeight, int outWidth, int outHeight, Span<float> output)
     {
+        if (output.Length != outWidth * outHeight)
+            throw new ArgumentException($"output has {output.Length} values, {outWidth}x{outHeight} needs {outWidth * outHeight}");
         if (inWidth <= 0 || inHeight <= 0 || outWidth <= 0 || outHeight <= 0)
             throw new ArgumentOutOfRangeException(nameof(inWidth), $"sizes must be positive: {inWidth}x{inHeight} -> {outWidth}x{outHeight}");
         if (plane.Length != inWidth * inHeight)
