@@ -1,0 +1,24 @@
+namespace GenMetrics.Imaging;
+
+/// <summary>Options of the folder → features pipeline.</summary>
+public sealed record ImagePipelineOptions
+{
+    public ResizeMode Mode { get; init; } = ResizeMode.Clean;
+
+    /// <summary>&gt; 0: only the first N files in sorted order (skipped files are not replaced).</summary>
+    public int MaxImages { get; init; }
+
+    /// <summary>A corrupt or unreadable image is an <see cref="InputException"/> instead of a skipped, counted notice.</summary>
+    public bool Strict { get; init; }
+
+    /// <summary>Images decoded, resized and fed to the network together.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    public bool UseCache { get; init; } = true;
+
+    /// <summary>null: <see cref="FeatureCache.DefaultDirectory"/>.</summary>
+    public string? CacheDirectory { get; init; }
+
+    /// <summary>Decode/resize workers; 0 = one per core.</summary>
+    public int Workers { get; init; }
+}

@@ -1,0 +1,124 @@
+namespace GenMetrics.Imaging;
+
+/// <summary>How images are resized and normalised before the network (metrics-spec §2.2).</summary>
+public enum ResizeMode
+{
+    /// <summary>clean-fid <c>clean</c>: PIL bicubic with antialias on float32 channels, clip to [0,255], (x−128)/128.</summary>
+    Clean,
+
+    /// <summary>pytorch-fid: uint8/255, PyTorch bilinear (align_corners=False, no antialias), 2x−1.</summary>
+    LegacyPyTorch,
+
+    /// <summary>TTUR / torch-fidelity / NVIDIA: float 0..255, TF1 bilinear, (x−128)/128.</summary>
+    LegacyTensorFlow,
+
+    /// <summary>No resampling: the image must already have the target size; (x−128)/128.</summary>
+    None,
+}
+
+/// <summary>
+/// RGB8 image → network input CHW float32 [3, Height, Width], bit-for-bit the reference pipeline of
+/// the chosen <see cref="ResizeMode"/> up to float32 rounding.
+/// </summary>
+public sealed class ImagePreprocessor
+{
+    public ImagePreprocessor(ResizeMode mode, int width, int height)
+    {
+        if (width <= 0 || height <= 0) throw new ArgumentOutOfRangeException(nameof(width), $"target size must be positive, got {width}x{height}");
+        if (!Enum.IsDefined(mode)) throw new ArgumentOutOfRangeException(nameof(mode));
+        Mode = mode;
+        Width = width;
+        Height = height;
+    }
+
+    public ImagePreprocessor(ResizeMode mode, int size) : this(mode, size, size) { }
+
+    public ResizeMode Mode { get; }
+    public int Width { get; }
+    public int Height { get; }
+
+    /// <summary>Number of floats one preprocessed image occupies.</summary>
+    public int OutputLength => 3 * Width * Height;
+
+    /// <summary>The user-facing names: clean, legacy-pytorch, legacy-tensorflow, none.</summary>
+    public static string ModeName(ResizeMode mode) => mode switch
+    {
+        ResizeMode.Clean => "clean",
+        ResizeMode.LegacyPyTorch => "legacy-pytorch",
+        ResizeMode.LegacyTensorFlow => "legacy-tensorflow",
+        ResizeMode.None => "none",
+        _ => throw new ArgumentOutOfRangeException(nameof(mode)),
+    };
+
+    public static ResizeMode ParseMode(string name) => name.ToLowerInvariant() switch
+    {
+        "clean" => ResizeMode.Clean,
+        "legacy-pytorch" or "legacy_pytorch" => ResizeMode.LegacyPyTorch,
+        "legacy-tensorflow" or "legacy_tensorflow" => ResizeMode.LegacyTensorFlow,
+        "none" => ResizeMode.None,
+        _ => throw InputException.For(null, $"unknown resize mode '{name}' (expected clean, legacy-pytorch, legacy-tensorflow or none)"),
+    };
+
+    public float[] Process(RgbImage image, string name)
+    {
+        var output = new float[OutputLength];
+        Process(image, name, output);
+        return output;
+    }
+
+    /// <summary>Writes [3, Height, Width] into <paramref name="output"/>. <paramref name="name"/> names the file in errors.</summary>
+    public void Process(RgbImage image, string name, Span<float> output)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (output.Length < OutputLength) throw new ArgumentException($"output holds {output.Length} floats, needs {OutputLength}");
+        if (Mode == ResizeMode.None && (image.Width != Width || image.Height != Height))
+            throw InputException.For(name, $"image is {image.Width}x{image.Height} but resize mode 'none' needs {Width}x{Height}");
+
+        int pixels = image.Width * image.Height;
+        int outPixels = Width * Height;
+        var plane = System.Buffers.ArrayPool<float>.Shared.Rent(pixels);
+        try
+        {
+            for (int c = 0; c < 3; c++)
+            {
+                // pytorch-fid resizes ToTensor's [0,1] values (v/255 in float32); the others resize 0..255.
+                if (Mode == ResizeMode.LegacyPyTorch)
+                    for (int i = 0; i < pixels; i++) plane[i] = image.Pixels[i * 3 + c] / 255f;
+                else
+                    for (int i = 0; i < pixels; i++) plane[i] = image.Pixels[i * 3 + c];
+
+                var target = output.Slice(c * outPixels, outPixels);
+                Resize(plane.AsSpan(0, pixels), image.Width, image.Height, target);
+                switch (Mode)
+                {
+                    case ResizeMode.Clean:
+                        // clean-fid clips PIL's bicubic overshoot but keeps the float (no uint8 re-quantisation).
+                        for (int i = 0; i < outPixels; i++) target[i] = (Math.Clamp(target[i], 0f, 255f) - 128f) / 128f;
+                        break;
+                    case ResizeMode.LegacyPyTorch:
+                        for (int i = 0; i < outPixels; i++) target[i] = 2f * target[i] - 1f;
+                        break;
+                    default:
+                        for (int i = 0; i < outPixels; i++) target[i] = (target[i] - 128f) / 128f;
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(plane);
+        }
+    }
+
+    /// <summary>The resampling step alone, on one channel plane (no clipping, no normalisation), into [Height, Width].</summary>
+    public void Resize(ReadOnlySpan<float> plane, int inWidth, int inHeight, Span<float> output)
+    {
+        switch (Mode)
+        {
+            case ResizeMode.Clean: Resampling.PilBicubic(plane, inWidth, inHeight, Width, Height, output); break;
+            case ResizeMode.LegacyPyTorch: Resampling.PyTorchBilinear(plane, inWidth, inHeight, Width, Height, output); break;
+            case ResizeMode.LegacyTensorFlow: Resampling.Tf1Bilinear(plane, inWidth, inHeight, Width, Height, output); break;
+            default: plane.CopyTo(output); break;
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using StbImageSharp;
+
+namespace GenMetrics.Imaging;
+
+/// <summary>
+/// <see cref="IImageDecoder"/> on StbImageSharp (a pure C# port of stb_image: no native assets).
+/// Reads PNG (1–16 bit, gray, gray+alpha, RGB, RGBA, palette), JPEG (baseline, progressive, gray, Adobe
+/// CMYK), BMP, GIF (first frame) and TGA. No WebP. Differences from PIL are listed in docs/images.md:
+/// JPEG pixels differ by a few levels (stb's IDCT and chroma upsampling are not libjpeg's), and 16-bit
+/// gray PNGs become the high byte here whereas PIL clamps the 16-bit value to 255.
+/// </summary>
+public sealed class StbImageDecoder : IImageDecoder
+{
+    public static readonly StbImageDecoder Instance = new();
+
+    public IReadOnlyList<string> Extensions { get; } = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga"];
+
+    public RgbImage Decode(ReadOnlySpan<byte> encoded, string name)
+    {
+        if (encoded.Length == 0) throw InputException.For(name, "empty file");
+        // stb_image reads past the end of a truncated JPEG as zeros and returns a grey-filled image
+        // without complaint; PIL refuses such files ("image file is truncated"), so do we.
+        if (IsJpeg(encoded) && !JpegHasEndOfImageAfterLastScan(encoded))
+            throw InputException.For(name, "truncated JPEG (no end-of-image marker after the last scan)");
+
+        ImageResult result;
+        try
+        {
+            // StbImageSharp takes a byte[]; decoding dominates the cost of this copy.
+            result = ImageResult.FromMemory(encoded.ToArray(), ColorComponents.RedGreenBlue);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw InputException.For(name, $"cannot decode image ({Readable(e.Message)})");
+        }
+        if (result?.Data == null || result.Width <= 0 || result.Height <= 0)
+            throw InputException.For(name, "cannot decode image (decoder returned no pixels)");
+        return new RgbImage(result.Width, result.Height, result.Data);
+    }
+
+    // stb's failure reasons are short ASCII phrases, but a truncated PNG can surface uninitialised text.
+    static string Readable(string? reason)
+    {
+        var text = new string((reason ?? "").Where(ch => ch >= ' ' && ch < 127).ToArray()).Trim();
+        return text.Length > 0 ? text : "corrupt or truncated data";
+    }
+
+    static bool IsJpeg(ReadOnlySpan<byte> data) => data.Length >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF;
+
+    // Entropy-coded data stuffs every 0xFF as FF 00, so FF D9 cannot occur inside a scan; an EXIF
+    // thumbnail's EOI comes before the main image's scans, hence "after the last SOS".
+    static bool JpegHasEndOfImageAfterLastScan(ReadOnlySpan<byte> data)
+    {
+        int lastScan = LastIndexOfMarker(data, 0xDA);
+        int lastEnd = LastIndexOfMarker(data, 0xD9);
+        return lastEnd >= 0 && lastEnd > lastScan;
+    }
+
+    static int LastIndexOfMarker(ReadOnlySpan<byte> data, byte marker)
+    {
+        ReadOnlySpan<byte> pattern = [0xFF, marker];
+        return data.LastIndexOf(pattern);
+    }
+}

@@ -1,0 +1,86 @@
+using GenMetrics.Imaging;
+
+namespace GenMetrics.Tests.Imaging;
+
+public class ImageDecoderTests
+{
+    static readonly StbImageDecoder Decoder = StbImageDecoder.Instance;
+
+    static RgbImage Decode(string name) => Decoder.Decode(File.ReadAllBytes(Path.Combine(ImagingFixtures.Dir("decode"), name)), name);
+
+    static byte[] PilPixels(string name) => File.ReadAllBytes(Path.Combine(ImagingFixtures.Dir("decode"), name + ".rgb"));
+
+    public static IEnumerable<TestCaseData> ComparableCases() =>
+        ImagingFixtures.Cases("decode").Where(c => int.Parse(c[3]) >= 0)
+            .Select(c => new TestCaseData(c[0], int.Parse(c[1]), int.Parse(c[2]), int.Parse(c[3])).SetName($"DecodesLikePil({c[0]}, {c[4]})"));
+
+    [TestCaseSource(nameof(ComparableCases))]
+    public void DecodesLikePil(string name, int width, int height, int tolerance)
+    {
+        var image = Decode(name);
+        var expected = PilPixels(name);
+        Assert.That((image.Width, image.Height), Is.EqualTo((width, height)));
+        int maxDiff = 0;
+        for (int i = 0; i < expected.Length; i++) maxDiff = Math.Max(maxDiff, Math.Abs(image.Pixels[i] - expected[i]));
+        TestContext.Out.WriteLine($"{name}: max |stb - PIL| = {maxDiff}");
+        Assert.That(maxDiff, Is.LessThanOrEqualTo(tolerance));
+    }
+
+    [Test]
+    public void Gray16PngKeepsTheHighByteWherePilClampsTo255()
+    {
+        var image = Decode("gray16.png");
+        var raw = File.ReadAllBytes(Path.Combine(ImagingFixtures.Dir("decode"), "gray16.png.u16"));
+        var pil = PilPixels("gray16.png");
+        for (int i = 0; i < image.Width * image.Height; i++)
+        {
+            int value = raw[2 * i] | (raw[2 * i + 1] << 8);
+            Assert.That(image.Pixels[3 * i], Is.EqualTo(value >> 8));
+            Assert.That(image.Pixels[3 * i + 1], Is.EqualTo(value >> 8));
+            Assert.That(pil[3 * i], Is.EqualTo(Math.Min(value, 255)), "PIL's documented behaviour changed");
+        }
+    }
+
+    [TestCase("corrupt.png")]
+    [TestCase("truncated.png")]
+    [TestCase("truncated.jpg")]
+    public void BrokenFilesAreInputExceptionsNamingTheFile(string name)
+    {
+        var e = Assert.Throws<InputException>(() => Decode(name));
+        Assert.That(e!.Message, Does.StartWith(name + ": "));
+        TestContext.Out.WriteLine(e.Message);
+    }
+
+    [Test]
+    public void EmptyAndNonImageDataAreRefused()
+    {
+        Assert.Throws<InputException>(() => Decoder.Decode([], "empty.png"));
+        Assert.Throws<InputException>(() => Decoder.Decode("hello, world"u8, "text.png"));
+    }
+
+    /// <summary>Measures stb vs PIL on real JPEGs; needs GENMETRICS_JPEG_COMPARE=DIR holding X.jpg and X.jpg.rgb (PIL's decode).</summary>
+    [Test, Explicit("measurement for docs/images.md, needs PIL dumps of the photos")]
+    public void MeasureJpegDifferenceAgainstPil()
+    {
+        var dir = Environment.GetEnvironmentVariable("GENMETRICS_JPEG_COMPARE");
+        if (dir == null) Assert.Ignore("set GENMETRICS_JPEG_COMPARE");
+        foreach (var jpg in Directory.GetFiles(dir!, "*.jpg").Order(StringComparer.Ordinal))
+        {
+            var image = Decoder.Decode(File.ReadAllBytes(jpg), jpg);
+            var pil = File.ReadAllBytes(jpg + ".rgb");
+            long sum = 0;
+            int max = 0, differing = 0;
+            var histogram = new int[256];
+            for (int i = 0; i < pil.Length; i++)
+            {
+                int d = Math.Abs(image.Pixels[i] - pil[i]);
+                sum += d;
+                max = Math.Max(max, d);
+                if (d != 0) differing++;
+                histogram[d]++;
+            }
+            TestContext.Out.WriteLine($"{Path.GetFileName(jpg)} {image.Width}x{image.Height}: mean |d| = {(double)sum / pil.Length:F3}, max = {max}, " +
+                $"values differing {100.0 * differing / pil.Length:F1}%, |d|<=2 {100.0 * (histogram[0] + histogram[1] + histogram[2]) / pil.Length:F2}%");
+        }
+    }
+}
