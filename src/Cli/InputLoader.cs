@@ -1,13 +1,25 @@
 using GenMetrics.Evaluation;
 using GenMetrics.Features;
+using GenMetrics.Imaging;
+using GenMetrics.Models;
 
 namespace GenMetrics.Cli;
 
-/// <summary>Turns a command-line path into a metric input: a .npy/.npz of features or of statistics.</summary>
+/// <summary>
+/// Turns a command-line path into a metric input: a .npy/.npz of features or of statistics, or a folder
+/// (or .zip) of images, which goes through the reference preprocessing and the installed networks.
+/// </summary>
 internal static class InputLoader
 {
-    public static MetricInput Load(string path, string? key, CommandContext context)
+    public static bool IsImageSource(string path) =>
+        Directory.Exists(path) || (File.Exists(path) && path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase));
+
+    public static MetricInput Load(string path, string? key, CommandContext context) =>
+        Load(path, key, context, images: null, groups: null);
+
+    public static MetricInput Load(string path, string? key, CommandContext context, ImageInputOptions? images, IReadOnlyList<MetricGroup>? groups)
     {
+        if (IsImageSource(path)) return LoadImages(path, context, images ?? new ImageInputOptions(), groups);
         var input = FeatureFiles.Open(path, key);
         switch (input)
         {
@@ -28,4 +40,58 @@ internal static class InputLoader
         var input = Load(path, key, context);
         return input.Features ?? throw new InputException($"{path}: holds statistics (mu, sigma), not per-sample features");
     }
+
+    /// <summary>
+    /// Inception pool3 features when FID or KID is asked for (or nothing was asked and it is installed),
+    /// VGG-16 fc2 after ReLU (NVIDIA's and torch-fidelity's P/R features) when a k-NN metric is.
+    /// </summary>
+    private static MetricInput LoadImages(string path, CommandContext context, ImageInputOptions images, IReadOnlyList<MetricGroup>? groups)
+    {
+        var store = ModelStore.Default();
+        var installed = store.List().Select(m => m.Model).ToHashSet();
+        bool wantInception = groups is null ? installed.Contains(KnownModel.Inception.Id) : groups.Any(g => g is MetricGroup.Fid or MetricGroup.Kid);
+        bool wantVgg = groups is null ? installed.Contains(KnownModel.Vgg16.Id) : groups.Any(g => g is MetricGroup.Pr or MetricGroup.Prdc or MetricGroup.Sym);
+        if (!wantInception && !wantVgg)
+            throw new InputException($"{path}: images need a feature network; none is installed in {store.Directory} (run: genmetrics models install inception, and vgg16 for precision/recall)");
+
+        var options = new ImagePipelineOptions
+        {
+            Mode = images.Mode,
+            MaxImages = images.MaxImages,
+            Strict = images.Strict,
+            BatchSize = images.BatchSize,
+            UseCache = images.UseCache,
+        };
+        var extractor = new ImageFeatureExtractor();
+        FeatureMatrix? Extract(KnownModel model, string output)
+        {
+            using var network = store.Open(model, output);
+            var features = extractor.Extract(path, options, network, context.Progress.Start($"{Path.GetFileName(Path.TrimEndingDirectorySeparator(path))}: {model.Id} features"), context.Notice);
+            context.Progress.Clear();
+            return new FeatureMatrix(features.Data, features.Rows, features.Dim, path);
+        }
+        var inception = wantInception ? Extract(KnownModel.Inception, "pool3") : null;
+        var vgg = wantVgg ? Extract(KnownModel.Vgg16, "fc2_relu") : null;
+        return MetricInput.FromImages(path, inception, vgg);
+    }
+}
+
+/// <summary>How image folders are read: the preprocessing mode of the reference tool to match, and limits.</summary>
+internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int MaxImages = 0, bool Strict = false, int BatchSize = 32, bool UseCache = true)
+{
+    public static readonly IReadOnlyList<OptionSpec> Specs =
+    [
+        new("mode", "image inputs: clean (clean-fid, default), legacy-pytorch (pytorch-fid), legacy-tensorflow (TTUR, StyleGAN, torch-fidelity) or none", ValueName: "MODE"),
+        new("max-images", "image inputs: use the first N images (sorted by path)", ValueName: "N"),
+        OptionSpec.Flag("strict", "image inputs: a corrupt image is an error instead of being skipped and counted"),
+        OptionSpec.Flag("no-cache", "image inputs: do not read or write the feature cache"),
+        new("batch-size", "image inputs: images per network batch (default 32)", ValueName: "B"),
+    ];
+
+    public static ImageInputOptions From(ArgumentList args) => new(
+        ImagePreprocessor.ParseMode(args.Get("mode", "clean")),
+        args.GetInt("max-images", 0, min: 0),
+        args.Flag("strict"),
+        args.GetInt("batch-size", 32, min: 1, max: 4096),
+        !args.Flag("no-cache"));
 }

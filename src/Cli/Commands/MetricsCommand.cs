@@ -8,7 +8,7 @@ public sealed class MetricsCommand : ICommand
 {
     public string Name => "metrics";
     public string Summary => "Compute FID, KID, precision/recall, density/coverage and symmetric P/R between a real and a generated set.";
-    public string Usage => "REAL FAKE [options]   (REAL, FAKE: .npy/.npz features, or .npz statistics with mu/sigma for fid)";
+    public string Usage => "REAL FAKE [options]   (REAL, FAKE: .npy/.npz features, .npz statistics with mu/sigma (fid only), or a folder / .zip of images)";
     public int Order => 10;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
@@ -22,6 +22,7 @@ public sealed class MetricsCommand : ICommand
         new("kid-subset-size", "KID subset size (default 1000; reduced to the smaller set if needed)", ValueName: "M"),
         new("seed", "seed of every random draw (default 2020, torch-fidelity's)", ValueName: "S"),
         new("cov-divisor", "covariance divisor for FID: n-1 (default, pytorch-fid) or n (StyleGAN2-ADA)", ValueName: "n-1|n"),
+        .. ImageInputOptions.Specs,
     ];
 
     public int Run(ArgumentList args, CommandContext context)
@@ -38,8 +39,9 @@ public sealed class MetricsCommand : ICommand
         };
         string? json = args.Get("json");
         using var backend = ComputeBackends.Create(args.Get("backend", "auto"), context.Notice);
-        var real = InputLoader.Load(args.Positional[0], args.Get("key"), context);
-        var fake = InputLoader.Load(args.Positional[1], args.Get("key"), context);
+        var images = ImageInputOptions.From(args);
+        var real = InputLoader.Load(args.Positional[0], args.Get("key"), context, images, options.Groups);
+        var fake = InputLoader.Load(args.Positional[1], args.Get("key"), context, images, options.Groups);
 
         var result = Evaluator.Evaluate(real, fake, options, backend, phase => context.Progress.Start(phase));
         context.Progress.Clear();

@@ -16,20 +16,23 @@ public static class Evaluator
 
     public static EvaluationResult Evaluate(MetricInput real, MetricInput fake, EvaluationOptions options, IComputeBackend backend, PhaseReporter? phases = null)
     {
-        if (real.Dim != fake.Dim)
-            throw new InputException($"dimension mismatch: {real.Name} has {real.Dim} features per sample, {fake.Name} has {fake.Dim}");
-
-        var groups = options.Groups ?? MetricRegistry.All
-            .Where(m => m.WorksFromStatistics || (real.HasFeatures && fake.HasFeatures))
-            .Select(m => m.Group).ToList();
+        var groups = options.Groups ?? MetricRegistry.All.Where(m => Available(m.Group, real) && Available(m.Group, fake)).Select(m => m.Group).ToList();
+        if (groups.Count == 0) throw new InputException($"no metric can be computed from {real.Name} and {fake.Name}");
         foreach (var g in groups)
         {
             var info = MetricRegistry.Get(g);
-            if (info.WorksFromStatistics) continue;
-            var statsOnly = !real.HasFeatures ? real : !fake.HasFeatures ? fake : null;
-            if (statsOnly is not null)
-                throw new InputException($"{statsOnly.Name}: holds statistics (mu, sigma) only; {info.Name} needs per-sample features (only fid can be computed from statistics)");
+            var missing = !Available(g, real) ? real : !Available(g, fake) ? fake : null;
+            if (missing is null) continue;
+            if (missing.Statistics is not null)
+                throw new InputException($"{missing.Name}: holds statistics (mu, sigma) only; {info.Name} needs per-sample features (only fid can be computed from statistics)");
+            throw new InputException($"{missing.Name}: no features for {info.Name} ({(IsKnn(g) ? "the k-NN metrics use VGG-16 features: genmetrics models install vgg16" : "FID and KID use Inception features: genmetrics models install inception")})");
         }
+        bool wantsGaussian = groups.Any(g => !IsKnn(g));
+        bool wantsKnn = groups.Any(IsKnn);
+        if (wantsGaussian && real.Dim != fake.Dim)
+            throw new InputException($"dimension mismatch: {real.Name} has {real.Dim} features per sample, {fake.Name} has {fake.Dim}");
+        if (wantsKnn && real.KnnFeatures!.Dim != fake.KnnFeatures!.Dim)
+            throw new InputException($"dimension mismatch: {real.Name} has {real.KnnFeatures.Dim} features per sample, {fake.Name} has {fake.KnnFeatures.Dim}");
 
         var knnGroups = groups.Where(g => MetricRegistry.Get(g).DefaultK is not null).ToList();
         var ksPerGroup = knnGroups.ToDictionary(g => g, g => options.Ks ?? [MetricRegistry.Get(g).DefaultK!.Value]);
@@ -38,8 +41,8 @@ public static class Evaluator
 
         var result = new EvaluationResult
         {
-            NReal = real.Features is { } rf ? rf.Rows : real.Statistics!.Count > 0 ? real.Statistics.Count : null,
-            NFake = fake.Features is { } ff ? ff.Rows : fake.Statistics!.Count > 0 ? fake.Statistics.Count : null,
+            NReal = (real.Features ?? real.KnnFeatures) is { } rf ? rf.Rows : real.Statistics!.Count > 0 ? real.Statistics.Count : null,
+            NFake = (fake.Features ?? fake.KnnFeatures) is { } ff ? ff.Rows : fake.Statistics!.Count > 0 ? fake.Statistics.Count : null,
             Dim = real.Dim,
             Ks = allKs,
         };
@@ -64,7 +67,7 @@ public static class Evaluator
 
         if (knnGroups.Count > 0)
         {
-            var knn = KnnMetrics.Compute(real.Features!, fake.Features!, allKs, backend, progress: phases?.Invoke("k-NN metrics: radii and cross distances"));
+            var knn = KnnMetrics.Compute(real.KnnFeatures!, fake.KnnFeatures!, allKs, backend, progress: phases?.Invoke("k-NN metrics: radii and cross distances"));
             foreach (var g in knnGroups)
             {
                 foreach (int k in ksPerGroup[g])
@@ -92,6 +95,16 @@ public static class Evaluator
         }
         return result;
     }
+
+    private static bool IsKnn(MetricGroup g) => MetricRegistry.Get(g).DefaultK is not null;
+
+    /// <summary>Whether an input has what a metric group needs: statistics or features for FID, k-NN features for the k-NN groups.</summary>
+    private static bool Available(MetricGroup g, MetricInput input) => g switch
+    {
+        MetricGroup.Fid => input.Statistics is not null || input.Features is not null,
+        MetricGroup.Kid => input.Features is not null,
+        _ => input.KnnFeatures is not null,
+    };
 
     /// <summary>Mean and covariance of one input, from the most exact source it has.</summary>
     public static GaussianStatistics ComputeStatistics(MetricInput input, EvaluationOptions options, IComputeBackend backend, PhaseReporter? phases = null)

@@ -9,13 +9,14 @@ namespace GenMetrics.Evaluation;
 /// </summary>
 public sealed class MetricInput
 {
-    private MetricInput(string name, int dim, FeatureMatrix? features, IRowBlockSource? statisticsSource, GaussianStatistics? statistics)
+    private MetricInput(string name, int dim, FeatureMatrix? features, IRowBlockSource? statisticsSource, GaussianStatistics? statistics, FeatureMatrix? knnFeatures = null)
     {
         Name = name;
         Dim = dim;
         Features = features;
         StatisticsSource = statisticsSource;
         Statistics = statistics;
+        KnnFeatures = knnFeatures ?? features;
     }
 
     public string Name { get; }
@@ -24,10 +25,24 @@ public sealed class MetricInput
     public IRowBlockSource? StatisticsSource { get; }
     public GaussianStatistics? Statistics { get; }
 
+    /// <summary>
+    /// Features for the k-NN metrics (precision/recall, density/coverage, symmetric P/R). The same as
+    /// <see cref="Features"/> for feature files; for images, VGG-16 fc2 features (the P/R papers'
+    /// extractor) while <see cref="Features"/> are Inception pool3 (FID, KID). Null when not available.
+    /// </summary>
+    public FeatureMatrix? KnnFeatures { get; }
+
     public bool HasFeatures => Features is not null;
 
     public static MetricInput FromFeatures(FeatureMatrix features, IRowBlockSource? statisticsSource = null) =>
         new(features.Name, features.Dim, features, statisticsSource ?? features, null);
+
+    /// <summary>
+    /// Features extracted from images: Inception pool3 for FID/KID (either may be null when the network is
+    /// not installed) and VGG-16 fc2 for the k-NN metrics.
+    /// </summary>
+    public static MetricInput FromImages(string name, FeatureMatrix? inception, FeatureMatrix? vgg) =>
+        new(name, (inception ?? vgg)!.Dim, inception, inception, null, vgg);
 
     public static MetricInput FromStatistics(GaussianStatistics statistics) =>
         new(statistics.Name, statistics.Dim, null, null, statistics);
