@@ -101,6 +101,7 @@ internal static unsafe class SymmetricEigenvalues
                         double* yPart = Y + (long)part * n;
                         new Span<double>(yPart + lo, rows).Clear();
                         int i = r0;
+                        for (; i + 7 < r1; i += 8) SymmetricProductRows8(b, n, lo, i, Vv, yPart);
                         for (; i + 3 < r1; i += 4) SymmetricProductRows4(b, n, lo, i, Vv, yPart);
                         for (; i < r1; i++)
                             FusedRow(b + (long)i * n, lo, i, false, null, null, true, Vv, yPart);
@@ -220,6 +221,77 @@ internal static unsafe class SymmetricEigenvalues
             }
         }
         e[n - 1] = 0;
+    }
+
+    /// <summary>Rows i0..i0+7: as <see cref="SymmetricProductRows4"/>, sharing y and v over 8 rows (19 vector registers).</summary>
+    private static void SymmetricProductRows8(double* b, long ld, int lo, int i0, double* v, double* y)
+    {
+        if (!Vector256.IsHardwareAccelerated)
+        {
+            SymmetricProductRows4(b, ld, lo, i0, v, y);
+            // Rows i0+4..i0+7 see columns up to i0+3 as ordinary columns: handled by the 4-row routine
+            // with lo..i0+4 and its own corner.
+            SymmetricProductRows4(b, ld, lo, i0 + 4, v, y);
+            return;
+        }
+        double* r0 = b + i0 * ld, r1 = r0 + ld, r2 = r1 + ld, r3 = r2 + ld, r4 = r3 + ld, r5 = r4 + ld, r6 = r5 + ld, r7 = r6 + ld;
+        var v0 = Vector256.Create(v[i0 + 0]);
+        var v1 = Vector256.Create(v[i0 + 1]);
+        var v2 = Vector256.Create(v[i0 + 2]);
+        var v3 = Vector256.Create(v[i0 + 3]);
+        var v4 = Vector256.Create(v[i0 + 4]);
+        var v5 = Vector256.Create(v[i0 + 5]);
+        var v6 = Vector256.Create(v[i0 + 6]);
+        var v7 = Vector256.Create(v[i0 + 7]);
+        Vector256<double> acc0 = default, acc1 = default, acc2 = default, acc3 = default, acc4 = default, acc5 = default, acc6 = default, acc7 = default;
+        int j = lo;
+        for (; j <= i0 - 4; j += 4)
+        {
+            var vj = Vector256.Load(v + j);
+            var yj = Vector256.Load(y + j);
+            var a0 = Vector256.Load(r0 + j); acc0 = Vector256.FusedMultiplyAdd(a0, vj, acc0); yj = Vector256.FusedMultiplyAdd(a0, v0, yj);
+            var a1 = Vector256.Load(r1 + j); acc1 = Vector256.FusedMultiplyAdd(a1, vj, acc1); yj = Vector256.FusedMultiplyAdd(a1, v1, yj);
+            var a2 = Vector256.Load(r2 + j); acc2 = Vector256.FusedMultiplyAdd(a2, vj, acc2); yj = Vector256.FusedMultiplyAdd(a2, v2, yj);
+            var a3 = Vector256.Load(r3 + j); acc3 = Vector256.FusedMultiplyAdd(a3, vj, acc3); yj = Vector256.FusedMultiplyAdd(a3, v3, yj);
+            var a4 = Vector256.Load(r4 + j); acc4 = Vector256.FusedMultiplyAdd(a4, vj, acc4); yj = Vector256.FusedMultiplyAdd(a4, v4, yj);
+            var a5 = Vector256.Load(r5 + j); acc5 = Vector256.FusedMultiplyAdd(a5, vj, acc5); yj = Vector256.FusedMultiplyAdd(a5, v5, yj);
+            var a6 = Vector256.Load(r6 + j); acc6 = Vector256.FusedMultiplyAdd(a6, vj, acc6); yj = Vector256.FusedMultiplyAdd(a6, v6, yj);
+            var a7 = Vector256.Load(r7 + j); acc7 = Vector256.FusedMultiplyAdd(a7, vj, acc7); yj = Vector256.FusedMultiplyAdd(a7, v7, yj);
+            yj.Store(y + j);
+        }
+        double* sums = stackalloc double[8];
+        sums[0] = Vector256.Sum(acc0);
+        sums[1] = Vector256.Sum(acc1);
+        sums[2] = Vector256.Sum(acc2);
+        sums[3] = Vector256.Sum(acc3);
+        sums[4] = Vector256.Sum(acc4);
+        sums[5] = Vector256.Sum(acc5);
+        sums[6] = Vector256.Sum(acc6);
+        sums[7] = Vector256.Sum(acc7);
+        for (; j < i0; j++)
+        {
+            double vj = v[j], yAdd = 0;
+            for (int r = 0; r < 8; r++)
+            {
+                double a = b[(i0 + r) * ld + j];
+                sums[r] += a * vj;
+                yAdd += a * v[i0 + r];
+            }
+            y[j] += yAdd;
+        }
+        for (int r = 0; r < 8; r++)
+        {
+            int row = i0 + r;
+            double* a = b + row * ld;
+            double vr = v[row];
+            double s = sums[r];
+            for (int c = i0; c < row; c++)
+            {
+                s += a[c] * v[c];
+                y[c] += a[c] * vr;
+            }
+            y[row] += s + a[row] * vr;
+        }
     }
 
     /// <summary>
