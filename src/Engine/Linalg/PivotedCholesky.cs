@@ -32,6 +32,7 @@ internal static unsafe class PivotedCholesky
         double tol = tolerance ?? n * Epsilon * maxDiag;
 
         var correction = new double[n];
+        int threads = Math.Min(Environment.ProcessorCount, 8);
         int rank = 0;
         fixed (double* fixedA = a)
         {
@@ -77,10 +78,10 @@ internal static unsafe class PivotedCholesky
                         correction[i] += s * s;
                     }
                     int count = n - j - 1;
-                    if ((long)count * len > 1 << 16)
-                        Parallel.For(0, 2, part =>
+                    if ((long)count * len > 1 << 16 && threads > 1)
+                        Parallel.For(0, threads, part =>
                         {
-                            int lo = j + 1 + (int)((long)count * part / 2), hi = j + 1 + (int)((long)count * (part + 1) / 2);
+                            int lo = j + 1 + (int)((long)count * part / threads), hi = j + 1 + (int)((long)count * (part + 1) / threads);
                             for (int i = lo; i < hi; i++) Column(i);
                         });
                     else

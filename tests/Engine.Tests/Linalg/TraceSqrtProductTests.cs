@@ -68,6 +68,7 @@ public class TraceSqrtProductTests
 
     [TestCase(40)]
     [TestCase(150)]
+    [TestCase(203)]
     public void SymmetricEigenvaluesMatchJacobi(int n)
     {
         var rng = new Random(n);
@@ -77,6 +78,13 @@ public class TraceSqrtProductTests
         var expected = ReferenceLinalg.Jacobi(ReferenceLinalg.ToSquare(m, n)).Values.Order().ToArray();
         var actual = SymmetricEigenvalues.Compute((double[])m.Clone(), n).Order().ToArray();
         for (int i = 0; i < n; i++) Assert.That(actual[i], Is.EqualTo(expected[i]).Within(1e-12 * n));
+        // Unblocked-only path (the blocked one hands over its last 4 panels to it).
+        var d = new double[n];
+        var e = new double[n];
+        SymmetricEigenvalues.Tridiagonalize((double[])m.Clone(), n, d, e, blockedPanel: 0);
+        SymmetricEigenvalues.TridiagonalQl(d, e, n);
+        var unblocked = d.Order().ToArray();
+        for (int i = 0; i < n; i++) Assert.That(unblocked[i], Is.EqualTo(expected[i]).Within(1e-12 * n));
     }
 
     [TestCase(10, 10)]
