@@ -29,7 +29,7 @@ public sealed class RealismCommand : ICommand
         var fake = InputLoader.LoadFeatures(args.Positional[1], args.Get("key"), context);
         if (real.Dim != fake.Dim)
             throw new InputException($"dimension mismatch: {real.Name} has {real.Dim} features per sample, {fake.Name} has {fake.Dim}");
-        var scores = Realism.Scores(real, fake, backend, k, context.Progress.Start("realism"));
+        var scores = Realism.Scores(real, fake, backend, k, progress: context.Progress.Start("realism")).Scores;
         context.Progress.Clear();
         FeatureFiles.WriteNpy(output, scores, scores.Length);
         var sorted = scores.Where(float.IsFinite).Order().ToArray();

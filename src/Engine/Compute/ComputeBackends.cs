@@ -26,8 +26,33 @@ public static class ComputeBackends
         }
     }
 
-    // Filled in by the CUDA backend: returns null when no usable device is present.
-    private static IComputeBackend? CreateCuda() => null;
+    private static string? _cudaFailure;
 
-    private static string CudaUnavailableReason() => "the CUDA backend is not built into this version";
+    /// <summary>
+    /// A CUDA backend on device 0 (fp32 distance GEMMs), created only after a context, a cuBLAS handle and the
+    /// kernels exist; null otherwise, with the reason kept for <see cref="CudaUnavailableReason"/>.
+    /// Nothing CUDA is loaded before this is called.
+    /// </summary>
+    internal static IComputeBackend? CreateCuda()
+    {
+        var report = GenMetrics.Cuda.CudaAvailability.Probe();
+        if (report.UnavailableReason is not null)
+        {
+            _cudaFailure = report.UnavailableReason;
+            return null;
+        }
+        try
+        {
+            return GenMetrics.Cuda.CudaBackend.Create();
+        }
+        catch (Exception e) when (e is GenMetrics.Cuda.Interop.CudaException or InvalidOperationException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            _cudaFailure = $"CUDA initialisation failed: {e.Message}";
+            return null;
+        }
+    }
+
+    /// <summary>Why <see cref="CreateCuda"/> returned null (or what a probe finds missing when it was not called).</summary>
+    internal static string CudaUnavailableReason() =>
+        _cudaFailure ?? GenMetrics.Cuda.CudaAvailability.Probe().UnavailableReason ?? "CUDA is available";
 }

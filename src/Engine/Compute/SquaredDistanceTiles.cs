@@ -1,3 +1,4 @@
+using GenMetrics.Compute.Gemm;
 using GenMetrics.Features;
 
 namespace GenMetrics.Compute;
@@ -11,7 +12,6 @@ namespace GenMetrics.Compute;
 /// </summary>
 public sealed class SquaredDistanceTiles
 {
-    // PLACEHOLDER (to be replaced by the SIMD GEMM): plain loops, same arithmetic order for norms and dots.
     private readonly FeatureMatrix _rows;
     private readonly FeatureMatrix _cols;
     private readonly float[]? _shift;
@@ -25,12 +25,13 @@ public sealed class SquaredDistanceTiles
         _rows = rows;
         _cols = cols;
         _shift = shift;
-        _rowNorms = Norms(rows);
-        _colNorms = ReferenceEquals(rows, cols) ? _rowNorms : Norms(cols);
+        _rowNorms = Norms(rows, shift);
+        _colNorms = ReferenceEquals(rows, cols) ? _rowNorms : Norms(cols, shift);
     }
 
     /// <summary>Rows per tile that suit the kernel's blocking (a hint; any size works).</summary>
-    public static int PreferredRowBlock => 256;
+    /// <remarks>One packed A panel (256 rows x one K block = 256 KiB) stays in L2 for the whole tile.</remarks>
+    public static int PreferredRowBlock => SgemmWorkspace.MC;
 
     /// <summary>Columns per tile that suit the kernel's blocking (a hint; any size works).</summary>
     public static int PreferredColBlock => 2048;
@@ -39,44 +40,67 @@ public sealed class SquaredDistanceTiles
     public FeatureMatrix ColumnMatrix => _cols;
 
     /// <summary>A per-thread workspace. Not thread-safe; create one per thread.</summary>
-    public Worker CreateWorker() => new(this);
+    public Worker CreateWorker() => new(this, SgemmKernels.Best);
 
-    private float[] Norms(FeatureMatrix m)
+    internal Worker CreateWorker(SgemmIsa isa) => new(this, isa);
+
+    private static unsafe float[] Norms(FeatureMatrix m, float[]? shift)
     {
         var norms = new float[m.Rows];
-        for (int i = 0; i < m.Rows; i++) norms[i] = Dot(m.Row(i), m.Row(i));
+        int dim = m.Dim;
+        fixed (float* data = m.Data)
+        fixed (float* s = shift)
+        {
+            for (int i = 0; i < m.Rows; i++) norms[i] = SgemmWorkspace.SquaredNorm(data + (long)i * dim, dim, s);
+        }
         return norms;
-    }
-
-    private float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        float acc = 0;
-        if (_shift is null)
-            for (int k = 0; k < a.Length; k++) acc = MathF.FusedMultiplyAdd(a[k], b[k], acc);
-        else
-            for (int k = 0; k < a.Length; k++) acc = MathF.FusedMultiplyAdd(a[k] - _shift[k], b[k] - _shift[k], acc);
-        return acc;
     }
 
     public sealed class Worker
     {
         private readonly SquaredDistanceTiles _owner;
-        internal Worker(SquaredDistanceTiles owner) => _owner = owner;
+        private readonly SgemmWorkspace _gemm;
+
+        internal Worker(SquaredDistanceTiles owner, SgemmIsa isa)
+        {
+            _owner = owner;
+            _gemm = new SgemmWorkspace(isa);
+        }
 
         /// <summary>
         /// tile[i * colCount + j] = d²(rows[rowStart + i], cols[colStart + j]) for i &lt; rowCount, j &lt; colCount.
         /// </summary>
-        public void Compute(int rowStart, int rowCount, int colStart, int colCount, Span<float> tile)
+        public unsafe void Compute(int rowStart, int rowCount, int colStart, int colCount, Span<float> tile)
         {
             var o = _owner;
+            if (rowStart < 0 || rowCount < 0 || rowStart + rowCount > o._rows.Rows)
+                throw new ArgumentOutOfRangeException(nameof(rowCount), $"rows [{rowStart}, {rowStart + rowCount}) outside [0, {o._rows.Rows})");
+            if (colStart < 0 || colCount < 0 || colStart + colCount > o._cols.Rows)
+                throw new ArgumentOutOfRangeException(nameof(colCount), $"columns [{colStart}, {colStart + colCount}) outside [0, {o._cols.Rows})");
+            if (tile.Length < (long)rowCount * colCount)
+                throw new ArgumentException($"tile holds {tile.Length} values, needs {(long)rowCount * colCount}", nameof(tile));
+            if (rowCount == 0 || colCount == 0) return;
+
+            int dim = o._rows.Dim;
+            fixed (float* rows = o._rows.Data)
+            fixed (float* cols = o._cols.Data)
+            fixed (float* shift = o._shift)
+            fixed (float* c = tile)
+            {
+                _gemm.Multiply(rows + (long)rowStart * dim, rowCount, cols + (long)colStart * dim, colCount, dim, shift, c, colCount);
+            }
+
+            var rowNorms = o._rowNorms.AsSpan(rowStart, rowCount);
+            var colNorms = o._colNorms.AsSpan(colStart, colCount);
             for (int i = 0; i < rowCount; i++)
             {
-                var a = o._rows.Row(rowStart + i);
-                float na = o._rowNorms[rowStart + i];
-                for (int j = 0; j < colCount; j++)
+                float na = rowNorms[i];
+                var line = tile.Slice(i * colCount, colCount);
+                for (int j = 0; j < line.Length; j++)
                 {
-                    float d = na + o._colNorms[colStart + j] - 2f * o.Dot(a, o._cols.Row(colStart + j));
-                    tile[i * colCount + j] = d > 0f ? d : 0f;
+                    // (na + nb) − 2·dot: for a == b all three are the same float, so this is exactly 0.
+                    float d = na + colNorms[j] - 2f * line[j];
+                    line[j] = d > 0f ? d : 0f;
                 }
             }
         }

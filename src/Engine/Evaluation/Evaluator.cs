@@ -55,7 +55,7 @@ public static class Evaluator
         if (groups.Contains(MetricGroup.Kid))
         {
             phases?.Invoke("kid");
-            var kid = Kid.Compute(real.Features!, fake.Features!, options.KidSubsets, options.KidSubsetSize, options.Seed, backend);
+            var kid = Kid.Compute(real.Features!, fake.Features!, backend, options.KidSubsets, options.KidSubsetSize, options.Seed);
             result.Add("kid_mean", kid.Mean);
             result.Add("kid_std", kid.Std);
             if (kid.SubsetSize < options.KidSubsetSize)
@@ -64,12 +64,12 @@ public static class Evaluator
 
         if (knnGroups.Count > 0)
         {
-            var knn = KnnMetrics.Compute(real.Features!, fake.Features!, allKs, backend, progressFor: phases is null ? null : p => phases(p));
+            var knn = KnnMetrics.Compute(real.Features!, fake.Features!, allKs, backend, progress: phases?.Invoke("k-NN metrics: radii and cross distances"));
             foreach (var g in knnGroups)
             {
                 foreach (int k in ksPerGroup[g])
                 {
-                    var r = knn.ForK(k);
+                    var r = knn.PerK.First(x => x.K == k);
                     string s = suffix ? $"_k{k}" : "";
                     switch (g)
                     {
@@ -82,9 +82,9 @@ public static class Evaluator
                             result.Add("coverage" + s, r.Coverage);
                             break;
                         case MetricGroup.Sym:
-                            result.Add("sym_precision" + s, r.SymPrecision);
-                            result.Add("sym_recall" + s, r.SymRecall);
-                            result.Add("comp_precision" + s, r.CompPrecision);
+                            result.Add("sym_precision" + s, r.SymmetricPrecision);
+                            result.Add("sym_recall" + s, r.SymmetricRecall);
+                            result.Add("comp_precision" + s, r.ComplementPrecision);
                             break;
                     }
                 }

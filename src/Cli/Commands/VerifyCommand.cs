@@ -1,0 +1,71 @@
+using System.Globalization;
+using GenMetrics.Compute;
+using GenMetrics.Cuda;
+using GenMetrics.Verification;
+
+namespace GenMetrics.Cli.Commands;
+
+/// <summary>`genmetrics verify`: every backend method on CPU and CUDA with random data; exit 1 when a difference exceeds its tolerance.</summary>
+public sealed class VerifyCommand : ICommand
+{
+    public string Name => "verify";
+    public string Summary => "compare the CUDA backend with the CPU backend on random data (exit 1 on a difference beyond tolerance)";
+    public string Usage => "[--backend cuda] [--precision fp32|tf32|fp16] [--seed N]";
+
+    public IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        new("backend", "backend to check against the CPU", ValueName: "cuda", Default: "cuda"),
+        new("precision", "distance GEMM precision of the CUDA backend", ValueName: "fp32|tf32|fp16", Default: "fp32"),
+        new("seed", "random seed for the test data", ValueName: "N", Default: "1"),
+    ];
+
+    public int Order => 95;
+
+    public int Run(ArgumentList args, CommandContext context)
+    {
+        args.RequirePositional();
+        string backendName = args.Get("backend", "cuda");
+        if (backendName != "cuda") throw new UsageException($"--backend: only 'cuda' can be verified (against the CPU), got '{backendName}'");
+        var precision = args.Get("precision", "fp32") switch
+        {
+            "fp32" => CudaPrecision.Fp32,
+            "tf32" => CudaPrecision.Tf32,
+            "fp16" => CudaPrecision.Fp16,
+            var p => throw new UsageException($"--precision expects fp32, tf32 or fp16, got '{p}'"),
+        };
+        int seed = args.GetInt("seed", 1);
+
+        var report = CudaAvailability.Probe();
+        if (report.UnavailableReason is not null)
+        {
+            context.Error.WriteLine($"genmetrics verify: CUDA unavailable: {report.UnavailableReason}");
+            return Program.ExitBadInput;
+        }
+        CudaBackend cuda;
+        try
+        {
+            cuda = CudaBackend.Create(precision);
+        }
+        catch (Exception e) when (e is GenMetrics.Cuda.Interop.CudaException or InvalidOperationException or EntryPointNotFoundException)
+        {
+            context.Error.WriteLine($"genmetrics verify: CUDA unavailable: {e.Message}");
+            return Program.ExitBadInput;
+        }
+        using (cuda)
+        using (var cpu = new CpuBackend())
+        {
+            context.Out.WriteLine($"reference: {cpu.Description}");
+            context.Out.WriteLine($"candidate: {cuda.Description}");
+            var lines = new BackendVerifier(cpu, cuda, seed).Run(context.Notice);
+            int failed = 0;
+            foreach (var line in lines)
+            {
+                if (!line.Passed) failed++;
+                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{(line.Passed ? "ok  " : "FAIL")} {line.Case} | {line.Method} | {line.Quantity}: {line.Difference:G3} (tolerance {line.Tolerance:G3}){(line.Note is null ? "" : " " + line.Note)}"));
+            }
+            context.Out.WriteLine(failed == 0 ? $"all {lines.Count} checks passed" : $"{failed} of {lines.Count} checks failed");
+            return failed == 0 ? Program.ExitOk : Program.ExitCheckFailed;
+        }
+    }
+}

@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using GenMetrics.Compute;
+using GenMetrics.Cuda;
+using GenMetrics.Cuda.Interop;
+using GenMetrics.Features;
+
+namespace GenMetrics.Benchmarks;
+
+/// <summary>
+/// CUDA figures for `genmetrics bench`: the distance tile engine against the measured cuBLAS SGEMM peak,
+/// precision/recall at N = 50k, FID from features and from statistics. Times are CUDA event intervals on
+/// the backend's stream around whole backend calls (uploads included), median of the repeats after one warm-up.
+/// </summary>
+public static class CudaBenchmark
+{
+    public static IReadOnlyList<BenchmarkResult> Run(BenchmarkOptions options, IComputeBackend cudaBackend) =>
+        Run(options, cudaBackend, profile: false);
+
+    /// <summary>
+    /// With <paramref name="profile"/>, cuProfilerStart/Stop bracket the measured region (for
+    /// `nsys profile --capture-range=cudaProfilerApi`) and each benchmark is an NVTX range when libnvToolsExt exists.
+    /// </summary>
+    public static IReadOnlyList<BenchmarkResult> Run(BenchmarkOptions options, IComputeBackend cudaBackend, bool profile)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(cudaBackend);
+        var cuda = cudaBackend as CudaBackend;
+        var results = new List<BenchmarkResult>();
+        int repeats = Math.Max(1, options.Repeats);
+        int n = options.Quick ? 8192 : 50_000;
+        var random = new Random(options.Seed);
+
+        if (profile) cuda?.Session.Profiler(start: true);
+        try
+        {
+            double? peak = cuda is null ? null : SgemmPeak(cuda, repeats, out string peakSizes, results, options.Quick);
+            string peakDescription = "measured cuBLAS SGEMM";
+
+            foreach (int dim in options.Quick ? new[] { 2048 } : new[] { 2048, 4096 })
+            {
+                var real = RandomFeatures(random, n, dim, "real");
+                var fake = RandomFeatures(random, n, dim, "fake");
+                float[][]? realRadii = null, fakeRadii = null;
+                double knnSeconds = Time(cuda, repeats, $"knn radii N={n} D={dim}", () =>
+                {
+                    realRadii = cudaBackend.KnnRadiiSquared(real, [3]);
+                    fakeRadii = cudaBackend.KnnRadiiSquared(fake, [3]);
+                });
+                var request = new CrossRequest { RealRadiiSquared = realRadii!, FakeRadiiSquared = fakeRadii! };
+                double crossSeconds = Time(cuda, repeats, $"cross reductions N={n} D={dim}", () => cudaBackend.ReduceCrossDistances(fake, real, request));
+                double gflops = 2.0 * n * n * dim / crossSeconds / 1e9;
+                results.Add(new BenchmarkResult("distance tiles + fused reductions", cudaBackend.Name, $"{n}x{n}x{dim}", crossSeconds, repeats,
+                    gflops, peak is double p ? 100 * gflops / p : null, peak is null ? null : peakDescription,
+                    "ReduceCrossDistances, k = 3, uploads included"));
+                // Two self k-NN passes plus one cross pass: the whole improved precision/recall at k = 3.
+                results.Add(new BenchmarkResult("precision/recall k=3", cudaBackend.Name, $"N={n}, D={dim}", knnSeconds + crossSeconds, repeats,
+                    3 * 2.0 * n * n * dim / (knnSeconds + crossSeconds) / 1e9, null, null, "2 x KnnRadiiSquared + ReduceCrossDistances"));
+                if (dim == 2048)
+                {
+                    GaussianStatistics? a = null, b = null;
+                    double statsSeconds = Time(cuda, repeats, "fid statistics", () =>
+                    {
+                        a = cudaBackend.ComputeStatistics(real, CovarianceDivisor.NMinusOne);
+                        b = cudaBackend.ComputeStatistics(fake, CovarianceDivisor.NMinusOne);
+                    });
+                    double sqrtSeconds = Time(cuda, repeats, "fid trace sqrt", () => cudaBackend.TraceSqrtProduct(a!.Covariance, b!.Covariance, dim));
+                    results.Add(new BenchmarkResult("FID from features", cudaBackend.Name, $"2 x {n}x{dim}", statsSeconds + sqrtSeconds, repeats,
+                        Note: "2 x ComputeStatistics (DSYRK, float64) + TraceSqrtProduct"));
+                    results.Add(new BenchmarkResult("FID from statistics", cudaBackend.Name, $"D={dim}", sqrtSeconds, repeats,
+                        Note: "TraceSqrtProduct (Newton–Schulz, DGEMM)"));
+                }
+            }
+        }
+        finally
+        {
+            if (profile) cuda?.Session.Profiler(start: false);
+        }
+        return results;
+    }
+
+    private static double SgemmPeak(CudaBackend cuda, int repeats, out string sizes, List<BenchmarkResult> results, bool quick)
+    {
+        int m = quick ? 4096 : 8192, k = 2048;
+        sizes = $"{m}x{m}x{k}";
+        var s = cuda.Session;
+        s.MakeCurrent();
+        using var a = s.Allocate<float>((long)m * k);
+        using var c = s.Allocate<float>((long)m * m);
+        s.Fill32(a.Start, 0x3c000000u, a.Count); // 2^-7: finite, non-denormal values
+        var times = new List<double>();
+        using var start = s.CreateEvent();
+        using var end = s.CreateEvent();
+        using (Nvtx.Range("cuBLAS SGEMM peak"))
+        {
+            for (int r = 0; r <= repeats; r++)
+            {
+                s.Record(start);
+                s.Sgemm(true, false, m, m, k, 1f, a.Start, k, a.Start, k, 0f, c.Start, m);
+                s.Record(end);
+                double ms = CudaEvent.ElapsedMilliseconds(start, end);
+                if (r > 0) times.Add(ms / 1000); // the first run is the warm-up
+            }
+        }
+        double seconds = Median(times);
+        double gflops = 2.0 * m * m * k / seconds / 1e9;
+        results.Add(new BenchmarkResult("cuBLAS SGEMM (peak reference)", "cuda", sizes, seconds, repeats, gflops, 100, "itself",
+            $"{cuda.Device.Name}, math mode of precision {cuda.Precision.ToString().ToLowerInvariant()}"));
+        return gflops;
+    }
+
+    /// <summary>Median seconds of <paramref name="repeats"/> runs after one warm-up, timed with CUDA events when possible.</summary>
+    private static double Time(CudaBackend? cuda, int repeats, string name, Action body)
+    {
+        var times = new List<double>();
+        using var range = Nvtx.Range(name);
+        for (int r = 0; r <= repeats; r++)
+        {
+            double seconds;
+            if (cuda is not null)
+            {
+                var s = cuda.Session;
+                s.MakeCurrent();
+                using var start = s.CreateEvent();
+                using var end = s.CreateEvent();
+                s.Record(start);
+                body();
+                s.MakeCurrent();
+                s.Record(end);
+                seconds = CudaEvent.ElapsedMilliseconds(start, end) / 1000;
+            }
+            else
+            {
+                var sw = Stopwatch.StartNew();
+                body();
+                seconds = sw.Elapsed.TotalSeconds;
+            }
+            if (r > 0) times.Add(seconds);
+        }
+        return Median(times);
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        int h = values.Count / 2;
+        return values.Count % 2 == 1 ? values[h] : (values[h - 1] + values[h]) / 2;
+    }
+
+    private static FeatureMatrix RandomFeatures(Random random, int rows, int dim, string name)
+    {
+        var data = new float[(long)rows * dim];
+        // Non-negative, like post-ReLU pooled Inception features.
+        for (long i = 0; i < data.LongLength; i++) data[i] = (float)(random.NextDouble() * random.NextDouble());
+        return new FeatureMatrix(data, rows, dim, name);
+    }
+}

@@ -1,0 +1,591 @@
+using GenMetrics.Compute;
+using GenMetrics.Cuda.Interop;
+using GenMetrics.Features;
+
+namespace GenMetrics.Cuda;
+
+/// <summary>Arithmetic of the distance GEMMs. Statistics and the matrix square root are always float64.</summary>
+public enum CudaPrecision
+{
+    /// <summary>IEEE float32 products (CUBLAS_DEFAULT_MATH): the same numbers as the CPU up to rounding order.</summary>
+    Fp32,
+
+    /// <summary>TF32 tensor cores (10-bit mantissa inputs, float32 accumulation): about 2^-11 relative error per product.</summary>
+    Tf32,
+
+    /// <summary>Inputs rounded to float16 on the host, float32 accumulation: fastest, least exact.</summary>
+    Fp16,
+}
+
+/// <summary>
+/// The CUDA backend: cuBLAS GEMMs produce tiles of dot products, NVRTC kernels (kernels/*.cu) turn them into
+/// squared distances and reduce them in the same pass, so no N x N matrix exists. Features stay resident on
+/// the device (O(N·D)); tiles are O(tile). On out-of-memory the tile shrinks and the operation restarts.
+/// </summary>
+public sealed class CudaBackend : IComputeBackend
+{
+    private const int KnnMaxKeep = 32;        // KNN_MAX_KEEP in knn_smallest_distances.cu
+    private const int CrossMaxK = 8;          // CROSS_MAX_K in cross_distance_reductions.cu
+    private const int WarpRowsPerBlock = 8;   // 256 threads = 8 warps, one tile row per warp
+    private const int ColumnRowsPerBlock = 64;
+    private const int MinimumTile = 256;
+    private const uint PositiveInfinityBits = 0x7f800000u;
+    private const uint NegativeInfinityBits = 0xff800000u;
+
+    private readonly CudaSession _session;
+    private readonly KernelModule _knnModule;
+    private readonly KernelModule _crossModule;
+    private readonly KernelFunction _knnTileUpdate;
+    private readonly KernelFunction _crossRows;
+    private readonly KernelFunction _crossCols;
+    private readonly Lock _lock = new();
+    private int _tileSize;
+    private bool _disposed;
+
+    private CudaBackend(CudaSession session, CudaPrecision precision, KernelModule knn, KernelModule cross, string compilerVersion)
+    {
+        _session = session;
+        Precision = precision;
+        _knnModule = knn;
+        _crossModule = cross;
+        _knnTileUpdate = knn.GetFunction("knn_tile_update");
+        _crossRows = cross.GetFunction("cross_rows_tile");
+        _crossCols = cross.GetFunction("cross_cols_tile");
+        CompilerVersion = compilerVersion;
+        _tileSize = 8192;
+    }
+
+    public CudaPrecision Precision { get; }
+
+    public string CompilerVersion { get; }
+
+    public CudaDeviceInfo Device => _session.Device;
+
+    public string Name => "cuda";
+
+    public string Description =>
+        $"{_session.Device}, CUDA driver {CudaLibraries.FormatVersion(_session.DriverVersion)}, NVRTC {CompilerVersion}, " +
+        $"cuBLAS {_session.CublasVersion}, {Precision.ToString().ToLowerInvariant()} distance GEMMs";
+
+    /// <summary>Current tile edge (rows and columns per tile); shrinks after an out-of-memory error.</summary>
+    public int TileSize
+    {
+        get => _tileSize;
+        set => _tileSize = Math.Max(MinimumTile, value);
+    }
+
+    /// <summary>
+    /// Opens device <paramref name="deviceOrdinal"/>, creates the context, stream and cuBLAS handle and compiles
+    /// (or loads from <paramref name="cache"/>) the kernels. Throws when any of that fails; use
+    /// <see cref="ComputeBackends"/> for the non-throwing route.
+    /// </summary>
+    public static CudaBackend Create(CudaPrecision precision = CudaPrecision.Fp32, int deviceOrdinal = 0, KernelCache? cache = null)
+    {
+        var libs = CudaLibraries.Get();
+        if (libs.MissingReason is { } missing) throw new InvalidOperationException(missing);
+        int driverVersion = CudaSession.InitialiseDriver(libs);
+        if (driverVersion < CudaLibraries.MinimumDriverVersion)
+            throw new InvalidOperationException($"driver too old: it supports CUDA {CudaLibraries.FormatVersion(driverVersion)}, 12.0 or newer is needed");
+        var devices = CudaSession.EnumerateDevices(libs);
+        if (devices.Count == 0) throw new InvalidOperationException("the driver reports no CUDA device");
+        var device = devices.FirstOrDefault(d => d.Ordinal == deviceOrdinal)
+            ?? throw new InvalidOperationException($"no CUDA device #{deviceOrdinal} (found {devices.Count})");
+        var session = CudaSession.Open(libs, device, driverVersion);
+        KernelModule? knn = null, cross = null;
+        try
+        {
+            var (major, minor) = NvrtcCompiler.Version(libs);
+            string compiler = $"{major}.{minor}";
+            cache ??= new KernelCache(KernelCache.DefaultDirectory());
+            knn = LoadKernels(session, libs, cache, KernelSources.KnnSmallestDistances, compiler);
+            cross = LoadKernels(session, libs, cache, KernelSources.CrossDistanceReductions, compiler);
+            session.SetMathMode(precision == CudaPrecision.Tf32 ? CudaConstants.CublasTf32TensorOpMath : CudaConstants.CublasDefaultMath);
+            return new CudaBackend(session, precision, knn, cross, compiler);
+        }
+        catch
+        {
+            knn?.Dispose();
+            cross?.Dispose();
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>NVRTC options: a real arch so that NVRTC emits a CUBIN the driver loads without a JIT step.</summary>
+    internal static IReadOnlyList<string> CompileOptions(string arch) => [$"--gpu-architecture={arch}", "--std=c++17", "-lineinfo"];
+
+    private static KernelModule LoadKernels(CudaSession session, CudaLibraries libs, KernelCache cache, string file, string compilerVersion)
+    {
+        string source = KernelSources.Read(file);
+        string arch = session.Device.Arch;
+        var options = CompileOptions(arch);
+        string key = KernelCache.Key(source, options, arch, session.DriverVersion, compilerVersion);
+        var image = cache.GetOrCompile(cache.PathFor(file, arch, key, cubin: true),
+            () => NvrtcCompiler.Compile(libs, source, file, options, cubin: true));
+        return session.LoadModule(image);
+    }
+
+    // ------------------------------------------------------------------ k-NN radii
+
+    public float[][] KnnRadiiSquared(FeatureMatrix x, IReadOnlyList<int> ks, IProgress<double>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(ks);
+        if (ks.Count == 0) throw new ArgumentException("at least one k is needed", nameof(ks));
+        int maxK = ks.Max();
+        if (ks.Min() < 1) throw InputException.For(x.Name, $"k must be at least 1, got {ks.Min()}");
+        if (x.Rows <= maxK) throw InputException.For(x.Name, $"k = {maxK} needs more than {maxK} samples, the set has {x.Rows}");
+        // The kernel keeps at most 32 smallest per row; larger k (never used by the reference metrics) goes to the CPU.
+        if (maxK + 1 > KnnMaxKeep) return new CpuBackend().KnnRadiiSquared(x, ks, progress);
+
+        lock (_lock)
+        {
+            return WithShrinkingTiles(() => KnnCore(x, ks, maxK + 1, progress));
+        }
+    }
+
+    private float[][] KnnCore(FeatureMatrix x, IReadOnlyList<int> ks, int keep, IProgress<double>? progress)
+    {
+        _session.MakeCurrent();
+        int n = x.Rows, tile = Math.Min(_tileSize, n);
+        using var matrix = DeviceMatrix.Upload(_session, x, ColumnMeans(x), Precision);
+        using var best = _session.Allocate<float>((long)n * KnnMaxKeep);
+        using var dots = _session.Allocate<float>((long)tile * tile);
+        _session.Fill32(best.Start, PositiveInfinityBits, best.Count);
+
+        long tilesTotal = (long)Blocks(n, tile) * Blocks(n, tile), tilesDone = 0;
+        for (int rowStart = 0; rowStart < n; rowStart += tile)
+        {
+            int rows = Math.Min(tile, n - rowStart);
+            for (int colStart = 0; colStart < n; colStart += tile)
+            {
+                int cols = Math.Min(tile, n - colStart);
+                DotTile(matrix, rowStart, rows, matrix, colStart, cols, dots, ld: cols);
+                _session.Launch(_knnTileUpdate, (Blocks(rows, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
+                    .Add(dots.Start).Add(rows).Add(cols).Add(cols)
+                    .Add(matrix.Norms.Start).Add(matrix.Norms.Start)
+                    .Add(rowStart).Add(colStart).Add(1).Add(keep).Add(best.Start));
+                progress?.Report((double)++tilesDone / tilesTotal);
+            }
+        }
+        var host = new float[(long)n * KnnMaxKeep];
+        _session.Download(best.Start, host.AsSpan());
+        var result = new float[ks.Count][];
+        for (int ki = 0; ki < ks.Count; ki++)
+        {
+            var radii = new float[n];
+            int k = ks[ki];
+            for (int i = 0; i < n; i++) radii[i] = host[(long)i * KnnMaxKeep + k];
+            result[ki] = radii;
+        }
+        return result;
+    }
+
+    // ------------------------------------------------------------------ fake x real reductions
+
+    public CrossReductions ReduceCrossDistances(FeatureMatrix fake, FeatureMatrix real, CrossRequest request, IProgress<double>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(fake);
+        ArgumentNullException.ThrowIfNull(real);
+        ArgumentNullException.ThrowIfNull(request);
+        if (fake.Dim != real.Dim)
+            throw InputException.For(fake.Name, $"{fake.Dim} features per sample, but {real.Name} has {real.Dim}");
+        if (fake.Rows == 0) throw InputException.For(fake.Name, "no samples");
+        if (real.Rows == 0) throw InputException.For(real.Name, "no samples");
+        int numK = request.RealRadiiSquared.Count;
+        if (request.FakeRadiiSquared.Count != numK)
+            throw new ArgumentException($"{numK} real radius arrays but {request.FakeRadiiSquared.Count} fake ones");
+        for (int k = 0; k < numK; k++)
+        {
+            if (request.RealRadiiSquared[k].Length != real.Rows) throw new ArgumentException($"real radii [{k}] has length {request.RealRadiiSquared[k].Length}, expected {real.Rows}");
+            if (request.FakeRadiiSquared[k].Length != fake.Rows) throw new ArgumentException($"fake radii [{k}] has length {request.FakeRadiiSquared[k].Length}, expected {fake.Rows}");
+        }
+        if (request.RealismRadiiSquared is { } rr && rr.Length != real.Rows)
+            throw new ArgumentException($"realism radii have length {rr.Length}, expected {real.Rows}");
+        if (numK > CrossMaxK) return new CpuBackend().ReduceCrossDistances(fake, real, request, progress);
+
+        lock (_lock)
+        {
+            return WithShrinkingTiles(() => CrossCore(fake, real, request, numK, progress));
+        }
+    }
+
+    private CrossReductions CrossCore(FeatureMatrix fake, FeatureMatrix real, CrossRequest request, int numK, IProgress<double>? progress)
+    {
+        _session.MakeCurrent();
+        int nFake = fake.Rows, nReal = real.Rows;
+        int rowTile = Math.Min(_tileSize, nFake), colTile = Math.Min(_tileSize, nReal);
+        // Both sets are shifted by the real mean, as the CPU tiles are: distances do not change, cancellation in
+        // ‖a‖² + ‖b‖² − 2a·b does (features of one network share a large common offset).
+        var shift = ColumnMeans(real);
+        using var fakeMatrix = DeviceMatrix.Upload(_session, fake, shift, Precision);
+        using var realMatrix = DeviceMatrix.Upload(_session, real, shift, Precision);
+        using var realRadii = UploadStacked(request.RealRadiiSquared, nReal);
+        using var fakeRadii = UploadStacked(request.FakeRadiiSquared, nFake);
+        using var realism = request.RealismRadiiSquared is null ? null : UploadStacked([request.RealismRadiiSquared], nReal);
+        using var countLe = _session.Allocate<int>((long)Math.Max(numK, 1) * nFake);
+        using var countLt = _session.Allocate<int>((long)Math.Max(numK, 1) * nFake);
+        using var anyLe = _session.Allocate<int>((long)Math.Max(numK, 1) * nReal);
+        using var anyLt = _session.Allocate<int>((long)Math.Max(numK, 1) * nReal);
+        using var rowMin = _session.Allocate<float>(nFake);
+        using var rowArgmin = _session.Allocate<int>(nFake);
+        using var realismScore = _session.Allocate<float>(nFake);
+        using var colMin = _session.Allocate<float>(nReal);
+        using var dots = _session.Allocate<float>((long)rowTile * colTile);
+        _session.Fill32(countLe.Start, 0, countLe.Count);
+        _session.Fill32(countLt.Start, 0, countLt.Count);
+        _session.Fill32(anyLe.Start, 0, anyLe.Count);
+        _session.Fill32(anyLt.Start, 0, anyLt.Count);
+        _session.Fill32(rowMin.Start, PositiveInfinityBits, nFake);
+        _session.Fill32(rowArgmin.Start, 0, nFake);
+        _session.Fill32(realismScore.Start, NegativeInfinityBits, nFake);
+        _session.Fill32(colMin.Start, PositiveInfinityBits, nReal);
+
+        // A null realism pointer tells the kernel to skip the ratio; a zero address is what the kernel tests.
+        var realismPointer = realism?.Start ?? default;
+        long tilesTotal = (long)Blocks(nFake, rowTile) * Blocks(nReal, colTile), tilesDone = 0;
+        for (int rowStart = 0; rowStart < nFake; rowStart += rowTile)
+        {
+            int rows = Math.Min(rowTile, nFake - rowStart);
+            for (int colStart = 0; colStart < nReal; colStart += colTile)
+            {
+                int cols = Math.Min(colTile, nReal - colStart);
+                DotTile(fakeMatrix, rowStart, rows, realMatrix, colStart, cols, dots, ld: cols);
+                _session.Launch(_crossRows, (Blocks(rows, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
+                    .Add(dots.Start).Add(rows).Add(cols).Add(cols)
+                    .Add(fakeMatrix.Norms.Start).Add(realMatrix.Norms.Start)
+                    .Add(rowStart).Add(colStart).Add(numK)
+                    .Add(realRadii.Start).Add(nReal)
+                    .Add(realismPointer).Add(request.RealismEpsilon)
+                    .Add(countLe.Start).Add(countLt.Start).Add(nFake)
+                    .Add(rowMin.Start).Add(rowArgmin.Start).Add(realismScore.Start));
+                _session.Launch(_crossCols, (Blocks(cols, 256), Blocks(rows, ColumnRowsPerBlock)), 256, 0, new KernelArguments()
+                    .Add(dots.Start).Add(rows).Add(cols).Add(cols)
+                    .Add(fakeMatrix.Norms.Start).Add(realMatrix.Norms.Start)
+                    .Add(rowStart).Add(colStart).Add(numK).Add(ColumnRowsPerBlock)
+                    .Add(fakeRadii.Start).Add(nFake)
+                    .Add(anyLe.Start).Add(anyLt.Start).Add(nReal)
+                    .Add(colMin.Start));
+                progress?.Report((double)++tilesDone / tilesTotal);
+            }
+        }
+
+        var le = DownloadStacked<int>(countLe, numK, nFake);
+        var lt = DownloadStacked<int>(countLt, numK, nFake);
+        var anyLeFlags = DownloadStacked<int>(anyLe, numK, nReal);
+        var anyLtFlags = DownloadStacked<int>(anyLt, numK, nReal);
+        var fakeNearest = new float[nFake];
+        var fakeNearestIndex = new int[nFake];
+        var realNearest = new float[nReal];
+        _session.Download(rowMin.Start, fakeNearest.AsSpan());
+        _session.Download(rowArgmin.Start, fakeNearestIndex.AsSpan());
+        _session.Download(colMin.Start, realNearest.AsSpan());
+        float[]? realismHost = null;
+        if (realism is not null)
+        {
+            realismHost = new float[nFake];
+            _session.Download(realismScore.Start, realismHost.AsSpan());
+        }
+        return new CrossReductions
+        {
+            FakeInsideRealCountLe = le,
+            FakeInsideRealCountLt = lt,
+            RealInsideFakeLe = anyLeFlags.Select(a => a.Select(v => v != 0).ToArray()).ToArray(),
+            RealInsideFakeLt = anyLtFlags.Select(a => a.Select(v => v != 0).ToArray()).ToArray(),
+            FakeNearestRealDistanceSquared = fakeNearest,
+            FakeNearestRealIndex = fakeNearestIndex,
+            RealNearestFakeDistanceSquared = realNearest,
+            Realism = realismHost,
+        };
+    }
+
+    // ------------------------------------------------------------------ statistics (float64)
+
+    public GaussianStatistics ComputeStatistics(IRowBlockSource source, CovarianceDivisor divisor, IProgress<double>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        int n = source.Rows, dim = source.Dim;
+        int minimum = divisor == CovarianceDivisor.NMinusOne ? 2 : 1;
+        if (n < minimum) throw InputException.For(source.Name, $"a covariance needs at least {minimum} samples, the set has {n}");
+        lock (_lock)
+        {
+            _session.MakeCurrent();
+            // float64 throughout: FID's references use np.cov in float64, and a float32 Gram matrix over 50k
+            // samples is off by ~1e-4 relative, far outside the 1e-9 the verifier demands. DSYRK computes only
+            // one triangle (half the flops of a GEMM); rows are shifted by the first block's mean so that
+            // Σ(x−s)(x−s)ᵀ − n·(m−s)(m−s)ᵀ does not cancel catastrophically.
+            int blockRows = (int)Math.Clamp((64L << 20) / (8L * dim), 1, 8192);
+            using var block = _session.Allocate<double>((long)blockRows * dim);
+            using var gram = _session.Allocate<double>((long)dim * dim);
+            _session.Fill32(gram.Start, 0, gram.Count * 2);
+            double[]? shift = null;
+            var sums = new double[dim];
+            var shifted = new double[(long)blockRows * dim];
+            long seen = 0;
+            foreach (var rb in source.EnumerateBlocks(blockRows))
+            {
+                if (shift is null)
+                {
+                    shift = new double[dim];
+                    for (int i = 0; i < rb.Count; i++)
+                        for (int c = 0; c < dim; c++) shift[c] += rb.Data[(long)i * dim + c];
+                    for (int c = 0; c < dim; c++) shift[c] /= rb.Count;
+                }
+                for (int i = 0; i < rb.Count; i++)
+                {
+                    for (int c = 0; c < dim; c++)
+                    {
+                        double v = rb.Data[(long)i * dim + c];
+                        if (!double.IsFinite(v))
+                            throw InputException.For(source.Name, $"value at row {rb.Start + i}, column {c} is {v} (features must be finite)");
+                        double s = v - shift[c];
+                        shifted[(long)i * dim + c] = s;
+                        sums[c] += s;
+                    }
+                }
+                _session.Upload<double>(shifted.AsSpan(0, rb.Count * dim), block.Start);
+                // Row-major [count, dim] is column-major [dim, count]: C += X Xᵀ in cuBLAS's view is the D x D Gram.
+                _session.DsyrkLowerNoTrans(dim, rb.Count, 1.0, block.Start, dim, 1.0, gram.Start, dim);
+                // The next block reuses the host buffer: wait for the staged copy and the DSYRK.
+                _session.Synchronize();
+                seen += rb.Count;
+                progress?.Report((double)seen / n);
+            }
+            if (seen != n) throw InputException.For(source.Name, $"expected {n} rows, read {seen}");
+            var g = new double[(long)dim * dim];
+            _session.Download(gram.Start, g.AsSpan());
+            var meanShifted = new double[dim];
+            for (int c = 0; c < dim; c++) meanShifted[c] = sums[c] / n;
+            double denominator = divisor == CovarianceDivisor.NMinusOne ? n - 1 : n;
+            var covariance = new double[(long)dim * dim];
+            for (int i = 0; i < dim; i++)
+            {
+                for (int j = 0; j <= i; j++)
+                {
+                    // cuBLAS filled the lower triangle in column-major order: element (i, j), i ≥ j, is at j·dim + i.
+                    double v = (g[(long)j * dim + i] - n * meanShifted[i] * meanShifted[j]) / denominator;
+                    covariance[(long)i * dim + j] = v;
+                    covariance[(long)j * dim + i] = v;
+                }
+            }
+            var mean = new double[dim];
+            for (int c = 0; c < dim; c++) mean[c] = shift![c] + meanShifted[c];
+            return new GaussianStatistics(mean, covariance, n, source.Name);
+        }
+    }
+
+    // ------------------------------------------------------------------ Tr √(Σa Σb)
+
+    /// <summary>Newton–Schulz iterations before giving up and asking the CPU.</summary>
+    internal const int NewtonSchulzMaxIterations = 80;
+
+    /// <summary>Relative residual ‖Y² − A/c‖_F / ‖A/c‖_F accepted as converged.</summary>
+    internal const double NewtonSchulzTolerance = 1e-12;
+
+    public double TraceSqrtProduct(double[] sigmaA, double[] sigmaB, int dim)
+    {
+        ArgumentNullException.ThrowIfNull(sigmaA);
+        ArgumentNullException.ThrowIfNull(sigmaB);
+        long d2 = (long)dim * dim;
+        if (dim <= 0 || sigmaA.LongLength != d2 || sigmaB.LongLength != d2)
+            throw new ArgumentException($"covariances must be {dim} x {dim}: got {sigmaA.Length} and {sigmaB.Length} values");
+        // All eigenvalues of Σa·Σb are real and ≥ 0 (it is similar to Σa^½ Σb Σa^½), so their sum Tr(Σa·Σb)
+        // bounds the spectral radius and A / Tr puts the spectrum in [0, 1], where Newton–Schulz converges.
+        double trace = 0;
+        for (int i = 0; i < dim; i++)
+            for (int j = 0; j < dim; j++) trace += sigmaA[(long)i * dim + j] * sigmaB[(long)j * dim + i];
+        if (!double.IsFinite(trace)) throw new InputException("covariance contains NaN or infinite values");
+        if (trace <= 0) return new CpuBackend().TraceSqrtProduct(sigmaA, sigmaB, dim);
+
+        double? result;
+        lock (_lock)
+        {
+            result = NewtonSchulzTrace(sigmaA, sigmaB, dim, trace);
+        }
+        // Not converged (very ill-conditioned or indefinite input): the CPU eigen-route is the reference anyway.
+        return result ?? new CpuBackend().TraceSqrtProduct(sigmaA, sigmaB, dim);
+    }
+
+    private double? NewtonSchulzTrace(double[] sigmaA, double[] sigmaB, int dim, double scale)
+    {
+        _session.MakeCurrent();
+        long d2 = (long)dim * dim;
+        using var a = _session.Allocate<double>(d2);
+        using var b = _session.Allocate<double>(d2);
+        using var target = _session.Allocate<double>(d2);
+        using var y = _session.Allocate<double>(d2);
+        using var z = _session.Allocate<double>(d2);
+        using var t = _session.Allocate<double>(d2);
+        using var scratch = _session.Allocate<double>(d2);
+        using var identity = _session.Allocate<double>(d2);
+        var identityHost = new double[d2];
+        for (int i = 0; i < dim; i++) identityHost[(long)i * dim + i] = 1;
+        _session.Upload<double>(sigmaA, a.Start);
+        _session.Upload<double>(sigmaB, b.Start);
+        _session.Upload<double>(identityHost, identity.Start);
+        // The row-major/column-major transpose does not matter: Tr √(Mᵀ) = Tr √M.
+        _session.Dgemm(false, false, dim, dim, dim, 1.0 / scale, a.Start, dim, b.Start, dim, 0.0, target.Start, dim);
+        _session.Copy<double>(target.Start, y.Start, d2);
+        _session.Copy<double>(identity.Start, z.Start, d2);
+        double targetNorm = FrobeniusNorm(target, d2);
+        if (targetNorm == 0) return 0;
+
+        var host = new double[d2];
+        double previousResidual = double.PositiveInfinity;
+        for (int iteration = 1; iteration <= NewtonSchulzMaxIterations; iteration++)
+        {
+            // T = (3I − Z·Y) / 2;  Y ← Y·T;  Z ← T·Z  (coupled iteration: Y → A^½, Z → A^−½).
+            _session.Copy<double>(identity.Start, t.Start, d2);
+            _session.Dgemm(false, false, dim, dim, dim, -0.5, z.Start, dim, y.Start, dim, 1.5, t.Start, dim);
+            _session.Dgemm(false, false, dim, dim, dim, 1.0, y.Start, dim, t.Start, dim, 0.0, scratch.Start, dim);
+            _session.Copy<double>(scratch.Start, y.Start, d2);
+            _session.Dgemm(false, false, dim, dim, dim, 1.0, t.Start, dim, z.Start, dim, 0.0, scratch.Start, dim);
+            _session.Copy<double>(scratch.Start, z.Start, d2);
+            if (iteration % 4 != 0 && iteration != NewtonSchulzMaxIterations) continue;
+
+            // Residual R = Y·Y − A/c, checked every few iterations (one DGEMM and one download).
+            _session.Copy<double>(target.Start, scratch.Start, d2);
+            _session.Dgemm(false, false, dim, dim, dim, 1.0, y.Start, dim, y.Start, dim, -1.0, scratch.Start, dim);
+            double residual = FrobeniusNorm(scratch, d2) / targetNorm;
+            if (!double.IsFinite(residual)) return null;
+            bool converged = residual <= NewtonSchulzTolerance ||
+                (residual <= 1e-10 && residual >= previousResidual * 0.5); // stagnated at rounding level
+            if (converged)
+            {
+                _session.Download(y.Start, host.AsSpan());
+                double sum = 0;
+                for (int i = 0; i < dim; i++) sum += host[(long)i * dim + i];
+                return sum * Math.Sqrt(scale);
+            }
+            previousResidual = residual;
+        }
+        return null;
+    }
+
+    private double FrobeniusNorm(DeviceBuffer<double> m, long count)
+    {
+        var host = new double[count];
+        _session.Download(m.Start, host.AsSpan());
+        double s = 0;
+        foreach (var v in host) s += v * v;
+        return Math.Sqrt(s);
+    }
+
+    // ------------------------------------------------------------------ C = A·Bᵀ
+
+    public void MultiplyTransposed(ReadOnlySpan<float> a, int m, ReadOnlySpan<float> b, int n, int dim, Span<float> c)
+    {
+        if (m < 0 || n < 0 || dim <= 0) throw new ArgumentException($"invalid shapes [{m}, {dim}] x [{n}, {dim}]");
+        if (a.Length < (long)m * dim || b.Length < (long)n * dim || c.Length < (long)m * n)
+            throw new ArgumentException("span shorter than its shape");
+        if (m == 0 || n == 0) return;
+        lock (_lock)
+        {
+            _session.MakeCurrent();
+            var am = new FeatureMatrix(a[..(m * dim)].ToArray(), m, dim, "A");
+            var bm = new FeatureMatrix(b[..(n * dim)].ToArray(), n, dim, "B");
+            using var da = DeviceMatrix.Upload(_session, am, null, Precision);
+            using var db = DeviceMatrix.Upload(_session, bm, null, Precision);
+            using var dc = _session.Allocate<float>((long)m * n);
+            DotTile(da, 0, m, db, 0, n, dc, ld: n);
+            _session.Download(dc.Start, c[..(m * n)]);
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /// <summary>
+    /// dots[i·ld + j] = rows[rowStart + i] · cols[colStart + j]. Row-major X [r, D] is column-major Xᵀ [D, r],
+    /// so the row-major tile G = R·Cᵀ is, column-major, Gᵀ = C·Rᵀ = (Cᵀ)ᵀ·(Rᵀ): op(A) = T on the column set.
+    /// </summary>
+    private void DotTile(DeviceMatrix rowsMatrix, int rowStart, int rows, DeviceMatrix colsMatrix, int colStart, int cols, DeviceBuffer<float> dots, int ld)
+    {
+        int dim = rowsMatrix.Dim;
+        var aCols = colsMatrix.RowPointer(colStart);
+        var bRows = rowsMatrix.RowPointer(rowStart);
+        switch (Precision)
+        {
+            case CudaPrecision.Fp32:
+                _session.Sgemm(true, false, cols, rows, dim, 1f, aCols, dim, bRows, dim, 0f, dots.Start, ld);
+                break;
+            case CudaPrecision.Tf32:
+                _session.GemmEx(true, false, cols, rows, dim, 1f, aCols, CudaConstants.CudaR32F, dim, bRows, dim, 0f, dots.Start, ld, CudaConstants.CublasCompute32FFastTf32);
+                break;
+            default:
+                _session.GemmEx(true, false, cols, rows, dim, 1f, aCols, CudaConstants.CudaR16F, dim, bRows, dim, 0f, dots.Start, ld, CudaConstants.CublasCompute32F);
+                break;
+        }
+    }
+
+    private DeviceBuffer<float> UploadStacked(IReadOnlyList<float[]> arrays, int length)
+    {
+        var buffer = _session.Allocate<float>((long)Math.Max(arrays.Count, 1) * length);
+        for (int k = 0; k < arrays.Count; k++) _session.Upload<float>(arrays[k], buffer.At((long)k * length));
+        return buffer;
+    }
+
+    private T[][] DownloadStacked<T>(DeviceBuffer<T> buffer, int count, int length) where T : unmanaged
+    {
+        var result = new T[count][];
+        for (int k = 0; k < count; k++)
+        {
+            result[k] = new T[length];
+            _session.Download(buffer.At((long)k * length), result[k].AsSpan());
+        }
+        return result;
+    }
+
+    private static float[] ColumnMeans(FeatureMatrix m)
+    {
+        var sums = new double[m.Dim];
+        for (int i = 0; i < m.Rows; i++)
+        {
+            var row = m.Row(i);
+            for (int c = 0; c < row.Length; c++) sums[c] += row[c];
+        }
+        var mean = new float[m.Dim];
+        for (int c = 0; c < m.Dim; c++) mean[c] = (float)(sums[c] / Math.Max(m.Rows, 1));
+        return mean;
+    }
+
+    private static int Blocks(int count, int per) => (count + per - 1) / per;
+
+    /// <summary>Runs <paramref name="body"/>; on device out-of-memory halves the tile and runs it again.</summary>
+    private T WithShrinkingTiles<T>(Func<T> body)
+    {
+        while (true)
+        {
+            try
+            {
+                return body();
+            }
+            catch (CudaException e) when (e.IsOutOfMemory && _tileSize > MinimumTile)
+            {
+                _tileSize = Math.Max(MinimumTile, _tileSize / 2);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            try
+            {
+                _session.MakeCurrent();
+            }
+            catch (CudaException)
+            {
+                // Tearing down after a device error: release what can be released.
+            }
+            _knnModule.Dispose();
+            _crossModule.Dispose();
+            _session.Dispose();
+        }
+    }
+
+    /// <summary>Timing hooks for the CUDA benchmark (events on the backend's stream, profiler range).</summary>
+    internal CudaSession Session => _session;
+}

@@ -1,0 +1,296 @@
+using System.IO.Compression;
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace GenMetrics.Features;
+
+/// <summary>
+/// Reading and writing feature arrays (.npy, or an .npz member) and Gaussian statistics (.npz with `mu`
+/// and `sigma`, as pytorch-fid, TTUR and clean-fid save them). Formats: metrics-spec §13.
+/// </summary>
+public static class FeatureFiles
+{
+    /// <summary>
+    /// Opens a feature or statistics file, recognised by its first bytes rather than its extension. In an
+    /// .npz, <paramref name="key"/> names the feature array; without it the file must hold `mu` and `sigma`
+    /// or exactly one 2-D array. <paramref name="key"/> is ignored for a .npy.
+    /// </summary>
+    public static FeatureInput Open(string path, string? key = null)
+    {
+        using var file = OpenFile(path);
+        Span<byte> magic = stackalloc byte[6];
+        int got = file.ReadAtLeast(magic, 6, throwOnEndOfStream: false);
+        file.Position = 0;
+        if (got == 6 && magic.SequenceEqual(NpyHeader.Magic))
+        {
+            var header = NpyHeader.Read(file, path);
+            return Features(path, null, path, header, file.Length);
+        }
+        if (got >= 4 && magic[..4].SequenceEqual("PK\x03\x04"u8)) return OpenNpz(path, file, key);
+        if (got >= 4 && magic[..4].SequenceEqual("PK\x05\x06"u8)) throw InputException.For(path, "an empty zip archive, not an .npz");
+        throw InputException.For(path, "not a .npy or .npz file (unrecognised first bytes)");
+    }
+
+    /// <summary>The statistics in an npz with `mu` and `sigma`; an error if the file holds features.</summary>
+    public static GaussianStatistics ReadStatistics(string path) => Open(path) switch
+    {
+        StatisticsInput s => s.Statistics,
+        FeatureFileInput f => throw InputException.For(path, $"holds features [{f.Rows}, {f.Dim}], not statistics (an npz with mu and sigma)"),
+        _ => throw new InvalidOperationException(),
+    };
+
+    /// <summary>Writes a little-endian float32 .npy (format 1.0, C order), atomically.</summary>
+    public static void WriteNpy(string path, ReadOnlySpan<float> data, params int[] shape)
+    {
+        CheckShape(data.Length, shape);
+        string temp = TempPath(path);
+        try
+        {
+            using (var stream = CreateFile(temp, path)) WriteArray(stream, data, shape);
+            Commit(temp, path);
+        }
+        catch { TryDelete(temp); throw; }
+    }
+
+    /// <summary>Writes a little-endian float64 .npy (format 1.0, C order), atomically.</summary>
+    public static void WriteNpy(string path, ReadOnlySpan<double> data, params int[] shape)
+    {
+        CheckShape(data.Length, shape);
+        string temp = TempPath(path);
+        try
+        {
+            using (var stream = CreateFile(temp, path)) WriteArray(stream, data, shape);
+            Commit(temp, path);
+        }
+        catch { TryDelete(temp); throw; }
+    }
+
+    /// <summary>
+    /// Writes `mu` [D] and `sigma` [D, D] as float64 in a deflated npz, the layout np.savez_compressed
+    /// gives pytorch-fid's and TTUR's stats files, atomically.
+    /// </summary>
+    public static void WriteStatistics(string path, GaussianStatistics statistics)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        string temp = TempPath(path);
+        try
+        {
+            using (var stream = CreateFile(temp, path))
+            using (var zip = new ZipArchive(stream, ZipArchiveMode.Create))
+            {
+                using (var mu = zip.CreateEntry("mu.npy", CompressionLevel.Optimal).Open())
+                    WriteArray<double>(mu, statistics.Mean, [statistics.Dim]);
+                using (var sigma = zip.CreateEntry("sigma.npy", CompressionLevel.Optimal).Open())
+                    WriteArray<double>(sigma, statistics.Covariance, [statistics.Dim, statistics.Dim]);
+            }
+            Commit(temp, path);
+        }
+        catch { TryDelete(temp); throw; }
+    }
+
+    static FeatureInput OpenNpz(string path, FileStream file, string? key)
+    {
+        try
+        {
+            using var zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
+            var members = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
+            foreach (var entry in zip.Entries)
+                if (entry.FullName.EndsWith(".npy", StringComparison.Ordinal)) members[entry.FullName[..^4]] = entry;
+            if (members.Count == 0) throw InputException.For(path, "a zip archive without .npy members, not an .npz");
+            string keys = string.Join(", ", members.Keys);
+
+            if (key != null)
+            {
+                if (!members.TryGetValue(key, out var chosen))
+                    throw InputException.For(path, $"no array named '{key}' (available: {keys})");
+                return Features(path, chosen.FullName, $"{path}[{key}]", ReadHeader(chosen, $"{path}[{key}]"), chosen.Length);
+            }
+            if (members.TryGetValue("mu", out var muEntry) && members.TryGetValue("sigma", out var sigmaEntry))
+                return new StatisticsInput(path, ReadStatistics(path, muEntry, sigmaEntry));
+
+            var arrays = members.Select(m => (Key: m.Key, Entry: m.Value, Header: ReadHeader(m.Value, $"{path}[{m.Key}]"))).ToList();
+            var matrices = arrays.Where(a => a.Header.Shape.Length == 2).ToList();
+            if (matrices.Count == 1)
+            {
+                var (k, entry, header) = matrices[0];
+                return Features(path, entry.FullName, $"{path}[{k}]", header, entry.Length);
+            }
+            if (matrices.Count == 0)
+                throw InputException.For(path, "holds neither a 2-D feature array nor mu and sigma statistics (arrays: "
+                    + string.Join(", ", arrays.Select(a => $"{a.Key} {a.Header.ShapeText}")) + ")");
+            throw InputException.For(path, $"holds several 2-D arrays ({string.Join(", ", matrices.Select(m => m.Key))}): choose one with --key");
+        }
+        catch (InvalidDataException e)
+        {
+            throw InputException.For(path, $"corrupt zip archive ({e.Message})");
+        }
+    }
+
+    static NpyHeader ReadHeader(ZipArchiveEntry entry, string name)
+    {
+        using var stream = entry.Open();
+        return NpyHeader.Read(stream, name);
+    }
+
+    static FeatureFileInput Features(string path, string? member, string name, NpyHeader header, long storedLength)
+    {
+        if (header.Shape.Length != 2)
+            throw InputException.For(name, $"array has shape {header.ShapeText}: features must be a 2-D [N, D] array");
+        header.EnsureFloat(name);
+        if (header.Shape[1] == 0 || header.Shape[0] > int.MaxValue || header.Shape[1] > int.MaxValue)
+            throw InputException.For(name, $"unusable feature shape {header.ShapeText}");
+        var input = new FeatureFileInput(path, member, name, header);
+        if (storedLength - header.DataOffset < header.ElementCount * header.ItemSize) throw input.Truncated();
+        return input;
+    }
+
+    static GaussianStatistics ReadStatistics(string path, ZipArchiveEntry muEntry, ZipArchiveEntry sigmaEntry)
+    {
+        var (mu, muHeader) = ReadWhole(muEntry, $"{path}[mu]");
+        if (muHeader.Shape.Length != 1)
+            throw InputException.For(path, $"mu has shape {muHeader.ShapeText}: it must be 1-D [D]");
+        int d = mu.Length;
+        var (sigma, sigmaHeader) = ReadWhole(sigmaEntry, $"{path}[sigma]");
+        if (sigmaHeader.Shape.Length != 2 || sigmaHeader.Shape[0] != d || sigmaHeader.Shape[1] != d)
+            throw InputException.For(path, $"sigma has shape {sigmaHeader.ShapeText}: it must be [{d}, {d}] to match mu {muHeader.ShapeText}");
+        if (IndexOfNonFinite<double>(mu) is var bm and >= 0) throw InputException.For(path, $"mu[{bm}] is {mu[bm]} (statistics must be finite)");
+        if (IndexOfNonFinite<double>(sigma) is var bs and >= 0)
+            throw InputException.For(path, $"sigma[{bs / d}, {bs % d}] is {sigma[bs]} (statistics must be finite)");
+        // Fortran order transposes; harmless for a symmetric matrix, but done so the check below is honest.
+        if (sigmaHeader.FortranOrder) Transpose(sigma, d);
+        for (int i = 0; i < d; i++)
+        {
+            for (int j = i + 1; j < d; j++)
+            {
+                double a = sigma[(long)i * d + j], b = sigma[(long)j * d + i];
+                // Relative to the entry and to the scale the diagonal sets (|s_ij| <= sqrt(s_ii s_jj)), so
+                // round-off in tiny off-diagonal covariances is not mistaken for asymmetry.
+                double scale = Math.Max(Math.Max(Math.Abs(a), Math.Abs(b)), Math.Sqrt(Math.Abs(sigma[(long)i * d + i] * sigma[(long)j * d + j])));
+                if (Math.Abs(a - b) > 1e-6 * scale)
+                    throw InputException.For(path, $"sigma is not symmetric: sigma[{i}, {j}] = {a} but sigma[{j}, {i}] = {b}");
+            }
+        }
+        return new GaussianStatistics(mu, sigma, 0, path);
+    }
+
+    static (double[] Values, NpyHeader Header) ReadWhole(ZipArchiveEntry entry, string name)
+    {
+        using var stream = entry.Open();
+        var header = NpyHeader.Read(stream, name);
+        header.EnsureFloat(name);
+        long count = header.ElementCount;
+        if (count > Array.MaxLength) throw InputException.For(name, $"shape {header.ShapeText} is too large");
+        var values = new double[count];
+        if (header.IsFloat64)
+        {
+            ReadAll(stream, MemoryMarshal.AsBytes(values.AsSpan()), name, header);
+        }
+        else
+        {
+            var floats = new float[count];
+            ReadAll(stream, MemoryMarshal.AsBytes(floats.AsSpan()), name, header);
+            for (int i = 0; i < floats.Length; i++) values[i] = floats[i];
+        }
+        return (values, header);
+    }
+
+    static void ReadAll(Stream stream, Span<byte> bytes, string name, NpyHeader header)
+    {
+        if (stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) < bytes.Length)
+            throw InputException.For(name, $"file is truncated: shape {header.ShapeText} {header.DTypeName} needs {bytes.Length} bytes of data");
+    }
+
+    static void Transpose(double[] m, int d)
+    {
+        for (int i = 0; i < d; i++)
+            for (int j = i + 1; j < d; j++)
+                (m[(long)i * d + j], m[(long)j * d + i]) = (m[(long)j * d + i], m[(long)i * d + j]);
+    }
+
+    /// <summary>Index of the first NaN or infinity, or -1.</summary>
+    internal static int IndexOfNonFinite<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            // |x| < inf is false exactly for NaN and ±inf.
+            var infinity = new Vector<T>(T.PositiveInfinity);
+            var vectors = MemoryMarshal.Cast<T, Vector<T>>(values);
+            while (i < vectors.Length && Vector.LessThanAll(Vector.Abs(vectors[i]), infinity)) i++;
+            i *= Vector<T>.Count;
+        }
+        for (; i < values.Length; i++)
+            if (!T.IsFinite(values[i])) return i;
+        return -1;
+    }
+
+    internal static FileStream OpenFile(string path)
+    {
+        if (Directory.Exists(path)) throw InputException.For(path, "is a directory, not a feature file");
+        if (!File.Exists(path)) throw InputException.For(path, "no such file");
+        try
+        {
+            // bufferSize 1 disables FileStream's own buffer: large reads go straight into the caller's array.
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw InputException.For(path, $"cannot open ({e.Message})");
+        }
+    }
+
+    static void WriteArray<T>(Stream stream, ReadOnlySpan<T> data, int[] shape) where T : unmanaged
+    {
+        stream.Write(NpyHeader.Format(typeof(T) == typeof(double) ? "<f8" : "<f4", false, shape));
+        const int chunk = 1 << 20;
+        for (int i = 0; i < data.Length; i += chunk)
+            stream.Write(MemoryMarshal.AsBytes(data.Slice(i, Math.Min(chunk, data.Length - i))));
+    }
+
+    static void CheckShape(int length, int[] shape)
+    {
+        long n = 1;
+        foreach (int d in shape)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(d, nameof(shape));
+            n *= d;
+        }
+        if (n != length) throw new ArgumentException($"shape ({string.Join(", ", shape)}) needs {n} values, data has {length}");
+    }
+
+    // The temp file sits in the destination folder so the final move is a rename, never a copy.
+    static string TempPath(string path)
+    {
+        string full = Path.GetFullPath(path);
+        return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+    }
+
+    static FileStream CreateFile(string temp, string path)
+    {
+        try
+        {
+            return new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw InputException.For(path, $"cannot write ({e.Message})");
+        }
+    }
+
+    static void Commit(string temp, string path)
+    {
+        try
+        {
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw InputException.For(path, $"cannot write ({e.Message})");
+        }
+    }
+
+    static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,69 @@
+using GenMetrics.Compute;
+using GenMetrics.Features;
+
+namespace GenMetrics.Metrics;
+
+/// <summary>
+/// Kynkäänniemi et al.'s realism score, kynkaat variant (metrics-spec §7): real squared k-NN radii above
+/// the 50th percentile are set to 0, then RS(g) = max_j r²_j / (d²(g, r_j) + 1e-5). Squared values, as
+/// in the code (the paper writes plain norms; the ranking is the same).
+/// </summary>
+public static class Realism
+{
+    public const int DefaultK = 3;
+    public const double DefaultPercentile = 50;
+    public const float DefaultEpsilon = 1e-5f;
+
+    /// <summary>Realism score of every fake sample against the real set.</summary>
+    public static RealismScores Scores(
+        FeatureMatrix real,
+        FeatureMatrix fake,
+        IComputeBackend backend,
+        int k = DefaultK,
+        double percentile = DefaultPercentile,
+        float epsilon = DefaultEpsilon,
+        IProgress<double>? progress = null)
+    {
+        KnnMetrics.ValidateSets(real, fake);
+        if (percentile is < 0 or > 100 || double.IsNaN(percentile))
+            throw new InputException($"realism percentile must be within [0, 100], got {percentile}");
+        var radii = backend.KnnRadiiSquared(real, [k], ProgressSlice.Of(progress, 0, 0.5))[0];
+        // No k-NN metric is asked for: empty radii lists make the cross pass compute only realism.
+        var cross = backend.ReduceCrossDistances(fake, real, new CrossRequest
+        {
+            RealRadiiSquared = [],
+            FakeRadiiSquared = [],
+            RealismRadiiSquared = PruneRadii(radii, percentile),
+            RealismEpsilon = epsilon,
+        }, ProgressSlice.Of(progress, 0.5, 0.5));
+        return new RealismScores(cross.Realism!, k, percentile, epsilon);
+    }
+
+    /// <summary>
+    /// kynkaat's clamp_to_percentile: a copy of the radii where every value strictly above the given
+    /// percentile (np.percentile, linear interpolation) is set to 0, so outlying reals with huge balls
+    /// cannot make everything look realistic.
+    /// </summary>
+    public static float[] PruneRadii(float[] radiiSquared, double percentile)
+    {
+        double threshold = Percentile(radiiSquared, percentile);
+        var pruned = new float[radiiSquared.Length];
+        for (int i = 0; i < pruned.Length; i++) pruned[i] = radiiSquared[i] > threshold ? 0f : radiiSquared[i];
+        return pruned;
+    }
+
+    /// <summary>np.percentile(values, q) with the default linear interpolation between order statistics, in float64.</summary>
+    public static double Percentile(IReadOnlyList<float> values, double q)
+    {
+        if (values.Count == 0) throw new ArgumentException("no values", nameof(values));
+        var sorted = values.Select(v => (double)v).ToArray();
+        Array.Sort(sorted);
+        double position = (sorted.Length - 1) * (q / 100.0);
+        int lower = (int)Math.Floor(position);
+        int upper = Math.Min(lower + 1, sorted.Length - 1);
+        double fraction = position - lower;
+        double a = sorted[lower], b = sorted[upper];
+        // NumPy (≥ 1.22) interpolates from the nearer end so that the result is monotonic in q.
+        return fraction >= 0.5 ? b - (b - a) * (1 - fraction) : a + (b - a) * fraction;
+    }
+}

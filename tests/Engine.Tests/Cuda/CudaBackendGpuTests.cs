@@ -1,0 +1,166 @@
+using GenMetrics.Compute;
+using GenMetrics.Cuda;
+using GenMetrics.Features;
+using GenMetrics.Verification;
+
+namespace GenMetrics.Tests.Cuda;
+
+/// <summary>
+/// CudaBackend against float64 plain-loop references and against CpuBackend. Ignored (with the reason) when
+/// no usable CUDA device is present, which is the case on every machine these were written on: they have
+/// been compiled, never run.
+/// </summary>
+[Category("Gpu")]
+public class CudaBackendGpuTests
+{
+    private CudaBackend? _cuda;
+    private string? _unavailable;
+
+    [OneTimeSetUp]
+    public void OpenDevice()
+    {
+        var report = CudaAvailability.Probe();
+        if (report.UnavailableReason is not null) return;
+        try
+        {
+            _cuda = CudaBackend.Create();
+        }
+        catch (Exception e) when (e is GenMetrics.Cuda.Interop.CudaException or InvalidOperationException)
+        {
+            _unavailable = e.Message;
+        }
+    }
+
+    [OneTimeTearDown]
+    public void CloseDevice() => _cuda?.Dispose();
+
+    private CudaBackend Cuda()
+    {
+        if (_cuda is null) Assert.Ignore($"CUDA unavailable: {_unavailable ?? CudaAvailability.Probe().UnavailableReason}");
+        return _cuda!;
+    }
+
+    private static FeatureMatrix Random(int rows, int dim, int seed, float offset = 0)
+    {
+        var r = new Random(seed);
+        var data = new float[rows * dim];
+        for (int i = 0; i < data.Length; i++) data[i] = offset + (float)(r.NextDouble() * 2 - 1);
+        return new FeatureMatrix(data, rows, dim);
+    }
+
+    private static double Distance(FeatureMatrix a, int i, FeatureMatrix b, int j)
+    {
+        double s = 0;
+        for (int c = 0; c < a.Dim; c++)
+        {
+            double t = (double)a[i, c] - b[j, c];
+            s += t * t;
+        }
+        return s;
+    }
+
+    [Test]
+    public void KnnRadiiMatchFloat64SortAcrossSeveralTiles()
+    {
+        var cuda = Cuda();
+        var x = Random(613, 24, 1, offset: 10);
+        cuda.TileSize = 256;
+        var radii = cuda.KnnRadiiSquared(x, [1, 3, 7]);
+        for (int i = 0; i < x.Rows; i++)
+        {
+            var d = Enumerable.Range(0, x.Rows).Select(j => Distance(x, i, x, j)).Order().ToArray();
+            Assert.That(radii[0][i], Is.EqualTo(d[1]).Within(1e-4).Percent.Or.EqualTo(d[1]).Within(1e-4), $"row {i}, k=1");
+            Assert.That(radii[1][i], Is.EqualTo(d[3]).Within(1e-4).Percent.Or.EqualTo(d[3]).Within(1e-4), $"row {i}, k=3");
+            Assert.That(radii[2][i], Is.EqualTo(d[7]).Within(1e-4).Percent.Or.EqualTo(d[7]).Within(1e-4), $"row {i}, k=7");
+        }
+    }
+
+    [Test]
+    public void NearestDistancesAndIndicesMatchFloat64()
+    {
+        var cuda = Cuda();
+        var fake = Random(301, 16, 2);
+        var real = Random(517, 16, 3);
+        cuda.TileSize = 256;
+        var request = new CrossRequest
+        {
+            RealRadiiSquared = [Enumerable.Repeat(1f, real.Rows).ToArray()],
+            FakeRadiiSquared = [Enumerable.Repeat(1f, fake.Rows).ToArray()],
+        };
+        var r = cuda.ReduceCrossDistances(fake, real, request);
+        for (int g = 0; g < fake.Rows; g++)
+        {
+            var d = Enumerable.Range(0, real.Rows).Select(j => Distance(fake, g, real, j)).ToArray();
+            double min = d.Min();
+            Assert.That(r.FakeNearestRealDistanceSquared[g], Is.EqualTo(min).Within(1e-3).Percent, $"fake {g}");
+            Assert.That(d[r.FakeNearestRealIndex[g]], Is.EqualTo(min).Within(1e-3).Percent, $"fake {g} argmin");
+        }
+        Assert.That(r.Realism, Is.Null);
+    }
+
+    [Test]
+    public void MultiplyTransposedMatchesFloat64()
+    {
+        var cuda = Cuda();
+        var a = Random(37, 19, 4);
+        var b = Random(53, 19, 5);
+        var c = new float[37 * 53];
+        cuda.MultiplyTransposed(a.Data, 37, b.Data, 53, 19, c);
+        for (int i = 0; i < 37; i++)
+            for (int j = 0; j < 53; j++)
+            {
+                double e = 0;
+                for (int k = 0; k < 19; k++) e += (double)a[i, k] * b[j, k];
+                Assert.That(c[i * 53 + j], Is.EqualTo(e).Within(1e-5), $"({i}, {j})");
+            }
+    }
+
+    [Test]
+    public void StatisticsMatchFloat64TwoPass()
+    {
+        var cuda = Cuda();
+        var x = Random(1001, 7, 6, offset: 100);
+        var stats = cuda.ComputeStatistics(x, CovarianceDivisor.NMinusOne);
+        var mean = new double[7];
+        for (int i = 0; i < x.Rows; i++)
+            for (int c = 0; c < 7; c++) mean[c] += x[i, c];
+        for (int c = 0; c < 7; c++) mean[c] /= x.Rows;
+        for (int p = 0; p < 7; p++)
+        {
+            Assert.That(stats.Mean[p], Is.EqualTo(mean[p]).Within(1e-12).Percent);
+            for (int q = 0; q < 7; q++)
+            {
+                double s = 0;
+                for (int i = 0; i < x.Rows; i++) s += (x[i, p] - mean[p]) * (x[i, q] - mean[q]);
+                Assert.That(stats.Covariance[p * 7 + q], Is.EqualTo(s / (x.Rows - 1)).Within(1e-9), $"({p}, {q})");
+            }
+        }
+    }
+
+    [Test]
+    public void TraceSqrtOfDiagonalProductIsSumOfRoots()
+    {
+        var cuda = Cuda();
+        const int dim = 6;
+        var a = new double[dim * dim];
+        var b = new double[dim * dim];
+        double expected = 0;
+        for (int i = 0; i < dim; i++)
+        {
+            a[i * dim + i] = i + 1;
+            b[i * dim + i] = 2.0 / (i + 3);
+            expected += Math.Sqrt((i + 1) * 2.0 / (i + 3));
+        }
+        Assert.That(cuda.TraceSqrtProduct(a, b, dim), Is.EqualTo(expected).Within(1e-9).Percent);
+    }
+
+    [Test]
+    public void VerifierFindsNoDifferenceBeyondTolerance()
+    {
+        var cuda = Cuda();
+        using var cpu = new CpuBackend();
+        var lines = new BackendVerifier(cpu, cuda, seed: 7).Run();
+        var failed = lines.Where(l => !l.Passed).Select(l => $"{l.Case} | {l.Method} | {l.Quantity}: {l.Difference} > {l.Tolerance} {l.Note}").ToArray();
+        Assert.That(failed, Is.Empty);
+    }
+}
