@@ -32,7 +32,7 @@ cli=src/Cli/bin/Release/net10.0/genmetrics
 echo "== CMake build of examples/c"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release \
   -DGENMETRICS_LIBRARY_DIR="$PWD/$libdir" -DGENMETRICS_CLI="$PWD/$cli"
-cmake --build "$build"
+cmake --build "$build" --target genmetrics_example
 
 echo "== CTest"
-ctest --test-dir "$build" --output-on-failure
+ctest --test-dir "$build" --output-on-failure --no-tests=error

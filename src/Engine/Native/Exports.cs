@@ -42,7 +42,8 @@ public static unsafe class Exports
             }
             catch (InputException e)
             {
-                throw new NativeBackendException(e.Message);
+                // ComputeBackends words its messages for the CLI's --backend option.
+                throw new NativeBackendException(e.Message.StartsWith("--backend ", StringComparison.Ordinal) ? e.Message["--backend ".Length..] : e.Message);
             }
             *outContext = NativeContexts.Add(new NativeContext(created));
             return NativeStatus.Ok;
