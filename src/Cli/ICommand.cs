@@ -21,7 +21,7 @@ public interface ICommand
 /// A `--name VALUE` option (or a `--name` flag when <see cref="TakesValue"/> is false). `--help` is
 /// added to every command.
 /// </summary>
-public sealed record OptionSpec(string Name, string Help, bool TakesValue = true, string? ValueName = null, char? Short = null)
+public sealed record OptionSpec(string Name, string Help, bool TakesValue = true, string? ValueName = null, char? Short = null, string? Default = null)
 {
     public string Display => (Short is { } c ? $"-{c}, " : "") + (TakesValue ? $"--{Name} {ValueName ?? "VALUE"}" : $"--{Name}");
 

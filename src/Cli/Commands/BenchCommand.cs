@@ -63,6 +63,11 @@ public sealed class BenchCommand : ICommand
         return Program.ExitOk;
     }
 
-    private static string Format(BenchmarkResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"{r.Name,-34} {r.Sizes,-28} {r.Seconds,10:0.0000} {(r.Gflops is { } g ? g.ToString("0.0", CultureInfo.InvariantCulture) : "-"),9} {(r.PercentOfPeak is { } p ? p.ToString("0.0", CultureInfo.InvariantCulture) : "-"),7}" + (r.Note is null ? "" : "  " + r.Note));
+    private static string Format(BenchmarkResult r)
+    {
+        string gflops = r.Gflops is { } g ? g.ToString("0.0", CultureInfo.InvariantCulture) : "-";
+        string peak = r.PercentOfPeak is { } p ? p.ToString("0.0", CultureInfo.InvariantCulture) : "-";
+        string line = string.Format(CultureInfo.InvariantCulture, "{0,-34} {1,-28} {2,10:0.0000} {3,9} {4,7}", r.Name, r.Sizes, r.Seconds, gflops, peak);
+        return r.Note is null ? line : line + "  " + r.Note;
+    }
 }

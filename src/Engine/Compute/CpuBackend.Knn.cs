@@ -10,30 +10,57 @@ public sealed partial class CpuBackend
         int n = x.Rows;
         int capacity = kmax + 1;
         var tiles = new SquaredDistanceTiles(x, x, MeanAsShift(x));
-        var radii = new float[ks.Count][];
-        for (int q = 0; q < ks.Count; q++) radii[q] = new float[n];
-
         int rowBlock = SquaredDistanceTiles.PreferredRowBlock;
         int colBlock = Math.Min(SquaredDistanceTiles.PreferredColBlock, n);
-        int blocks = (n + rowBlock - 1) / rowBlock;
-        var done = new BlockProgress(blocks, progress);
-        RunRowBlocks(blocks, () => (tiles.CreateWorker(), new float[rowBlock * colBlock], new KSmallest(rowBlock, capacity)), (state, b) =>
+
+        // d²(i, j) = d²(j, i): only tiles reaching the upper triangle (j ≥ i) are computed, and each
+        // distance there is offered to both rows i and j. That halves the GEMM work; the waste is the lower
+        // part of the tiles straddling the diagonal. Each thread keeps the k+1 smallest of every row
+        // (a few floats per row) and the threads' lists are merged at the end.
+        var work = new List<(int RowStart, int ColStart)>();
+        for (int r0 = 0; r0 < n; r0 += rowBlock)
+            for (int c0 = 0; c0 < n; c0 += colBlock)
+                if (c0 + Math.Min(colBlock, n - c0) - 1 >= r0) work.Add((r0, c0));
+        var done = new BlockProgress(work.Count, progress);
+        var perThread = new List<KSmallest>();
+        RunRowBlocks(work.Count, () => (Worker: tiles.CreateWorker(), Tile: new float[rowBlock * colBlock], Smallest: new KSmallest(n, capacity)), (s, w) =>
         {
-            var (worker, tile, smallest) = state;
-            int rowStart = b * rowBlock, rowCount = Math.Min(rowBlock, n - rowStart);
-            smallest.Clear();
-            for (int colStart = 0; colStart < n; colStart += colBlock)
-            {
-                int colCount = Math.Min(colBlock, n - colStart);
-                var t = tile.AsSpan(0, rowCount * colCount);
-                worker.Compute(rowStart, rowCount, colStart, colCount, t);
-                for (int i = 0; i < rowCount; i++) smallest.OfferAll(i, t.Slice(i * colCount, colCount));
-            }
-            // Value-based (k+1)-th smallest, the row's own 0 included (metrics-spec §0).
+            var (r0, c0) = work[w];
+            int rowCount = Math.Min(rowBlock, n - r0), colCount = Math.Min(colBlock, n - c0);
+            var t = s.Tile.AsSpan(0, rowCount * colCount);
+            s.Worker.Compute(r0, rowCount, c0, colCount, t);
             for (int i = 0; i < rowCount; i++)
-                for (int q = 0; q < ks.Count; q++) radii[q][rowStart + i] = smallest.Get(i, ks[q]);
+            {
+                int row = r0 + i;
+                int from = Math.Max(0, row - c0);
+                if (from >= colCount) continue;
+                var values = t.Slice(i * colCount, colCount);
+                if (c0 + from == row)
+                {
+                    // The row's own distance is 0 by definition (metrics-spec §0), whatever the rounding.
+                    s.Smallest.Offer(row, 0f);
+                    from++;
+                }
+                s.Smallest.OfferAll(row, values[from..]);
+                for (int j = from; j < colCount; j++) s.Smallest.Offer(c0 + j, values[j]);
+            }
             done.Advance();
-        }, _ => { });
+        }, s =>
+        {
+            lock (perThread) perThread.Add(s.Smallest);
+        });
+
+        var merged = perThread[0];
+        for (int p = 1; p < perThread.Count; p++)
+            for (int i = 0; i < n; i++) merged.OfferAll(i, perThread[p].Kept(i));
+
+        var radii = new float[ks.Count][];
+        for (int q = 0; q < ks.Count; q++)
+        {
+            radii[q] = new float[n];
+            // Value-based (k+1)-th smallest, the row's own 0 included (metrics-spec §0).
+            for (int i = 0; i < n; i++) radii[q][i] = merged.Get(i, ks[q]);
+        }
         return radii;
     }
 

@@ -45,6 +45,26 @@ internal sealed class KSmallest
         _counts[row] = count;
     }
 
+    /// <summary>Offers one value to row <paramref name="row"/>.</summary>
+    public void Offer(int row, float v)
+    {
+        int cap = Capacity;
+        int count = _counts[row];
+        var kept = _values.AsSpan(row * cap, cap);
+        if (count == cap)
+        {
+            if (v >= kept[cap - 1]) return;
+            Insert(kept, cap - 1, v);
+        }
+        else
+        {
+            _counts[row] = Insert(kept, count, v);
+        }
+    }
+
+    /// <summary>The values kept for <paramref name="row"/>, ascending.</summary>
+    public ReadOnlySpan<float> Kept(int row) => new(_values, row * Capacity, _counts[row]);
+
     // Inserts v into the sorted prefix kept[0..count), dropping the last element when full; returns the new count.
     private static int Insert(Span<float> kept, int count, float v)
     {

@@ -1,5 +1,5 @@
 using GenMetrics.Features;
-using GenMetrics.Random;
+using GenMetrics.Randomness;
 
 namespace GenMetrics.Metrics;
 

@@ -1,6 +1,6 @@
 using GenMetrics.Compute;
 using GenMetrics.Features;
-using GenMetrics.Random;
+using GenMetrics.Randomness;
 
 namespace GenMetrics.Metrics;
 

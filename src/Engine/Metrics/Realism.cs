@@ -40,6 +40,31 @@ public static class Realism
     }
 
     /// <summary>
+    /// The StyleGAN2-TF variant (metrics-spec §7): RS(g) = r²_{j*} / d²(g, r_{j*}) with j* the nearest real
+    /// (lowest index on ties), no pruning and no epsilon, so a fake that duplicates a real scores +∞
+    /// (or NaN when that real's radius is 0 too, as 0/0 in the reference).
+    /// </summary>
+    public static float[] NearestNeighbourScores(
+        FeatureMatrix real,
+        FeatureMatrix fake,
+        IComputeBackend backend,
+        int k = DefaultK,
+        IProgress<double>? progress = null)
+    {
+        KnnMetrics.ValidateSets(real, fake);
+        var radii = backend.KnnRadiiSquared(real, [k], ProgressSlice.Of(progress, 0, 0.5))[0];
+        var cross = backend.ReduceCrossDistances(fake, real, new CrossRequest
+        {
+            RealRadiiSquared = [],
+            FakeRadiiSquared = [],
+        }, ProgressSlice.Of(progress, 0.5, 0.5));
+        var scores = new float[fake.Rows];
+        for (int g = 0; g < scores.Length; g++)
+            scores[g] = radii[cross.FakeNearestRealIndex[g]] / cross.FakeNearestRealDistanceSquared[g];
+        return scores;
+    }
+
+    /// <summary>
     /// kynkaat's clamp_to_percentile: a copy of the radii where every value strictly above the given
     /// percentile (np.percentile, linear interpolation) is set to 0, so outlying reals with huge balls
     /// cannot make everything look realistic.

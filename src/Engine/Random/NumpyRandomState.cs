@@ -1,4 +1,4 @@
-namespace GenMetrics.Random;
+namespace GenMetrics.Randomness;
 
 /// <summary>
 /// The draws of NumPy's legacy <c>np.random.RandomState(seed)</c> that the reference tools use, bit for

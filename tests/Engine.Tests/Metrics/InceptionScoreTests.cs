@@ -1,6 +1,6 @@
 using GenMetrics.Features;
 using GenMetrics.Metrics;
-using GenMetrics.Random;
+using GenMetrics.Randomness;
 
 namespace GenMetrics.Tests.Metrics;
 

@@ -1,7 +1,7 @@
 using GenMetrics.Compute;
 using GenMetrics.Features;
 using GenMetrics.Metrics;
-using GenMetrics.Random;
+using GenMetrics.Randomness;
 
 namespace GenMetrics.Tests.Metrics;
 

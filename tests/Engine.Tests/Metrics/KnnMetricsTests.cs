@@ -65,6 +65,15 @@ public class KnnMetricsTests
             [3]);
 
     [Test]
+    public void SetsSpanningSeveralTilesMatchFloat64Reference() =>
+        // More rows than one row block and one column block, so that the symmetric radii pass and the
+        // per-thread column reductions are exercised across tile borders; D is tiny to keep this fast.
+        AssertMatchesReference(
+            KnnReference.Gaussian(2100, 2, seed: 22, name: "real"),
+            KnnReference.Gaussian(600, 2, seed: 23, offset: 0.2f, name: "fake"),
+            [3]);
+
+    [Test]
     public void SeveralKAtOnceEqualSeparateRuns()
     {
         var real = KnnReference.Gaussian(130, 8, seed: 9, name: "real");
@@ -75,37 +84,47 @@ public class KnnMetricsTests
     }
 
     // Real: 10 distinct grid points, 4 exact copies each, so with k = 3 every real radius is 0 (itself
-    // plus 3 duplicates). Fake: copies of the first 6 of them plus 5 points off the grid.
-    // NVIDIA (≤): a copy at distance 0 ≤ 0 is inside; prdc/manifmetric (<): nothing lies inside a radius-0 ball.
+    // plus 3 duplicates). Fake: 4 copies each of the first 6 real points and of 5 points off the grid, so
+    // every fake radius is 0 too. NVIDIA (≤): a copy at distance 0 ≤ 0 is inside; prdc/manifmetric (<):
+    // nothing lies inside a radius-0 ball (metrics-spec §0, §12).
     [Test]
     public void DuplicatesSeparateLessOrEqualFromStrictLess()
     {
-        const int dim = 3;
+        const int dim = 3, copies = 4;
         var realData = new List<float>();
         for (int p = 0; p < 10; p++)
-            for (int copy = 0; copy < 4; copy++) realData.AddRange([p * 10f, p % 3 * 7f, -p * 4f]);
+            for (int c = 0; c < copies; c++) realData.AddRange([p * 10f, p % 3 * 7f, -p * 4f]);
         var fakeData = new List<float>();
-        for (int p = 0; p < 6; p++) fakeData.AddRange([p * 10f, p % 3 * 7f, -p * 4f]);
-        for (int p = 0; p < 5; p++) fakeData.AddRange([p * 10f + 5f, 100f, 3f * p]);
+        for (int p = 0; p < 6; p++)
+            for (int c = 0; c < copies; c++) fakeData.AddRange([p * 10f, p % 3 * 7f, -p * 4f]);
+        for (int p = 0; p < 5; p++)
+            for (int c = 0; c < copies; c++) fakeData.AddRange([p * 10f + 5f, 100f, 3f * p]);
         var real = new FeatureMatrix(realData.ToArray(), 40, dim, "real");
-        var fake = new FeatureMatrix(fakeData.ToArray(), 11, dim, "fake");
+        var fake = new FeatureMatrix(fakeData.ToArray(), 44, dim, "fake");
 
-        var radii = _backend.KnnRadiiSquared(real, [3]);
-        Assert.That(radii[0], Is.All.EqualTo(0f));
+        Assert.That(_backend.KnnRadiiSquared(real, [3])[0], Is.All.EqualTo(0f));
+        Assert.That(_backend.KnnRadiiSquared(fake, [3])[0], Is.All.EqualTo(0f));
 
         var at = KnnMetrics.Compute(real, fake, [3], _backend).PerK[0];
         Assert.Multiple(() =>
         {
-            Assert.That(at.Precision, Is.EqualTo(6.0 / 11), "NVIDIA: the 6 exact copies are inside (0 ≤ 0)");
+            Assert.That(at.Precision, Is.EqualTo(24.0 / 44), "NVIDIA: the 24 exact copies of reals are inside (0 ≤ 0)");
+            Assert.That(at.Recall, Is.EqualTo(24.0 / 40), "NVIDIA: the 24 reals copied among the fakes are inside");
             Assert.That(at.PrdcPrecision, Is.EqualTo(0.0), "prdc: a radius-0 ball contains nothing (0 < 0 is false)");
+            Assert.That(at.PrdcRecall, Is.EqualTo(0.0));
             Assert.That(at.Density, Is.EqualTo(0.0));
             Assert.That(at.Coverage, Is.EqualTo(0.0));
+            Assert.That(at.ComplementPrecision, Is.EqualTo(0.0));
         });
         // The reference agrees, with no tolerance at all since every decisive distance is exactly 0.
-        var reference = new KnnReference(real, fake, relativeTolerance: 0);
-        var expected = reference.Compute(3, ambiguousAs: false);
-        Assert.That(at.Precision, Is.EqualTo(expected.Precision));
-        Assert.That(at.PrdcPrecision, Is.EqualTo(expected.PrdcPrecision));
+        var expected = new KnnReference(real, fake, relativeTolerance: 0).Compute(3, ambiguousAs: false);
+        Assert.That(new[] { at.Precision, at.Recall, at.PrdcPrecision, at.PrdcRecall, at.Density, at.Coverage, at.ComplementPrecision },
+            Is.EqualTo(new[] { expected.Precision, expected.Recall, expected.PrdcPrecision, expected.PrdcRecall, expected.Density, expected.Coverage, expected.ComplementPrecision }));
+
+        // With k = 4 the radii become positive (a fifth, distinct neighbour) and strict < includes the copies again.
+        var k4 = KnnMetrics.Compute(real, fake, [4], _backend).PerK[0];
+        Assert.That(k4.PrdcPrecision, Is.EqualTo(k4.Precision));
+        Assert.That(k4.PrdcPrecision, Is.GreaterThanOrEqualTo(24.0 / 44));
     }
 
     [Test]
@@ -159,6 +178,22 @@ public class KnnMetricsTests
             Assert.That(standalone.Scores[g], Is.EqualTo(reference[g]).Within(1e-3 * reference[g] + 1e-6), $"fake {g}");
         // Pruning at the median zeroes about half of the radii, so some scores differ from the unpruned maximum.
         Assert.That(reference, Has.Some.GreaterThan(0));
+    }
+
+    [Test]
+    public void NearestNeighbourRealismMatchesFloat64Reference()
+    {
+        var real = KnnReference.Gaussian(120, 6, seed: 24, name: "real");
+        var fake = KnnReference.Gaussian(50, 6, seed: 25, offset: 0.2f, name: "fake");
+        var scores = Realism.NearestNeighbourScores(real, fake, _backend);
+        var reference = new KnnReference(real, fake);
+        var radii = KnnReference.Radii(reference.RealReal, 3);
+        for (int g = 0; g < fake.Rows; g++)
+        {
+            int nearest = Enumerable.Range(0, real.Rows).MinBy(j => reference.FakeReal[g, j]);
+            double expected = radii[nearest] / reference.FakeReal[g, nearest];
+            Assert.That(scores[g], Is.EqualTo(expected).Within(1e-3 * expected), $"fake {g}");
+        }
     }
 
     [Test]

@@ -74,11 +74,19 @@ internal sealed class KnnReference
         return radii;
     }
 
+    private readonly Dictionary<(double[,], int), double[]> _radii = [];
+
+    private double[] CachedRadii(double[,] self, int k)
+    {
+        if (!_radii.TryGetValue((self, k), out var radii)) _radii[(self, k)] = radii = Radii(self, k);
+        return radii;
+    }
+
     /// <summary>Metric values at one k with ambiguous comparisons decided as <paramref name="ambiguousAs"/>.</summary>
     public Values Compute(int k, bool ambiguousAs)
     {
-        var rReal = Radii(RealReal, k);
-        var rFake = Radii(FakeFake, k);
+        var rReal = CachedRadii(RealReal, k);
+        var rFake = CachedRadii(FakeFake, k);
         int nr = Real.Rows, nf = Fake.Rows;
         bool Ambiguous(double d, double r) => Tolerance > 0 && Math.Abs(d - r) <= Tolerance;
         bool Le(double d, double r) => Ambiguous(d, r) ? ambiguousAs : d <= r;

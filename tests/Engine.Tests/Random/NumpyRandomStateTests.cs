@@ -1,7 +1,7 @@
 using System.Globalization;
-using GenMetrics.Random;
+using GenMetrics.Randomness;
 
-namespace GenMetrics.Tests.Random;
+namespace GenMetrics.Tests.Randomness;
 
 /// <summary>Draws compared with numpy 1.24 outputs committed by Fixtures/random/make_fixtures.py.</summary>
 public class NumpyRandomStateTests
