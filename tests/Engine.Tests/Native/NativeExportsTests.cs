@@ -188,6 +188,21 @@ public unsafe class NativeExportsTests
             fixed (float* s = scores)
                 ExpectError(realism(_context, &good, &good, 3, s, scores.Length), NativeStatus.Argument, "out_capacity is 19");
 
+            delegate* unmanaged<nint, NativeFeatures*, NativeFeatures*, int, int, int, double*, double*, NativeStatus> kid = &Exports.Kid;
+            ExpectError(kid(_context, &good, &good, 0, 10, 1, &value, null), NativeStatus.Input, "KID needs at least 1 subset");
+            ExpectError(kid(_context, &good, &good, 5, 10, 1, null, null), NativeStatus.Argument, "out_mean is NULL");
+
+            delegate* unmanaged<nint, double*, double*, double*, double*, long, double*, NativeStatus> fromStatistics = &Exports.FidFromStatistics;
+            var mu = new double[Dim];
+            var sigma = new double[Dim * Dim];
+            fixed (double* m = mu, c = sigma)
+            {
+                ExpectError(fromStatistics(_context, m, c, m, null, Dim, &value), NativeStatus.Argument, "sigma_fake is NULL");
+                ExpectError(fromStatistics(_context, m, c, m, c, 0, &value), NativeStatus.Argument, "dim is 0");
+                sigma[3] = double.PositiveInfinity;
+                ExpectError(fromStatistics(_context, m, c, m, c, Dim, &value), NativeStatus.Input, "real: sigma[0, 3] is");
+            }
+
             data[5] = float.NaN;
             ExpectError(fid(_context, &good, &good, &value), NativeStatus.Input, "real: value at row 0, column 5 is NaN");
         }
