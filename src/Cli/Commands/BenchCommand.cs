@@ -17,6 +17,7 @@ public sealed class BenchCommand : ICommand
         new("backend", "cpu or cuda (default cpu)", ValueName: "NAME"),
         new("only", "comma-separated subset: gemm, pr, fid (default all)", ValueName: "LIST"),
         OptionSpec.Flag("quick", "small sizes (seconds instead of minutes)"),
+        OptionSpec.Flag("profile", "cuda: bracket the measured region with cuProfilerStart/Stop (for ncu/nsys --capture-range)"),
         new("repeats", "timed repeats per benchmark, median reported (default 5)", ValueName: "R"),
         new("json", "write the results as JSON to PATH, or to stdout with '-'", ValueName: "PATH|-"),
     ];
@@ -51,7 +52,7 @@ public sealed class BenchCommand : ICommand
         }
         else
         {
-            Add(CudaBenchmark.Run(options, backend));
+            Add(CudaBenchmark.Run(options, backend, args.Flag("profile")));
         }
 
         if (json is not null)

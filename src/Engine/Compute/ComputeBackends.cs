@@ -19,7 +19,10 @@ public static class ComputeBackends
             case "auto":
                 var cuda = CreateCuda();
                 if (cuda is not null) return cuda;
-                notice?.Invoke($"running on the CPU ({CudaUnavailableReason()})");
+                // One short line: the full list of libraries tried is what `genmetrics devices` is for.
+                string reason = CudaUnavailableReason();
+                int cut = reason.IndexOf(';');
+                notice?.Invoke($"running on the CPU: {(cut > 0 ? reason[..cut] : reason)} ('genmetrics devices' says more)");
                 return new CpuBackend();
             default:
                 throw new InputException($"unknown backend '{name}' (expected cpu, cuda or auto)");

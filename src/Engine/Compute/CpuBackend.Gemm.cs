@@ -4,8 +4,11 @@ namespace GenMetrics.Compute;
 
 public sealed partial class CpuBackend
 {
-    /// <summary>Rows of one parallel task (a multiple of every kernel's MR is not needed: edges are handled).</summary>
+    /// <summary>Rows of one parallel task: one packed A block of the workspace.</summary>
     private const int GemmTaskRows = SgemmWorkspace.MC;
+
+    /// <summary>Columns of one parallel task at most: the task's C strip (MC x this) is swept once per K block.</summary>
+    private const int GemmTaskMaxCols = 2048;
 
     public unsafe void MultiplyTransposed(ReadOnlySpan<float> a, int m, ReadOnlySpan<float> b, int n, int dim, Span<float> c)
     {
@@ -21,6 +24,7 @@ public sealed partial class CpuBackend
         int rowPanels = (m + GemmTaskRows - 1) / GemmTaskRows;
         int wantedTasks = 4 * Environment.ProcessorCount;
         int colPanels = Math.Clamp((wantedTasks + rowPanels - 1) / rowPanels, 1, Math.Max(1, n / 256));
+        colPanels = Math.Max(colPanels, (n + GemmTaskMaxCols - 1) / GemmTaskMaxCols);
         int colsPerPanel = (n + colPanels - 1) / colPanels;
         colsPerPanel = (colsPerPanel + SgemmKernels.NR - 1) / SgemmKernels.NR * SgemmKernels.NR;
         colPanels = (n + colsPerPanel - 1) / colsPerPanel;

@@ -30,7 +30,7 @@ public sealed class SquaredDistanceTiles
     }
 
     /// <summary>Rows per tile that suit the kernel's blocking (a hint; any size works).</summary>
-    /// <remarks>One packed A panel (256 rows x one K block = 256 KiB) stays in L2 for the whole tile.</remarks>
+    /// <remarks>One packed A panel (512 rows x one K block = 512 KiB) stays in L2 for the whole tile.</remarks>
     public static int PreferredRowBlock => SgemmWorkspace.MC;
 
     /// <summary>Columns per tile that suit the kernel's blocking (a hint; any size works).</summary>

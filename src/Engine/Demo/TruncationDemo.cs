@@ -15,8 +15,11 @@ public sealed class TruncationDemo
 {
     public const int DefaultDim = 64;
     public const int DefaultModes = 16;
+    public const int IntrinsicDim = 6;
+    private const double IsotropicNoise = 0.05;
 
     private readonly float[] _centres;
+    private readonly float[] _bases;
     private readonly float[] _offsets;
     private readonly double[] _realWeights;
     private readonly double[] _fakeWeights;
@@ -29,6 +32,11 @@ public sealed class TruncationDemo
         var rng = new SplitMix64Gaussian(seed);
         _centres = new float[modes * dim];
         for (int i = 0; i < _centres.Length; i++) _centres[i] = (float)(1.5 * rng.NextGaussian());
+        // Each mode varies along its own random IntrinsicDim-dimensional subspace (plus a little isotropic
+        // noise), like image features that lie near a low-dimensional manifold; in a full-dimensional
+        // Gaussian every k-NN ball would reach the mode centre and coverage would not react to truncation.
+        _bases = new float[modes * IntrinsicDim * dim];
+        for (int i = 0; i < _bases.Length; i++) _bases[i] = (float)(rng.NextGaussian() / Math.Sqrt(dim));
         _offsets = new float[modes * dim];
         for (int i = 0; i < _offsets.Length; i++) _offsets[i] = (float)(0.08 * rng.NextGaussian());
         _realWeights = Enumerable.Repeat(1.0 / modes, modes).ToArray();
@@ -45,28 +53,32 @@ public sealed class TruncationDemo
     /// <summary>The truncation values of the demo's sweep: 1.0, 0.9, ..., 0.3.</summary>
     public static IReadOnlyList<double> SweepPsi { get; } = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3];
 
-    /// <summary>n samples of the real distribution: centre of a uniformly chosen mode plus N(0, I).</summary>
+    /// <summary>n samples of the real distribution: centre of a uniformly chosen mode plus a Gaussian along that mode's subspace.</summary>
     public FeatureMatrix Real(int n, ulong stream = 1) => Sample(n, _realWeights, 1.0, 0.0, new SplitMix64Gaussian(Seed * 1000003 + stream), "demo real set");
 
     /// <summary>
-    /// n generated samples at truncation ψ: centre + ψ·(1.12·N(0, I)) + per-mode offset; ψ = 0 puts every
-    /// sample on (near) a mode centre.
+    /// n generated samples at truncation ψ: centre + per-mode offset + ψ·1.08·(the real set's spread);
+    /// ψ = 0 puts every sample on a mode centre.
     /// </summary>
     public FeatureMatrix Generated(int n, double psi, ulong stream = 2)
     {
         if (!(psi >= 0 && psi <= 2)) throw new InputException($"psi must be in [0, 2], got {psi}");
-        return Sample(n, _fakeWeights, 1.12 * psi, 1.0, new SplitMix64Gaussian(Seed * 1000003 + stream), $"demo generator (psi {psi:0.0#})");
+        return Sample(n, _fakeWeights, 1.08 * psi, 1.0, new SplitMix64Gaussian(Seed * 1000003 + stream), $"demo generator (psi {psi:0.0#})");
     }
 
     private FeatureMatrix Sample(int n, double[] weights, double spread, double offsetScale, SplitMix64Gaussian rng, string name)
     {
         var data = new float[(long)n * Dim];
+        Span<double> z = stackalloc double[IntrinsicDim];
         for (int i = 0; i < n; i++)
         {
             int m = Pick(weights, rng.NextDouble());
+            for (int t = 0; t < IntrinsicDim; t++) z[t] = rng.NextGaussian();
             for (int d = 0; d < Dim; d++)
             {
-                data[(long)i * Dim + d] = (float)(_centres[m * Dim + d] + offsetScale * _offsets[m * Dim + d] + spread * rng.NextGaussian());
+                double v = _centres[m * Dim + d] + offsetScale * _offsets[m * Dim + d] + spread * IsotropicNoise * rng.NextGaussian();
+                for (int t = 0; t < IntrinsicDim; t++) v += spread * Math.Sqrt(Dim) * _bases[(m * IntrinsicDim + t) * Dim + d] * z[t];
+                data[(long)i * Dim + d] = (float)v;
             }
         }
         return new FeatureMatrix(data, n, Dim, name);

@@ -16,8 +16,11 @@ public sealed class EvaluationResult
 
     public IReadOnlyList<KeyValuePair<string, double>> Values => _values;
 
-    public int NReal { get; init; }
-    public int NFake { get; init; }
+    /// <summary>Samples in the real set; null when it was given as statistics, which do not record it.</summary>
+    public long? NReal { get; init; }
+
+    /// <summary>Samples in the generated set; null when it was given as statistics.</summary>
+    public long? NFake { get; init; }
     public int Dim { get; init; }
 
     /// <summary>The distinct k used by the k-NN groups asked for (empty when none was asked).</summary>
@@ -44,8 +47,8 @@ public sealed class EvaluationResult
                 if (double.IsFinite(value)) w.WriteNumber(key, value);
                 else w.WriteNull(key);
             }
-            w.WriteNumber("n_real", NReal);
-            w.WriteNumber("n_fake", NFake);
+            WriteCount(w, "n_real", NReal);
+            WriteCount(w, "n_fake", NFake);
             w.WriteNumber("dim", Dim);
             if (Ks.Count == 1) w.WriteNumber("k", Ks[0]);
             else if (Ks.Count > 1)
@@ -59,6 +62,12 @@ public sealed class EvaluationResult
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
+    private static void WriteCount(Utf8JsonWriter w, string key, long? count)
+    {
+        if (count is { } n) w.WriteNumber(key, n);
+        else w.WriteNull(key);
+    }
+
     /// <summary>A readable two-column table.</summary>
     public string ToTable()
     {
@@ -66,8 +75,8 @@ public sealed class EvaluationResult
         int width = Math.Max(8, _values.Count == 0 ? 0 : _values.Max(v => v.Key.Length)) + 2;
         foreach (var (key, value) in _values)
             sb.Append(key.PadRight(width)).AppendLine(FormatValue(value));
-        sb.Append("n_real".PadRight(width)).AppendLine(NReal.ToString(CultureInfo.InvariantCulture));
-        sb.Append("n_fake".PadRight(width)).AppendLine(NFake.ToString(CultureInfo.InvariantCulture));
+        sb.Append("n_real".PadRight(width)).AppendLine(NReal?.ToString(CultureInfo.InvariantCulture) ?? "(statistics)");
+        sb.Append("n_fake".PadRight(width)).AppendLine(NFake?.ToString(CultureInfo.InvariantCulture) ?? "(statistics)");
         sb.Append("dim".PadRight(width)).AppendLine(Dim.ToString(CultureInfo.InvariantCulture));
         if (Ks.Count > 0) sb.Append("k".PadRight(width)).AppendLine(string.Join(",", Ks));
         return sb.ToString();

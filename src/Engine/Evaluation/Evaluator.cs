@@ -38,8 +38,8 @@ public static class Evaluator
 
         var result = new EvaluationResult
         {
-            NReal = real.Features?.Rows ?? (int)Math.Min(int.MaxValue, real.Statistics!.Count),
-            NFake = fake.Features?.Rows ?? (int)Math.Min(int.MaxValue, fake.Statistics!.Count),
+            NReal = real.Features is { } rf ? rf.Rows : real.Statistics!.Count > 0 ? real.Statistics.Count : null,
+            NFake = fake.Features is { } ff ? ff.Rows : fake.Statistics!.Count > 0 ? fake.Statistics.Count : null,
             Dim = real.Dim,
             Ks = allKs,
         };

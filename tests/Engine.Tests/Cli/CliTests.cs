@@ -156,8 +156,17 @@ public class CliTests
         string output = Path.Combine(_dir, "scores.npy");
         var (code, _, err) = Run("realism", real, fake, "-o", output, "--backend", "cpu");
         Assert.That(code, Is.EqualTo(0), err);
-        var scores = FeatureFiles.Open(output);
-        Assert.That(scores, Is.Not.Null);
+        using var stream = File.OpenRead(output);
+        var header = NpyHeader.Read(stream, output);
+        Assert.That(header.IsFloat32, Is.True);
+        Assert.That(header.Shape, Is.EqualTo(new long[] { 17 }));
+        var bytes = new byte[17 * 4];
+        stream.ReadExactly(bytes);
+        var scores = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).ToArray();
+        var expected = GenMetrics.Metrics.Realism.Scores(
+            ((FeatureFileInput)FeatureFiles.Open(real)).Load(), ((FeatureFileInput)FeatureFiles.Open(fake)).Load(),
+            new GenMetrics.Compute.CpuBackend()).Scores;
+        Assert.That(scores, Is.EqualTo(expected));
     }
 
     [Test]

@@ -7,11 +7,11 @@ public class SgemmTests
 {
     private static readonly SgemmIsa[] Isas = [SgemmIsa.Scalar, SgemmIsa.Vector256, SgemmIsa.Vector512];
 
-    // (m, n, k): 1x1x1, K = 1, sizes around MR (3, 4, 8), NR (32), KC (256) and MC (256) boundaries.
+    // (m, n, k): 1x1x1, K = 1, sizes around MR (3, 4, 8), NR (32), KC (256) and MC (512) boundaries.
     private static readonly (int M, int N, int K)[] Shapes =
     [
         (1, 1, 1), (1, 33, 1), (9, 1, 5), (8, 32, 16), (7, 31, 17), (17, 65, 257), (3, 40, 513),
-        (257, 35, 300), (40, 100, 7),
+        (257, 35, 300), (40, 100, 7), (530, 33, 20),
     ];
 
     internal static float[] RandomMatrix(Random rng, int rows, int cols, float offset = 0f)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GenMetrics.Compute.Gemm;
 
@@ -68,6 +69,16 @@ internal static unsafe class SgemmKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel8x32Vector512(float* ap, float* bp, int kc, float* c, int ldc, bool accumulate)
     {
+        // The C tile is usually far away (L3: the tile of one K block is swept per block); ask for it now so
+        // that the 16 lines arrive during the FMA loop instead of stalling the stores at the end.
+        if (Sse.IsSupported)
+        {
+            for (int i = 0; i < 8; i++)
+            {
+                Sse.Prefetch0(c + (long)i * ldc);
+                Sse.Prefetch0(c + (long)i * ldc + 16);
+            }
+        }
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
