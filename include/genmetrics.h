@@ -1,0 +1,166 @@
+/*
+ * genmetrics.h — C API of GenMetrics (libgenmetrics.so, a NativeAOT build of the managed engine).
+ *
+ * No .NET runtime is needed at run time: link against libgenmetrics.so (see docs/c-api.md).
+ *
+ * Conventions shared by every function:
+ *  - Return value: a genmetrics_status. GENMETRICS_OK (0) on success; on failure the out-parameters are
+ *    left untouched and genmetrics_last_error() describes the problem.
+ *  - Ownership: nothing the caller passes is retained after a call returns (buffers are read, or copied,
+ *    during the call only). Out-buffers are owned by the caller. The only object the library allocates
+ *    for the caller is a genmetrics_context, released with genmetrics_context_destroy().
+ *  - Threads: every function may be called from any thread. Calls on one context are serialised by the
+ *    library (a second thread waits); use one context per thread to run evaluations in parallel.
+ *    Error messages are per thread.
+ *  - Units: distances are squared Euclidean distances of the feature vectors as given (no scaling).
+ *    FID and KID are reported as computed (KID is not multiplied by 1000).
+ *  - No exception, signal or abort crosses the boundary for bad arguments or bad data.
+ */
+#ifndef GENMETRICS_H
+#define GENMETRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of this header's API. Incremented on any incompatible change; compare with
+ * genmetrics_api_version() at run time to detect a library built from a different header. */
+#define GENMETRICS_API_VERSION 1
+
+/* Status codes. Stable: new codes may be added, existing values never change. */
+typedef enum genmetrics_status {
+    GENMETRICS_OK = 0,
+    /* The data cannot be evaluated: N = 0 or too few samples, k >= N, feature dimensions that differ,
+     * NaN or infinite values, a matrix too large for the engine. The message says which input
+     * ("real" or "fake") and what is wrong. */
+    GENMETRICS_E_INPUT = 1,
+    /* The call itself is wrong: a NULL pointer, an unknown dtype, a negative size, k < 1, an output
+     * buffer that is too small, a destroyed or NULL context. */
+    GENMETRICS_E_ARGUMENT = 2,
+    /* The requested compute backend is unknown or not usable on this machine (e.g. "cuda" without a
+     * usable GPU); the message says why. */
+    GENMETRICS_E_BACKEND = 3,
+    /* A bug in GenMetrics (or an out-of-memory condition); the message carries the internal error. */
+    GENMETRICS_E_INTERNAL = 4
+} genmetrics_status;
+
+/* Element type of a feature buffer. */
+typedef enum genmetrics_dtype {
+    GENMETRICS_FLOAT32 = 0,
+    /* float64 values are converted to float32 for the k-NN metrics and KID (as the reference tools
+     * compute them), while FID's mean and covariance are accumulated from the exact float64 values. */
+    GENMETRICS_FLOAT64 = 1
+} genmetrics_dtype;
+
+/* A read-only view of N feature vectors of D values each, row-major and contiguous:
+ * element (i, j) is at data[i * dim + j]. The library only reads it, and only during the call. */
+typedef struct genmetrics_features {
+    const void* data;  /* rows * dim values of type dtype; must not be NULL */
+    int64_t rows;      /* N >= 1 (the k-NN metrics need N > k, KID needs N >= 2) */
+    int64_t dim;       /* D >= 1; must equal the other set's D */
+    int32_t dtype;     /* a genmetrics_dtype */
+} genmetrics_features;
+
+/* Precision, recall, density and coverage at one k. */
+typedef struct genmetrics_prdc_result {
+    double precision;  /* improved precision, Kynkäänniemi et al. / StyleGAN2 (distance <= radius) */
+    double recall;     /* improved recall, same semantics */
+    double density;    /* density of clovaai/prdc (strict <) */
+    double coverage;   /* coverage of clovaai/prdc (strict <) */
+} genmetrics_prdc_result;
+
+/* Opaque evaluation context: owns a compute backend (CPU threads, or a GPU and its memory). */
+typedef struct genmetrics_context genmetrics_context;
+
+/* GENMETRICS_API_VERSION of the header the library was built with. Never fails. */
+int32_t genmetrics_api_version(void);
+
+/* Library version as a NUL-terminated UTF-8 string, e.g. "0.1.0". Static storage: never free it.
+ * Never fails. */
+const char* genmetrics_version(void);
+
+/* Message of the last failed call on the calling thread, as NUL-terminated UTF-8; "" when the last
+ * call succeeded. Owned by the library and valid until the next genmetrics_* call on this thread
+ * (other than genmetrics_last_error itself); copy it to keep it. Never returns NULL. */
+const char* genmetrics_last_error(void);
+
+/* Creates a context on a compute backend: "cpu", "cuda" or "auto" (CUDA when a usable GPU is found,
+ * else the CPU); NULL means "auto". On success *out_context receives the context.
+ * Errors: GENMETRICS_E_ARGUMENT (out_context NULL), GENMETRICS_E_BACKEND (unknown name, or "cuda"
+ * with no usable device). */
+genmetrics_status genmetrics_context_create(const char* backend, genmetrics_context** out_context);
+
+/* Releases a context and everything it holds. NULL is ignored. The context must not be in use by
+ * another thread, and must not be used afterwards. */
+void genmetrics_context_destroy(genmetrics_context* context);
+
+/* Name of the context's backend, "cpu" or "cuda" (static storage, never free it); NULL when context
+ * is NULL. */
+const char* genmetrics_context_backend(const genmetrics_context* context);
+
+/* Fréchet Inception Distance between two feature sets (pytorch-fid: covariance with divisor N - 1,
+ * Tr sqrt(Σ_real Σ_fake) in float64). Needs N >= 2 in each set.
+ * Errors: GENMETRICS_E_ARGUMENT (NULL pointer, bad dtype, negative size), GENMETRICS_E_INPUT (N < 2,
+ * dimensions differ, non-finite values). */
+genmetrics_status genmetrics_fid(genmetrics_context* context,
+                                 const genmetrics_features* real,
+                                 const genmetrics_features* fake,
+                                 double* out_fid);
+
+/* FID from two precomputed Gaussians: mu_* hold D float64 values, sigma_* hold D x D float64 values
+ * (row-major; symmetric positive semi-definite), as stored by pytorch-fid/TTUR .npz files.
+ * Errors: GENMETRICS_E_ARGUMENT (NULL pointer, dim < 1), GENMETRICS_E_INPUT (non-finite values). */
+genmetrics_status genmetrics_fid_from_statistics(genmetrics_context* context,
+                                                 const double* mu_real, const double* sigma_real,
+                                                 const double* mu_fake, const double* sigma_fake,
+                                                 int64_t dim,
+                                                 double* out_fid);
+
+/* Precision/recall (Kynkäänniemi et al., reference default k = 3) and density/coverage (clovaai/prdc,
+ * reference default k = 5) at the given k, from one shared k-NN computation. Requires 1 <= k < N for
+ * both sets. Results are in [0, 1] except density (>= 0, may exceed 1).
+ * Errors: GENMETRICS_E_ARGUMENT (NULL pointer, bad dtype, k < 1), GENMETRICS_E_INPUT (k >= N,
+ * dimensions differ, non-finite values). */
+genmetrics_status genmetrics_prdc(genmetrics_context* context,
+                                  const genmetrics_features* real,
+                                  const genmetrics_features* fake,
+                                  int32_t k,
+                                  genmetrics_prdc_result* out);
+
+/* Realism score of every fake sample against the real set (Kynkäänniemi et al., kynkaat variant:
+ * real k-NN radii above their median are ignored; reference default k = 3). Writes fake->rows floats
+ * to out_scores, in the order of the fake rows; out_capacity is the number of floats out_scores can
+ * hold. Requires 1 <= k < N_real.
+ * Errors: GENMETRICS_E_ARGUMENT (NULL pointer, bad dtype, k < 1, out_capacity < fake->rows),
+ * GENMETRICS_E_INPUT (k >= N_real, dimensions differ, non-finite values). */
+genmetrics_status genmetrics_realism(genmetrics_context* context,
+                                     const genmetrics_features* real,
+                                     const genmetrics_features* fake,
+                                     int32_t k,
+                                     float* out_scores,
+                                     int64_t out_capacity);
+
+/* Kernel Inception Distance (torch-fidelity: cubic polynomial kernel, unbiased MMD²) over `subsets`
+ * random subsets of `subset_size` rows of each set, drawn with numpy's RandomState(seed) as
+ * torch-fidelity does (reference defaults: 100, 1000, seed 2020). When a set has fewer rows than
+ * subset_size, the subset size is reduced to the smaller set. out_std (population standard deviation
+ * over subsets) may be NULL.
+ * Errors: GENMETRICS_E_ARGUMENT (NULL pointer, bad dtype), GENMETRICS_E_INPUT (subsets < 1,
+ * subset_size < 2, seed < 0, a set with fewer than 2 rows, dimensions differ, non-finite values). */
+genmetrics_status genmetrics_kid(genmetrics_context* context,
+                                 const genmetrics_features* real,
+                                 const genmetrics_features* fake,
+                                 int32_t subsets,
+                                 int32_t subset_size,
+                                 int32_t seed,
+                                 double* out_mean,
+                                 double* out_std);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GENMETRICS_H */
