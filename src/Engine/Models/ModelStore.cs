@@ -27,6 +27,11 @@ public sealed record ModelManifest(
     string Model, string Network, string SourceFile, string SourceSha256, string OnnxFile, string OnnxSha256,
     long OnnxBytes, int[] Input, string[] Outputs, int Opset, DateTime InstalledUtc);
 
+/// <summary>Source-generated (de)serialisation of the manifest: no reflection, so the NativeAOT C library can contain it.</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(ModelManifest))]
+internal sealed partial class ModelManifestJson : JsonSerializerContext;
+
 /// <summary>
 /// The converted models on disk: DIR/ID.onnx plus DIR/ID.json (the manifest). DIR is $GENMETRICS_HOME/models,
 /// or ~/.cache/genmetrics/models. Both files are written to a temporary name and moved into place, the
@@ -34,7 +39,6 @@ public sealed record ModelManifest(
 /// </summary>
 public sealed class ModelStore(string directory)
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public string Directory { get; } = directory;
 
@@ -61,7 +65,7 @@ public sealed class ModelStore(string directory)
             ModelManifest? m;
             try
             {
-                m = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(path), Json);
+                m = JsonSerializer.Deserialize(File.ReadAllText(path), ModelManifestJson.Default.ModelManifest);
             }
             catch (JsonException)
             {
@@ -108,7 +112,7 @@ public sealed class ModelStore(string directory)
             // The old manifest goes first: between the two moves no manifest points at a mismatched model.
             File.Delete(manifestPath);
             File.Move(onnxTemp, onnxPath, overwrite: true);
-            File.WriteAllText(manifestTemp, JsonSerializer.Serialize(manifest, Json));
+            File.WriteAllText(manifestTemp, JsonSerializer.Serialize(manifest, ModelManifestJson.Default.ModelManifest));
             File.Move(manifestTemp, manifestPath, overwrite: true);
             progress?.Report(1);
             return manifest;
