@@ -47,13 +47,6 @@ internal static class InputLoader
     /// </summary>
     private static MetricInput LoadImages(string path, CommandContext context, ImageInputOptions images, IReadOnlyList<MetricGroup>? groups)
     {
-        var store = ModelStore.Default();
-        var installed = store.List().Select(m => m.Model).ToHashSet();
-        bool wantInception = groups is null ? installed.Contains(KnownModel.Inception.Id) : groups.Any(g => g is MetricGroup.Fid or MetricGroup.Kid);
-        bool wantVgg = groups is null ? installed.Contains(KnownModel.Vgg16.Id) : groups.Any(g => g is MetricGroup.Pr or MetricGroup.Prdc or MetricGroup.Sym);
-        if (!wantInception && !wantVgg)
-            throw new InputException($"{path}: images need a feature network; none is installed in {store.Directory} (run: genmetrics models install inception, and vgg16 for precision/recall)");
-
         var options = new ImagePipelineOptions
         {
             Mode = images.Mode,
@@ -63,12 +56,32 @@ internal static class InputLoader
             UseCache = images.UseCache,
         };
         var extractor = new ImageFeatureExtractor();
+        string label = Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
+        FeatureMatrix Run(IFeatureNetwork network, string what)
+        {
+            var features = extractor.Extract(path, options, network, context.Progress.Start($"{label}: {what} features"), context.Notice);
+            context.Progress.Clear();
+            return new FeatureMatrix(features.Data, features.Rows, features.Dim, path);
+        }
+
+        if (images.Network is { } custom)
+        {
+            // A user's own ONNX network: its features serve every metric.
+            using var network = OnnxFeatureNetwork.Load(custom, images.NetworkOutput ?? throw new UsageException("--network needs --network-output NAME (the output tensor to use as features)"));
+            var own = Run(network, Path.GetFileName(custom));
+            return MetricInput.FromImages(path, own, own);
+        }
+        var store = ModelStore.Default();
+        var installed = store.List().Select(m => m.Model).ToHashSet();
+        bool wantInception = groups is null ? installed.Contains(KnownModel.Inception.Id) : groups.Any(g => g is MetricGroup.Fid or MetricGroup.Kid);
+        bool wantVgg = groups is null ? installed.Contains(KnownModel.Vgg16.Id) : groups.Any(g => g is MetricGroup.Pr or MetricGroup.Prdc or MetricGroup.Sym);
+        if (!wantInception && !wantVgg)
+            throw new InputException($"{path}: images need a feature network; none is installed in {store.Directory} (run: genmetrics models install inception, and vgg16 for precision/recall)");
+
         FeatureMatrix? Extract(KnownModel model, string output)
         {
             using var network = store.Open(model, output);
-            var features = extractor.Extract(path, options, network, context.Progress.Start($"{Path.GetFileName(Path.TrimEndingDirectorySeparator(path))}: {model.Id} features"), context.Notice);
-            context.Progress.Clear();
-            return new FeatureMatrix(features.Data, features.Rows, features.Dim, path);
+            return Run(network, model.Id);
         }
         var inception = wantInception ? Extract(KnownModel.Inception, "pool3") : null;
         var vgg = wantVgg ? Extract(KnownModel.Vgg16, "fc2_relu") : null;
@@ -77,7 +90,8 @@ internal static class InputLoader
 }
 
 /// <summary>How image folders are read: the preprocessing mode of the reference tool to match, and limits.</summary>
-internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int MaxImages = 0, bool Strict = false, int BatchSize = 32, bool UseCache = true)
+internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int MaxImages = 0, bool Strict = false, int BatchSize = 32, bool UseCache = true,
+    string? Network = null, string? NetworkOutput = null)
 {
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
@@ -86,6 +100,8 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
         OptionSpec.Flag("strict", "image inputs: a corrupt image is an error instead of being skipped and counted"),
         OptionSpec.Flag("no-cache", "image inputs: do not read or write the feature cache"),
         new("batch-size", "image inputs: images per network batch (default 32)", ValueName: "B"),
+        new("network", "image inputs: your own ONNX feature network ([N,3,H,W] in, [N,D] out) instead of the installed Inception/VGG-16", ValueName: "FILE.onnx"),
+        new("network-output", "with --network: the output tensor whose values are the features", ValueName: "NAME"),
     ];
 
     public static ImageInputOptions From(ArgumentList args) => new(
@@ -93,5 +109,7 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
         args.GetInt("max-images", 0, min: 0),
         args.Flag("strict"),
         args.GetInt("batch-size", 32, min: 1, max: 4096),
-        !args.Flag("no-cache"));
+        !args.Flag("no-cache"),
+        args.Get("network"),
+        args.Get("network-output"));
 }

@@ -16,14 +16,14 @@ public class ModelStoreTests
     public void DeleteDirectory() => Directory.Delete(_dir, recursive: true);
 
     /// <summary>A network over the keys of Fixtures/models/tiny_*.pt.</summary>
-    private static NetworkSpec TinyCheckpointSpec() => new("tiny", 3, 8, 8,
+    internal static NetworkSpec TinyCheckpointSpec() => new("tiny", 3, 8, 8,
     [
         new ConvLayer("c", "input", "conv", 3, 4, (3, 3), (1, 1), (0, 0), HasBias: false, "bn", 0.001, Relu: true),
         new GlobalAvgPoolLayer("pool", "c"),
         new LinearLayer("fc", "pool", "fc", 4, 5, UseBias: true),
     ], [new("pool", 4), new("fc", 5)]);
 
-    private static KnownModel TinyModel(string file) => new("tiny", file, "http://unused", Sha256Hex(File.ReadAllBytes(SyntheticWeights.FixturePath(file)))[..8], TinyCheckpointSpec, "fc");
+    internal static KnownModel TinyModel(string file) => new("tiny", file, "http://unused", Sha256Hex(File.ReadAllBytes(SyntheticWeights.FixturePath(file)))[..8], TinyCheckpointSpec, "fc");
 
     private static string Sha256Hex(byte[] b) => Convert.ToHexStringLower(SHA256.HashData(b));
 
