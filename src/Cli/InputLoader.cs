@@ -67,7 +67,9 @@ internal static class InputLoader
         if (images.Network is { } custom)
         {
             // A user's own ONNX network: its features serve every metric.
-            using var network = OnnxFeatureNetwork.Load(custom, images.NetworkOutput ?? throw new UsageException("--network needs --network-output NAME (the output tensor to use as features)"));
+            string output = images.NetworkOutput ?? throw new UsageException("--network needs --network-output NAME (the output tensor to use as features)");
+            byte[] model = File.Exists(custom) ? File.ReadAllBytes(custom) : throw new InputException($"{custom}: no such file");
+            using var network = new OnnxFeatureNetwork(model, output, $"{Path.GetFileNameWithoutExtension(custom)}:{output}", custom, images.NetworkHeight, images.NetworkWidth);
             var own = Run(network, Path.GetFileName(custom));
             return MetricInput.FromImages(path, own, own);
         }
@@ -91,7 +93,7 @@ internal static class InputLoader
 
 /// <summary>How image folders are read: the preprocessing mode of the reference tool to match, and limits.</summary>
 internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int MaxImages = 0, bool Strict = false, int BatchSize = 32, bool UseCache = true,
-    string? Network = null, string? NetworkOutput = null)
+    string? Network = null, string? NetworkOutput = null, int NetworkHeight = 0, int NetworkWidth = 0)
 {
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
@@ -102,14 +104,27 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
         new("batch-size", "image inputs: images per network batch (default 32)", ValueName: "B"),
         new("network", "image inputs: your own ONNX feature network ([N,3,H,W] in, [N,D] out) instead of the installed Inception/VGG-16", ValueName: "FILE.onnx"),
         new("network-output", "with --network: the output tensor whose values are the features", ValueName: "NAME"),
+        new("network-size", "with --network: input height x width when the model leaves them open, e.g. 48x192", ValueName: "HxW"),
     ];
 
-    public static ImageInputOptions From(ArgumentList args) => new(
-        ImagePreprocessor.ParseMode(args.Get("mode", "clean")),
-        args.GetInt("max-images", 0, min: 0),
-        args.Flag("strict"),
-        args.GetInt("batch-size", 32, min: 1, max: 4096),
-        !args.Flag("no-cache"),
-        args.Get("network"),
-        args.Get("network-output"));
+    public static ImageInputOptions From(ArgumentList args)
+    {
+        int height = 0, width = 0;
+        if (args.Get("network-size") is { } size)
+        {
+            var parts = size.ToLowerInvariant().Split('x');
+            if (parts.Length != 2 || !int.TryParse(parts[0], out height) || !int.TryParse(parts[1], out width) || height < 1 || width < 1)
+                throw new UsageException($"--network-size expects HxW, e.g. 48x192, got '{size}'");
+        }
+        return new(
+            ImagePreprocessor.ParseMode(args.Get("mode", "clean")),
+            args.GetInt("max-images", 0, min: 0),
+            args.Flag("strict"),
+            args.GetInt("batch-size", 32, min: 1, max: 4096),
+            !args.Flag("no-cache"),
+            args.Get("network"),
+            args.Get("network-output"),
+            height,
+            width);
+    }
 }

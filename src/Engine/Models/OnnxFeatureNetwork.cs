@@ -48,7 +48,7 @@ public sealed class OnnxFeatureNetwork : IFeatureNetwork
             if (dims.Length != 4 || (dims[1] > 0 && dims[1] != 3)) throw InputException.For(source, $"model input '{inputName}' is not [N, 3, H, W]");
             InputHeight = dims[2] > 0 ? dims[2] : inputHeight;
             InputWidth = dims[3] > 0 ? dims[3] : inputWidth;
-            if (InputHeight <= 0 || InputWidth <= 0) throw InputException.For(source, "model input size is not fixed; give the input height and width");
+            if (InputHeight <= 0 || InputWidth <= 0) throw InputException.For(source, "model input size is not fixed; give the input height and width (genmetrics: --network-size HxW)");
             if (!_session.OutputMetadata.TryGetValue(outputName, out var output))
                 throw InputException.For(source, $"model has no output '{outputName}' (it has: {string.Join(", ", _session.OutputMetadata.Keys)})");
             if (output.Dimensions.Length != 2 || output.Dimensions[1] <= 0)
