@@ -22,6 +22,7 @@ public sealed class StbImageDecoder : IImageDecoder
         // without complaint; PIL refuses such files ("image file is truncated"), so do we.
         if (IsJpeg(encoded) && !JpegHasEndOfImageAfterLastScan(encoded))
             throw InputException.For(name, "truncated JPEG (no end-of-image marker after the last scan)");
+        if (IsJpeg(encoded)) return LibjpegDecoder.Decode(encoded, name);
 
         ImageResult result;
         try

@@ -1,0 +1,39 @@
+using SkiaSharp;
+
+namespace GenMetrics.Imaging;
+
+/// <summary>
+/// JPEG through SkiaSharp's libjpeg-turbo: the library PIL uses, with the same defaults (integer IDCT,
+/// fancy upsampling), so the pixels equal PIL's `convert('RGB')` exactly — stb_image's own decoder
+/// upsamples chroma differently and was up to 49 levels off on sharp colour edges (docs/images.md).
+/// </summary>
+internal static class LibjpegDecoder
+{
+    public static RgbImage Decode(ReadOnlySpan<byte> encoded, string name)
+    {
+        using var data = SKData.CreateCopy(encoded);
+        using var stream = new SKMemoryStream(data);
+        using var codec = SKCodec.Create(stream, out var created)
+            ?? throw InputException.For(name, $"cannot decode JPEG ({created})");
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        if (info.Width <= 0 || info.Height <= 0) throw InputException.For(name, "cannot decode JPEG (no pixels)");
+        var rgba = new byte[info.BytesSize];
+        SKCodecResult result;
+        unsafe
+        {
+            fixed (byte* p = rgba) result = codec.GetPixels(info, (IntPtr)p);
+        }
+        // PIL refuses a truncated JPEG by default; Skia would fill the missing rows with grey.
+        if (result != SKCodecResult.Success)
+            throw InputException.For(name, result == SKCodecResult.IncompleteInput ? "truncated JPEG" : $"cannot decode JPEG ({result})");
+        int n = info.Width * info.Height;
+        var rgb = new byte[n * 3];
+        for (int i = 0; i < n; i++)
+        {
+            rgb[3 * i] = rgba[4 * i];
+            rgb[3 * i + 1] = rgba[4 * i + 1];
+            rgb[3 * i + 2] = rgba[4 * i + 2];
+        }
+        return new RgbImage(info.Width, info.Height, rgb);
+    }
+}
