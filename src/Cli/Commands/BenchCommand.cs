@@ -48,7 +48,12 @@ public sealed class BenchCommand : ICommand
         {
             if (only.Contains("gemm")) Add(GemmBenchmark.Run(options));
             if (only.Contains("fid")) Add(FidBenchmark.Run(options));
-            if (only.Contains("pr")) Add(PrecisionRecallBenchmark.Run(options, backend));
+            if (only.Contains("pr"))
+            {
+                // The full sizes take minutes on a small CPU: print each line as it is measured.
+                foreach (var r in PrecisionRecallBenchmark.Run(options, backend, r => text.WriteLine(Format(r))))
+                    results.Add(r);
+            }
         }
         else
         {

@@ -11,7 +11,7 @@ namespace GenMetrics.Benchmarks;
 /// </summary>
 public static class PrecisionRecallBenchmark
 {
-    public static IReadOnlyList<BenchmarkResult> Run(BenchmarkOptions options, IComputeBackend backend)
+    public static IReadOnlyList<BenchmarkResult> Run(BenchmarkOptions options, IComputeBackend backend, Action<BenchmarkResult>? onResult = null)
     {
         (int N, int D)[] sizes = options.Quick
             ? [(2_000, 512)]
@@ -35,14 +35,16 @@ public static class PrecisionRecallBenchmark
             Array.Sort(seconds);
             double median = seconds[repeats / 2];
             double flops = 3 * 2.0 * n * (double)n * dim;
-            results.Add(new BenchmarkResult(
+            var result = new BenchmarkResult(
                 Name: "precision-recall k=3",
                 Backend: backend.Name,
                 Sizes: $"N={n} D={dim}",
                 Seconds: median,
                 Repeats: repeats,
                 Gflops: flops / median / 1e9,
-                Note: $"P={last!.Precision:F4} R={last.Recall:F4}"));
+                Note: $"P={last!.Precision:F4} R={last.Recall:F4}");
+            results.Add(result);
+            onResult?.Invoke(result);
         }
         return results;
     }
