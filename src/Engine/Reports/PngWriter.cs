@@ -12,18 +12,22 @@ public static class PngWriter
         ArgumentNullException.ThrowIfNull(image);
         var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var bitmap = new SKBitmap(info);
-        var rgba = new byte[4L * image.Width * image.Height];
+        // Row by row through one small buffer: a large grid is not held twice more in managed memory.
+        var row = new byte[4 * image.Width];
         var rgb = image.Pixels;
-        for (long p = 0, q = 0; p < rgb.LongLength; p += 3, q += 4)
+        nint destination = bitmap.GetPixels();
+        for (int y = 0; y < image.Height; y++)
         {
-            rgba[q] = rgb[p];
-            rgba[q + 1] = rgb[p + 1];
-            rgba[q + 2] = rgb[p + 2];
-            rgba[q + 3] = 255;
+            long p = 3L * y * image.Width;
+            for (int q = 0; q < row.Length; q += 4, p += 3)
+            {
+                row[q] = rgb[p];
+                row[q + 1] = rgb[p + 1];
+                row[q + 2] = rgb[p + 2];
+                row[q + 3] = 255;
+            }
+            Marshal.Copy(row, 0, destination + (nint)((long)y * bitmap.RowBytes), row.Length);
         }
-        // Rows of an Rgba8888 SKBitmap are tightly packed (RowBytes == 4 * width), so one copy suffices.
-        if (bitmap.RowBytes != 4 * image.Width) throw new InvalidOperationException($"unexpected row stride {bitmap.RowBytes}");
-        Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
         using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100)
             ?? throw new InvalidOperationException($"SkiaSharp could not encode a {image.Width}x{image.Height} PNG");
         return data.ToArray();
