@@ -174,3 +174,35 @@ static class LineChartFontCheck
     public static bool HasFont => typeof(LineChart).Assembly.GetType("GenMetrics.Reports.SkiaPainter")!
         .GetProperty("HasFont", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!.GetValue(null) is true;
 }
+
+public class LineChartRangeTests
+{
+    [Test]
+    public void ASinglePointOrNoDataStillGivesAValidChart()
+    {
+        var one = new LineChart();
+        one.AddSeries("realism", [(3.0, 1.25)]);
+        var frame = one.ComputeFrame(640, 400);
+        Assert.That((frame.XLow, frame.XHigh), Is.EqualTo((2.7, 3.3)).Using<(double, double)>((a, b) =>
+            Math.Abs(a.Item1 - b.Item1) < 1e-12 && Math.Abs(a.Item2 - b.Item2) < 1e-12));
+        Assert.That(frame.MapX(3.0), Is.EqualTo((frame.Left + frame.Right) / 2).Within(1e-9));
+        Assert.That(frame.MapY(1.25), Is.EqualTo((frame.Top + frame.Bottom) / 2).Within(1e-9));
+        Assert.DoesNotThrow(() => System.Xml.Linq.XDocument.Parse(one.ToSvg()));
+
+        var empty = new LineChart { Title = "nothing yet" };
+        var emptyFrame = empty.ComputeFrame(640, 400);
+        Assert.That((emptyFrame.XLow, emptyFrame.XHigh, emptyFrame.YLow, emptyFrame.YHigh), Is.EqualTo((0.0, 1.0, 0.0, 1.0)));
+        Assert.DoesNotThrow(() => System.Xml.Linq.XDocument.Parse(empty.ToSvg()));
+    }
+
+    [Test]
+    public void ExplicitLimitsOverrideTheDataRange()
+    {
+        var chart = new LineChart { YMin = 0, YMax = 1 };
+        chart.AddSeries("precision", [(0.3, 0.9), (1.0, 0.6)]);
+        var frame = chart.ComputeFrame(640, 400);
+        Assert.That((frame.YLow, frame.YHigh), Is.EqualTo((0.0, 1.0)));
+        Assert.That(frame.XLow, Is.EqualTo(0.3 - 0.035).Within(1e-12));
+        Assert.That(frame.XHigh, Is.EqualTo(1.0 + 0.035).Within(1e-12));
+    }
+}
