@@ -1,0 +1,39 @@
+namespace GenMetrics.Reports;
+
+/// <summary>
+/// Writes a whole file or nothing: a temp file in the destination folder (same file system, so the move
+/// is a rename), then a move over the target. A killed run leaves at most a hidden ".tmp" file behind,
+/// never a half-written image that a later step would read as valid.
+/// </summary>
+internal static class AtomicFile
+{
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string fullPath;
+        try { fullPath = Path.GetFullPath(path); }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw InputException.For(path, $"invalid output path ({e.Message})");
+        }
+        var folder = Path.GetDirectoryName(fullPath) ?? ".";
+        var temp = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+                stream.Write(content);
+            File.Move(temp, fullPath, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw InputException.For(path, $"cannot write ({e.Message})");
+        }
+    }
+
+    private static void TryDelete(string temp)
+    {
+        try { File.Delete(temp); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+}
