@@ -27,7 +27,7 @@ public static class Generator
     internal static (int H, int W) CheckImageOutput(OnnxGraph graph, string name, int[] dims)
     {
         if (dims.Length != 4 || (dims[1] > 0 && dims[1] != 3))
-            throw InputException.For(graph.Source, $"output '{name}' has shape [{string.Join(", ", dims)}], expected an image batch [N, 3, H, W]");
+            throw InputException.For(graph.Source, $"output '{name}' has shape {OnnxGraph.ShapeText(dims)}, expected an image batch [N, 3, H, W]");
         return (Math.Max(dims[2], 0), Math.Max(dims[3], 0));
     }
 
@@ -69,7 +69,7 @@ internal sealed class SingleGraphGenerator : IGenerator
                 var (name, dims) = _graph.Input(d.PsiInput, "psi_input");
                 _psiInput = name;
                 if (dims.Length > 1 || (dims.Length == 1 && dims[0] > 1))
-                    throw InputException.For(_graph.Source, $"psi input '{name}' has shape [{string.Join(", ", dims)}], expected a scalar or [1]");
+                    throw InputException.For(_graph.Source, $"psi input '{name}' has shape {OnnxGraph.ShapeText(dims)}, expected a scalar or [1]");
                 _psiShape = dims.Length == 0 ? [] : [1];
                 named.Add(name);
             }
@@ -77,7 +77,7 @@ internal sealed class SingleGraphGenerator : IGenerator
             {
                 var (name, dims) = _graph.Input(d.ClassInput, "class_input");
                 if (dims.Length != 2 || dims[1] <= 0)
-                    throw InputException.For(_graph.Source, $"class input '{name}' has shape [{string.Join(", ", dims)}], expected one-hot [N, C] with a fixed C");
+                    throw InputException.For(_graph.Source, $"class input '{name}' has shape {OnnxGraph.ShapeText(dims)}, expected one-hot [N, C] with a fixed C");
                 _classInput = name;
                 _classCount = dims[1];
                 named.Add(name);
@@ -90,7 +90,7 @@ internal sealed class SingleGraphGenerator : IGenerator
             }
             var (latent, latentDims) = _graph.Input(latentName, "latent_input");
             if (latentDims.Length != 2 || latentDims[1] <= 0)
-                throw InputException.For(_graph.Source, $"latent input '{latent}' has shape [{string.Join(", ", latentDims)}], expected [N, Z] with a fixed Z");
+                throw InputException.For(_graph.Source, $"latent input '{latent}' has shape {OnnxGraph.ShapeText(latentDims)}, expected [N, Z] with a fixed Z");
             _latentInput = latent;
             LatentDim = latentDims[1];
             named.Add(latent);
@@ -195,20 +195,20 @@ internal sealed class StyleGanGenerator : IGenerator
         {
             var (zName, zDims) = _mapping.Input(d.MappingInput, "mapping_input");
             if (zDims.Length != 2 || zDims[1] <= 0)
-                throw InputException.For(_mapping.Source, $"latent input '{zName}' has shape [{string.Join(", ", zDims)}], expected [N, Z] with a fixed Z");
+                throw InputException.For(_mapping.Source, $"latent input '{zName}' has shape {OnnxGraph.ShapeText(zDims)}, expected [N, Z] with a fixed Z");
             _mapping.RequireOnlyInputs([zName]);
             _mappingInput = zName;
             LatentDim = zDims[1];
 
             var (wName, wDims) = _mapping.Output(d.MappingOutput, "mapping_output");
             if (wDims.Length is not (2 or 3) || (wDims.Length == 3 && wDims[1] > 0 && wDims[1] != NumLayers))
-                throw InputException.For(_mapping.Source, $"output '{wName}' has shape [{string.Join(", ", wDims)}], expected w [N, W] or ws [N, {NumLayers}, W]");
+                throw InputException.For(_mapping.Source, $"output '{wName}' has shape {OnnxGraph.ShapeText(wDims)}, expected w [N, W] or ws [N, {NumLayers}, W]");
             _mappingOutput = wName;
             _mappingGivesLayers = wDims.Length == 3;
 
             var (wsName, wsDims) = _synthesis.Input(d.SynthesisInput, "synthesis_input");
             if (wsDims.Length != 3 || (wsDims[1] > 0 && wsDims[1] != NumLayers))
-                throw InputException.For(_synthesis.Source, $"input '{wsName}' has shape [{string.Join(", ", wsDims)}], expected ws [N, {NumLayers}, W] (num_layers = {NumLayers})");
+                throw InputException.For(_synthesis.Source, $"input '{wsName}' has shape {OnnxGraph.ShapeText(wsDims)}, expected ws [N, {NumLayers}, W] (num_layers = {NumLayers})");
             _synthesis.RequireOnlyInputs([wsName]);
             _synthesisInput = wsName;
 

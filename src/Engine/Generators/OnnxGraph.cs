@@ -99,5 +99,9 @@ internal sealed class OnnxGraph : IDisposable
         }
     }
 
+    /// <summary>"[?, 4, 16]": a declared shape, with "?" for the sizes the model leaves open.</summary>
+    public static string ShapeText(int[] dims) =>
+        "[" + string.Join(", ", dims.Select(d => d > 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?")) + "]";
+
     public void Dispose() => _session.Dispose();
 }

@@ -154,7 +154,7 @@ public class OnnxGeneratorTests
         Assert.That(ErrorFor("""{ "kind": "single", "model": "FIX/single_psi/single_psi.onnx", "latent_input": "z" }"""),
             Does.Contain("model input 'psi' not named"));
         Assert.That(ErrorFor("""{ "kind": "stylegan", "mapping": "FIX/stylegan/mapping.onnx", "synthesis": "FIX/stylegan/synthesis.onnx", "num_layers": 5 }"""),
-            Does.Contain("expected ws [N, 5, W]"));
+            Does.Contain("input 'ws' has shape [?, 4, 16], expected ws [N, 5, W]"));
         // The mapping's w [N, 16] is not an image: a synthesis that is really a mapping has the wrong output shape.
         Assert.That(ErrorFor("""{ "kind": "single", "model": "FIX/stylegan/mapping.onnx" }"""),
             Does.Contain("output 'w' has shape").And.Contain("[N, 3, H, W]"));
@@ -177,6 +177,23 @@ public class OnnxGeneratorTests
         Assert.That(e!.Message, Does.Contain("no psi input"));
         Assert.That(() => generator.Generate(z, 1, 1.0), Throws.Nothing);
         Assert.Throws<InputException>(() => generator.Generate(z, 1, 1.0, new GenerationOptions(TruncationCutoff: 2)));
+    }
+
+    [Test]
+    public void ClassInputGetsOneHotClassAndMatchesTorch()
+    {
+        using var generator = Generator.Load(GeneratorFixtures.Path("single_class", "generator.json"));
+        var seeds = GeneratorFixtures.Seeds;
+        var pixels = generator.Generate(Latents.ForSeeds(seeds, 16), 2, 1.0, new GenerationOptions(ClassIndex: 2));
+        for (int s = 0; s < 2; s++)
+            AssertMatches(pixels, s, GeneratorFixtures.Expected("single_class_2", seeds[s]), -1, 1, $"class 2 seed {seeds[s]}");
+        var z = Latents.ForSeed(3, 16);
+        Assert.That(Assert.Throws<InputException>(() => generator.Generate(z, 1))!.Message, Does.Contain("conditional (3 classes): give a class index"));
+        Assert.That(Assert.Throws<InputException>(() => generator.Generate(z, 1, 1.0, new GenerationOptions(ClassIndex: 3)))!.Message,
+            Does.Contain("class 3 is outside 0..2"));
+        using var unconditional = Generator.Load(GeneratorFixtures.Single);
+        Assert.That(Assert.Throws<InputException>(() => unconditional.Generate(z, 1, 1.0, new GenerationOptions(ClassIndex: 0)))!.Message,
+            Does.Contain("no class input"));
     }
 
     [Test]

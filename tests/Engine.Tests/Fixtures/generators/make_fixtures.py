@@ -5,6 +5,7 @@ Writes, next to this script:
   latents.json                 numpy RandomState(s).randn(1, 512): first and last 8 values, float64
   single/{single.onnx, generator.json}             z [N,16] -> image [N,3,8,8]
   single_psi/{single_psi.onnx, generator.json}     z [N,16], psi [1] -> image [N,3,8,8]
+  single_class/{single_class.onnx, generator.json}  z [N,16], one-hot c [N,3] -> image [N,3,8,8]
   stylegan/{mapping.onnx, synthesis.onnx, generator.json}
                                mapping z [N,16] -> w [N,16]; synthesis ws [N,4,16] -> image [N,3,8,8]
   expected.json                images for seeds 3 and 7 computed here by torch in float64 from the numpy
@@ -22,6 +23,7 @@ Z = 16
 W = 16
 L = 4
 SEEDS = [3, 7]
+CLASSES = 3
 torch.manual_seed(20261123)
 
 
@@ -46,6 +48,15 @@ class SinglePsi(torch.nn.Module):
     def forward(self, z, psi):
         # Outputs in [0, 1] so that the output_range setting is exercised.
         return torch.sigmoid(self.fc(z * psi)).reshape(-1, 3, 8, 8)
+
+
+class SingleClass(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(Z + CLASSES, 3 * 8 * 8)
+
+    def forward(self, z, c):
+        return torch.tanh(self.fc(torch.cat([z, c], dim=1))).reshape(-1, 3, 8, 8)
 
 
 class Mapping(torch.nn.Module):
@@ -82,6 +93,7 @@ def main():
     os.makedirs(os.path.join(HERE, "single"), exist_ok=True)
     os.makedirs(os.path.join(HERE, "single_psi"), exist_ok=True)
     os.makedirs(os.path.join(HERE, "stylegan"), exist_ok=True)
+    os.makedirs(os.path.join(HERE, "single_class"), exist_ok=True)
 
     latents = {str(s): {"first": latent(s, 512)[0, :8].tolist(), "last": latent(s, 512)[0, -8:].tolist()}
                for s in [0, 1, 42, 123456789, 4294967295]}
@@ -89,6 +101,7 @@ def main():
         json.dump(latents, f, indent=1)
 
     single, single_psi, mapping, synthesis = Single(), SinglePsi(), Mapping(), Synthesis()
+    single_class = SingleClass()  # made last: the other modules' weights stay as before it existed
     z0 = torch.zeros(2, Z)
     export(single, (z0,), os.path.join(HERE, "single", "single.onnx"), ["z"], ["img"], {"z": {0: "n"}, "img": {0: "n"}})
     export(single_psi, (z0, torch.ones(1)), os.path.join(HERE, "single_psi", "single_psi.onnx"), ["z", "psi"], ["img"],
@@ -97,6 +110,10 @@ def main():
     export(synthesis, (torch.zeros(2, L, W),), os.path.join(HERE, "stylegan", "synthesis.onnx"), ["ws"], ["img"],
            {"ws": {0: "n"}, "img": {0: "n"}})
 
+    export(single_class, (z0, torch.zeros(2, CLASSES)), os.path.join(HERE, "single_class", "single_class.onnx"), ["z", "c"],
+           ["img"], {"z": {0: "n"}, "c": {0: "n"}, "img": {0: "n"}})
+    with open(os.path.join(HERE, "single_class", "generator.json"), "w") as f:
+        json.dump({"kind": "single", "model": "single_class.onnx", "latent_input": "z", "class_input": "c"}, f, indent=2)
     with open(os.path.join(HERE, "single", "generator.json"), "w") as f:
         json.dump({"kind": "single", "model": "single.onnx", "latent_input": "z", "output": "img"}, f, indent=2)
     with open(os.path.join(HERE, "single_psi", "generator.json"), "w") as f:
@@ -106,7 +123,8 @@ def main():
     # The w_avg the C# side estimates when the description gives none: the mean of mapping(z) over 10000 z
     # drawn in one stream from RandomState(0).randn(10000, Z).
     d = torch.float64
-    single_d, single_psi_d, mapping_d, synthesis_d = (m.to(d) for m in (single, single_psi, mapping, synthesis))
+    single_d, single_psi_d, mapping_d, synthesis_d, single_class_d = (
+        m.to(d) for m in (single, single_psi, mapping, synthesis, single_class))
     with torch.no_grad():
         w_avg_est = mapping_d(torch.from_numpy(np.random.RandomState(0).randn(10000, Z))).mean(0)
         # The description carries its own w_avg (not the estimate), so the truncation test knows it exactly.
@@ -126,6 +144,7 @@ def main():
                 "single": single_d(z),
                 "single_psi_0.5": single_psi_d(z, torch.tensor([0.5], dtype=d)),
                 "stylegan_psi_1": synthesis_d(ws),
+                "single_class_2": single_class_d(z, torch.tensor([[0.0, 0.0, 1.0]], dtype=d)),
             }
             t = ws.clone()
             t = w_avg + 0.7 * (t - w_avg)
