@@ -311,8 +311,15 @@ internal sealed class StyleGanGenerator : IGenerator
         string cache = Path.Combine(folder, $"{Path.GetFileNameWithoutExtension(source)}.w_avg.{hash}.npy");
         if (File.Exists(cache))
         {
-            var cached = ReadVector(cache);
-            if (cached.Length == StyleDim) return (cached, cache);
+            try
+            {
+                var cached = ReadVector(cache);
+                if (cached.Length == StyleDim) return (cached, cache);
+            }
+            catch (Exception e) when (e is InputException or IOException)
+            {
+                // A damaged cache entry is estimated again and overwritten, never an error.
+            }
         }
         var estimate = EstimateWAvg();
         try

@@ -94,6 +94,10 @@ public class OnnxGeneratorTests
             using (var generator = (StyleGanGenerator)Generator.Load(description))
                 Assert.That(generator.WAvg, Is.EqualTo(planted));
             Assert.That(Directory.GetFiles(dir).Select(Path.GetFileName), Is.EquivalentTo(new[] { "g.json", Path.GetFileName(cache) }));
+            File.WriteAllText(cache, "damaged");
+            using (var generator = (StyleGanGenerator)Generator.Load(description))
+                Assert.That(generator.WAvg, Is.EqualTo(expected).Within(1e-5));
+            Assert.That(File.ReadAllBytes(cache).Length, Is.GreaterThan(16 * 4), "the damaged entry is rewritten");
         }
         finally
         {
