@@ -1,4 +1,6 @@
 using GenMetrics.Generators;
+using GenMetrics.Imaging;
+using GenMetrics.Reports;
 
 namespace GenMetrics.Cli.Commands;
 
@@ -50,7 +52,9 @@ public sealed class GenerateCommand : ICommand
         }
         var options = new GenerationOptions(cutoff, classIndex);
         int imageBytes = 3 * h * w;
-        byte[]? all = grid ? new byte[(long)seeds.Length * imageBytes <= Array.MaxLength ? seeds.Length * imageBytes : throw new InputException($"a grid of {seeds.Length} images of {h}x{w} does not fit in memory: ask for fewer seeds")] : null;
+        if (grid && (long)seeds.Length * imageBytes > Array.MaxLength)
+            throw new InputException($"a grid of {seeds.Length} images of {h}x{w} does not fit in memory: ask for fewer seeds");
+        var tiles = grid ? new List<RgbImage>(seeds.Length) : null;
         var progress = context.Progress.Start("generate");
         for (int start = 0; start < seeds.Length; start += batch)
         {
@@ -58,24 +62,21 @@ public sealed class GenerateCommand : ICommand
             var chunk = seeds.AsSpan(start, n);
             var z = Latents.ForSeeds(chunk, generator.LatentDim);
             var pixels = ImageQuantizer.ToUInt8(generator.Generate(z, n, psi, options));
-            if (all is not null)
+            for (int i = 0; i < n; i++)
             {
-                pixels.CopyTo(all, (long)start * imageBytes);
-            }
-            else
-            {
-                for (int i = 0; i < n; i++)
-                    PngFile.Write(Path.Combine(output, FileNameFor(chunk[i])), pixels.AsSpan(i * imageBytes, imageBytes), h, w);
+                var image = RgbImage.FromPlanar(pixels.AsSpan(i * imageBytes, imageBytes), w, h);
+                if (tiles is not null) tiles.Add(image);
+                else PngWriter.Write(Path.Combine(output, FileNameFor(chunk[i])), image);
             }
             progress.Report((double)(start + n) / seeds.Length);
         }
         context.Progress.Clear();
         string truncation = psi == 1.0 ? "no truncation" : $"psi {psi}" + (cutoff is { } c ? $" on the first {c} layers" : "");
-        if (all is not null)
+        if (tiles is not null)
         {
-            var (pixels, columns, rows) = ImageGrid.Tile(all, seeds.Length, h, w);
+            var (columns, rows) = ImageGrid.Shape(tiles.Count);
             string path = Path.Combine(output, "grid.png");
-            PngFile.Write(path, pixels, rows * h, columns * w);
+            PngWriter.Write(path, ImageGrid.Compose(tiles));
             context.Out.WriteLine($"wrote {path}: {seeds.Length} seeds in {columns} columns x {rows} rows of {w}x{h} images ({truncation})");
         }
         else

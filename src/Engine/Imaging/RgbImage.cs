@@ -17,6 +17,21 @@ public sealed class RgbImage
     public int Width { get; }
     public int Height { get; }
     public byte[] Pixels { get; }
+
+    /// <summary>From planar CHW bytes (a generator's quantised [3, H, W] output).</summary>
+    public static RgbImage FromPlanar(ReadOnlySpan<byte> chw, int width, int height)
+    {
+        int plane = width * height;
+        if (chw.Length != 3L * plane) throw new ArgumentException($"planar image holds {chw.Length} bytes, expected 3x{height}x{width}");
+        var hwc = new byte[3 * plane];
+        for (int p = 0; p < plane; p++)
+        {
+            hwc[3 * p] = chw[p];
+            hwc[3 * p + 1] = chw[plane + p];
+            hwc[3 * p + 2] = chw[2 * plane + p];
+        }
+        return new RgbImage(width, height, hwc);
+    }
 }
 
 /// <summary>
