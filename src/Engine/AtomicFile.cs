@@ -1,4 +1,4 @@
-namespace GenMetrics.Reports;
+namespace GenMetrics;
 
 /// <summary>
 /// Writes a whole file or nothing: a temp file in the destination folder (same file system, so the move
@@ -30,6 +30,8 @@ internal static class AtomicFile
             throw InputException.For(path, $"cannot write ({e.Message})");
         }
     }
+
+    public static void WriteAllText(string path, string text) => WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
 
     private static void TryDelete(string temp)
     {
