@@ -1,0 +1,74 @@
+using System.Text.Json;
+using GenMetrics.Features;
+using GenMetrics.Generators;
+using GenMetrics.Imaging;
+using GenMetrics.Models;
+using GenMetrics.Tests.Models;
+
+namespace GenMetrics.Tests.Generators;
+
+/// <summary>
+/// The truncation sweep end to end: the tiny StyleGAN fixture, features from a small converted network
+/// (installed from a committed checkpoint), the real set made of other seeds at psi = 1.
+/// </summary>
+public class SweepCommandTests
+{
+    private string _dir = "";
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("genmetrics-sweep-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    private (string Onnx, string Real) Prepare(int realCount)
+    {
+        var store = new ModelStore(Path.Combine(_dir, "models"));
+        store.Install(ModelStoreTests.TinyModel("tiny_zip.pt"), SyntheticWeights.FixturePath("tiny_zip.pt"));
+        string onnx = store.OnnxPath("tiny");
+        using var generator = Generator.Load(GeneratorFixtures.StyleGan);
+        using var network = OnnxFeatureNetwork.Load(onnx, "pool");
+        var seeds = Enumerable.Range(100_000, realCount).Select(i => (uint)i).ToArray();
+        var real = GeneratedFeatures.Extract(generator, seeds, 1.0, null, [network], ResizeMode.Clean)[0];
+        string path = Path.Combine(_dir, "real.npy");
+        FeatureFiles.WriteNpy(path, real.Data, real.Rows, real.Dim);
+        return (onnx, path);
+    }
+
+    [Test]
+    public void PrecisionRisesAndRecallFallsAsPsiShrinks()
+    {
+        var (onnx, real) = Prepare(400);
+        string output = Path.Combine(_dir, "out");
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = GenMetrics.Cli.Program.Run(
+            ["sweep", "--generator", GeneratorFixtures.StyleGan, "--real", real, "--psi", "1.0,0.6,0.2", "--n", "400",
+             "--metrics", "fid,pr", "--network", onnx, "--network-output", "pool", "--backend", "cpu", "-o", output], stdout, stderr);
+        Assert.That(code, Is.EqualTo(0), stderr.ToString());
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "sweep.json")));
+        var rows = doc.RootElement.EnumerateArray().ToArray();
+        Assert.That(rows.Select(r => r.GetProperty("psi").GetDouble()), Is.EqualTo(new[] { 1.0, 0.6, 0.2 }));
+        double P(int i) => rows[i].GetProperty("precision").GetDouble();
+        double R(int i) => rows[i].GetProperty("recall").GetDouble();
+        double F(int i) => rows[i].GetProperty("fid").GetDouble();
+        // Same generator, other seeds: at psi = 1 the sets are alike; truncation trades recall for precision.
+        Assert.That(P(2), Is.GreaterThan(P(0)));
+        Assert.That(R(2), Is.LessThan(R(0)));
+        Assert.That(R(0), Is.GreaterThan(0.5));
+        Assert.That(F(2), Is.GreaterThan(F(0)));
+        foreach (var file in new[] { "pr.png", "pr.svg", "fid.png", "fid.svg" })
+            Assert.That(new FileInfo(Path.Combine(output, file)).Length, Is.GreaterThan(100), file);
+    }
+
+    [Test]
+    public void PsiOutOfRangeIsRefused()
+    {
+        var stderr = new StringWriter();
+        int code = GenMetrics.Cli.Program.Run(
+            ["sweep", "--generator", GeneratorFixtures.StyleGan, "--real", "x.npy", "--psi", "1.0,5"], new StringWriter(), stderr);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr.ToString(), Does.Contain("psi"));
+    }
+}
