@@ -67,9 +67,7 @@ internal static class InputLoader
         if (images.Network is { } custom)
         {
             // A user's own ONNX network: its features serve every metric.
-            string output = images.NetworkOutput ?? throw new UsageException("--network needs --network-output NAME (the output tensor to use as features)");
-            byte[] model = File.Exists(custom) ? File.ReadAllBytes(custom) : throw new InputException($"{custom}: no such file");
-            using var network = new OnnxFeatureNetwork(model, output, $"{Path.GetFileNameWithoutExtension(custom)}:{output}", custom, images.NetworkHeight, images.NetworkWidth);
+            using var network = images.OpenCustomNetwork()!;
             var own = Run(network, Path.GetFileName(custom));
             return MetricInput.FromImages(path, own, own);
         }
@@ -106,6 +104,15 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
         new("network-output", "with --network: the output tensor whose values are the features", ValueName: "NAME"),
         new("network-size", "with --network: input height x width when the model leaves them open, e.g. 48x192", ValueName: "HxW"),
     ];
+
+    /// <summary>The network of --network / --network-output / --network-size, or null when none was given.</summary>
+    public OnnxFeatureNetwork? OpenCustomNetwork()
+    {
+        if (Network is not { } path) return null;
+        string output = NetworkOutput ?? throw new UsageException("--network needs --network-output NAME (the output tensor to use as features)");
+        byte[] model = File.Exists(path) ? File.ReadAllBytes(path) : throw new InputException($"{path}: no such file");
+        return new OnnxFeatureNetwork(model, output, $"{Path.GetFileNameWithoutExtension(path)}:{output}", path, NetworkHeight, NetworkWidth);
+    }
 
     public static ImageInputOptions From(ArgumentList args)
     {

@@ -109,11 +109,9 @@ public sealed class SweepCommand : ICommand
         bool gaussian = groups.Any(g => g is MetricGroup.Fid or MetricGroup.Kid);
         bool knn = groups.Any(g => g is MetricGroup.Pr or MetricGroup.Prdc or MetricGroup.Sym);
         var networks = new List<IFeatureNetwork>();
-        if (images.Network is { } custom)
+        if (images.OpenCustomNetwork() is { } custom)
         {
-            string output = images.NetworkOutput ?? throw new UsageException("--network needs --network-output NAME (the output tensor to use as features)");
-            byte[] model = File.Exists(custom) ? File.ReadAllBytes(custom) : throw new InputException($"{custom}: no such file");
-            networks.Add(new OnnxFeatureNetwork(model, output, $"{Path.GetFileNameWithoutExtension(custom)}:{output}", custom, images.NetworkHeight, images.NetworkWidth));
+            networks.Add(custom);
             return (networks, gaussian ? 0 : null, knn ? 0 : null);
         }
         var store = ModelStore.Default();

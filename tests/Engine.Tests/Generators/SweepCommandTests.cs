@@ -72,3 +72,58 @@ public class SweepCommandTests
         Assert.That(stderr.ToString(), Does.Contain("psi"));
     }
 }
+
+/// <summary>`genmetrics rank` on the tiny StyleGAN fixture: scores for every seed, a sorted ranking, two grids.</summary>
+public class RankCommandTests
+{
+    private string _dir = "";
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("genmetrics-rank-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    [Test]
+    public void ScoresEverySampleAndDrawsTheMostAndLeastRealistic()
+    {
+        var store = new ModelStore(Path.Combine(_dir, "models"));
+        store.Install(ModelStoreTests.TinyModel("tiny_zip.pt"), SyntheticWeights.FixturePath("tiny_zip.pt"));
+        string onnx = store.OnnxPath("tiny");
+        string real;
+        using (var generator = Generator.Load(GeneratorFixtures.StyleGan))
+        using (var network = OnnxFeatureNetwork.Load(onnx, "pool"))
+        {
+            var features = GeneratedFeatures.Extract(generator, Enumerable.Range(5000, 300).Select(i => (uint)i).ToArray(), 1.0, null, [network], ResizeMode.Clean)[0];
+            real = Path.Combine(_dir, "real.npy");
+            FeatureFiles.WriteNpy(real, features.Data, features.Rows, features.Dim);
+        }
+        string output = Path.Combine(_dir, "out");
+        var stderr = new StringWriter();
+        int code = GenMetrics.Cli.Program.Run(
+            ["rank", "--generator", GeneratorFixtures.StyleGan, "--real", real, "--n", "40", "--top", "9",
+             "--network", onnx, "--network-output", "pool", "--backend", "cpu", "-o", output], new StringWriter(), stderr);
+        Assert.That(code, Is.EqualTo(0), stderr.ToString());
+
+        var lines = File.ReadAllLines(Path.Combine(output, "ranking.tsv")).Skip(1).Select(l => l.Split('\t')).ToArray();
+        Assert.That(lines, Has.Length.EqualTo(40));
+        var scores = lines.Select(l => double.Parse(l[2], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.That(scores, Is.Ordered.Descending);
+        Assert.That(lines.Select(l => l[1]).Distinct().Count(), Is.EqualTo(40));
+
+        // The same scores as the library computes from the same features.
+        using (var generator = Generator.Load(GeneratorFixtures.StyleGan))
+        using (var network = OnnxFeatureNetwork.Load(onnx, "pool"))
+        {
+            var fake = GeneratedFeatures.Extract(generator, Enumerable.Range(0, 40).Select(i => (uint)i).ToArray(), 1.0, null, [network], ResizeMode.Clean)[0];
+            var expected = GenMetrics.Metrics.Realism.Scores(((FeatureFileInput)FeatureFiles.Open(real)).Load(), fake, new GenMetrics.Compute.CpuBackend()).Scores;
+            Assert.That(lines[0][1], Is.EqualTo(GenMetrics.Cli.Commands.GenerateCommand.FileNameFor((uint)Array.IndexOf(expected, expected.Max()))));
+            Assert.That((float)scores[0], Is.EqualTo(expected.Max()), "the TSV holds the float32 score, written to round-trip");
+        }
+        foreach (var grid in new[] { "most_realistic.png", "least_realistic.png" })
+        {
+            using var bitmap = SkiaSharp.SKBitmap.Decode(Path.Combine(output, grid));
+            Assert.That((bitmap.Width, bitmap.Height), Is.EqualTo((3 * 128 + 4 * 2, 3 * 128 + 4 * 2)), grid); // 3x3 tiles, padding 2
+        }
+    }
+}
