@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using GenMetrics.Compute;
+using GenMetrics.Evaluation;
+using GenMetrics.Features;
+using GenMetrics.Generators;
+using GenMetrics.Imaging;
+using GenMetrics.Metrics;
+using GenMetrics.Models;
+using GenMetrics.Reports;
+
+namespace GenMetrics.Cli.Commands;
+
+/// <summary>
+/// `genmetrics interpolate`: frames along a path through the latents of several seeds (z or, for StyleGAN
+/// generators, w), the realism score of every frame against a real set plotted along the path, and an MP4
+/// when ffmpeg is on the PATH.
+/// </summary>
+public sealed class InterpolateCommand : ICommand
+{
+    public string Name => "interpolate";
+    public string Summary => "Interpolate between the latents of seeds (z or w), write the frames, their realism along the path, and an MP4 when ffmpeg is available.";
+    public string Usage => "--generator G.json --seeds A,B[,C...] -o DIR [--steps 60] [--space z|w] [--slerp] [--real REAL] [options]";
+    public int Order => 57;
+
+    public IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        new("generator", "the generator description", ValueName: "G.json"),
+        new("seeds", "the seeds to pass through, in order (at least 2)", ValueName: "LIST"),
+        new("steps", "frames per segment between two seeds (default 60)", ValueName: "S"),
+        new("space", "z (default) or w (StyleGAN generators: interpolate the mapped styles)", ValueName: "z|w"),
+        OptionSpec.Flag("slerp", "spherical interpolation in z (default linear)"),
+        new("psi", "truncation psi (default 1)", ValueName: "PSI"),
+        new("real", "real features or images: the realism score of every frame is computed and plotted", ValueName: "REAL"),
+        new("video", "also write this MP4 (needs ffmpeg on the PATH; default DIR/interpolation.mp4 when ffmpeg exists)", ValueName: "FILE.mp4"),
+        new("fps", "frames per second of the video (default 30)", ValueName: "F"),
+        new("output", "folder for frame0000.png ..., realism.tsv and realism.png/svg", ValueName: "DIR", Short: 'o'),
+        new("backend", "cpu, cuda or auto (default auto)", ValueName: "NAME"),
+        .. ImageInputOptions.Specs,
+    ];
+
+    public int Run(ArgumentList args, CommandContext context)
+    {
+        args.RequirePositional();
+        string generatorPath = args.Get("generator") ?? throw new UsageException("missing --generator G.json");
+        var seeds = SeedList.Parse(args.Get("seeds") ?? throw new UsageException("missing --seeds A,B"));
+        if (seeds.Length < 2) throw new InputException("--seeds: interpolation needs at least 2 seeds");
+        int steps = args.GetInt("steps", 60, min: 1, max: 100_000);
+        string space = args.Get("space", "z").ToLowerInvariant();
+        if (space is not ("z" or "w")) throw new UsageException($"--space expects z or w, got '{space}'");
+        bool slerp = args.Flag("slerp");
+        if (slerp && space == "w") throw new UsageException("--slerp applies to z only (w is interpolated linearly, as in StyleGAN)");
+        double psi = args.GetDouble("psi", 1.0);
+        Truncation.CheckPsi(psi);
+        int fps = args.GetInt("fps", 30, min: 1, max: 240);
+        string output = args.Get("output") ?? throw new UsageException("missing -o DIR");
+        Directory.CreateDirectory(output);
+        var images = ImageInputOptions.From(args);
+
+        using var generator = Generator.Load(generatorPath);
+        var style = generator as StyleGanGenerator;
+        if (space == "w" && style is null) throw new InputException($"{generatorPath}: --space w needs a StyleGAN (mapping + synthesis) generator");
+
+        // Frames: `steps` per segment, then the last seed itself.
+        var frames = new List<RgbImage>();
+        var (h, w) = generator.ImageSize;
+        var latents = seeds.Select(s => Latents.ForSeed(s, generator.LatentDim)).ToArray();
+        float[][]? styles = null;
+        if (style is not null && space == "w")
+        {
+            styles = latents.Select(z =>
+            {
+                var ws = style.MapToLayers(z, 1);
+                Truncation.Apply(ws, 1, style.NumLayers, style.WAvg, psi, null);
+                return ws;
+            }).ToArray();
+        }
+        int total = (seeds.Length - 1) * steps + 1;
+        var progress = context.Progress.Start("frames");
+        for (int f = 0; f < total; f++)
+        {
+            int segment = Math.Min(f / steps, seeds.Length - 2);
+            double t = (f - segment * steps) / (double)steps;
+            float[] pixels;
+            if (styles is not null)
+            {
+                pixels = style!.Synthesize(LatentPath.Lerp(styles[segment], styles[segment + 1], t), 1);
+            }
+            else
+            {
+                var z = slerp ? LatentPath.Slerp(latents[segment], latents[segment + 1], t) : LatentPath.Lerp(latents[segment], latents[segment + 1], t);
+                pixels = generator.Generate(z, 1, psi);
+            }
+            var image = RgbImage.FromPlanar(ImageQuantizer.ToUInt8(pixels), w, h);
+            frames.Add(image);
+            PngWriter.Write(Path.Combine(output, $"frame{f:D4}.png"), image);
+            progress.Report((f + 1.0) / total);
+        }
+        context.Progress.Clear();
+        context.Out.WriteLine($"wrote {total} frames ({space} space{(slerp ? ", slerp" : "")}, seeds {string.Join(" -> ", seeds)}) to {output}");
+
+        if (args.Get("real") is { } realPath) WriteRealism(realPath, frames, images, output, args, context);
+        WriteVideo(output, args.Get("video"), fps, context);
+        return Program.ExitOk;
+    }
+
+    private static void WriteRealism(string realPath, List<RgbImage> frames, ImageInputOptions images, string output, ArgumentList args, CommandContext context)
+    {
+        using var backend = ComputeBackends.Create(args.Get("backend", "auto"), context.Notice);
+        var real = InputLoader.Load(realPath, null, context, images, [MetricGroup.Pr]).KnnFeatures
+            ?? throw new InputException($"{realPath}: holds statistics (mu, sigma) only; realism needs per-sample features");
+        using IFeatureNetwork network = images.OpenCustomNetwork() ?? (IFeatureNetwork)ModelStore.Default().Open(KnownModel.Vgg16, "fc2_relu");
+        var pre = new ImagePreprocessor(images.Mode, network.InputWidth, network.InputHeight);
+        int inputFloats = pre.OutputLength;
+        var features = new float[frames.Count * network.FeatureDim];
+        var batch = new float[inputFloats];
+        for (int i = 0; i < frames.Count; i++)
+        {
+            pre.Process(frames[i], $"frame {i}", batch);
+            network.Run(batch, 1, features.AsSpan(i * network.FeatureDim, network.FeatureDim));
+        }
+        var fake = new FeatureMatrix(features, frames.Count, network.FeatureDim, "interpolation frames");
+        if (real.Dim != fake.Dim) throw new InputException($"dimension mismatch: {realPath} has {real.Dim} features per sample, the frames have {fake.Dim}");
+        var scores = Realism.Scores(real, fake, backend).Scores;
+        var tsv = new StringBuilder("frame\trealism\n");
+        for (int i = 0; i < scores.Length; i++) tsv.Append(CultureInfo.InvariantCulture, $"{i}\t{scores[i].ToString("R", CultureInfo.InvariantCulture)}\n");
+        AtomicFile.WriteAllText(Path.Combine(output, "realism.tsv"), tsv.ToString());
+        var chart = new LineChart { Title = "Realism along the interpolation", XLabel = "frame", YLabel = "realism score" };
+        chart.AddSeries("realism", scores.Select((s, i) => ((double)i, (double)s)));
+        chart.SavePng(Path.Combine(output, "realism.png"), 800, 400);
+        chart.SaveSvg(Path.Combine(output, "realism.svg"), 800, 400);
+        context.Out.WriteLine($"wrote realism.tsv, realism.png and realism.svg (realism of every frame against {realPath})");
+    }
+
+    /// <summary>An MP4 through ffmpeg when it is on the PATH; the frames are written either way.</summary>
+    private static void WriteVideo(string output, string? requested, int fps, CommandContext context)
+    {
+        string? ffmpeg = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
+            .Select(d => Path.Combine(d, "ffmpeg")).FirstOrDefault(File.Exists);
+        if (ffmpeg is null)
+        {
+            if (requested is not null) context.Notice($"no video: ffmpeg is not on the PATH (the frames are in {output})");
+            return;
+        }
+        string video = requested ?? Path.Combine(output, "interpolation.mp4");
+        var start = new ProcessStartInfo(ffmpeg) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "-y", "-loglevel", "error", "-framerate", fps.ToString(CultureInfo.InvariantCulture), "-i", Path.Combine(output, "frame%04d.png"),
+                     "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p", video })
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        string errors = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InputException($"{video}: ffmpeg failed ({errors.Trim()})");
+        context.Out.WriteLine($"wrote {video}");
+    }
+}
