@@ -1,0 +1,60 @@
+namespace GenMetrics.Tests.Generators;
+
+public class StyleMixTests
+{
+    private static (int Code, string Err) Run(params string[] args)
+    {
+        var err = new StringWriter();
+        int code = GenMetrics.Cli.Program.Run(["style-mix", "--generator", GeneratorFixtures.StyleGan, .. args], new StringWriter(), err);
+        return (code, err.ToString());
+    }
+
+    /// <summary>Tile (row, col) of an 8x8-tile grid as RGBA bytes.</summary>
+    private static byte[] Tile(SkiaSharp.SKBitmap grid, int row, int col)
+    {
+        var tile = new List<byte>();
+        for (int y = 0; y < 8; y++)
+            for (int x = 0; x < 8; x++)
+            {
+                var p = grid.GetPixel(col * 8 + x, row * 8 + y);
+                tile.AddRange([p.Red, p.Green, p.Blue]);
+            }
+        return [.. tile];
+    }
+
+    [Test]
+    public void MixingEveryLayerGivesTheColumnImageAndNoLayerTheRowImage()
+    {
+        string dir = Directory.CreateTempSubdirectory("genmetrics-mix-").FullName;
+        try
+        {
+            string all = Path.Combine(dir, "all.png"), some = Path.Combine(dir, "some.png");
+            Assert.That(Run("--row-seeds", "1,2", "--col-seeds", "5,6,7", "--col-styles", "0-3", "-o", all).Code, Is.EqualTo(0));
+            Assert.That(Run("--row-seeds", "1,2", "--col-seeds", "5,6,7", "--col-styles", "2-3", "-o", some).Code, Is.EqualTo(0));
+            using var a = SkiaSharp.SKBitmap.Decode(all);
+            using var s = SkiaSharp.SKBitmap.Decode(some);
+            Assert.That((a.Width, a.Height), Is.EqualTo((4 * 8, 3 * 8)));
+            for (int r = 1; r <= 2; r++)
+                for (int c = 1; c <= 3; c++)
+                {
+                    // All layers from the column seed: the column's own image.
+                    Assert.That(Tile(a, r, c), Is.EqualTo(Tile(a, 0, c)), $"all layers, cell ({r}, {c})");
+                    // Only the fine layers: neither the row's nor the column's image.
+                    Assert.That(Tile(s, r, c), Is.Not.EqualTo(Tile(s, 0, c)), $"layers 2-3, cell ({r}, {c})");
+                    Assert.That(Tile(s, r, c), Is.Not.EqualTo(Tile(s, r, 0)), $"layers 2-3, cell ({r}, {c})");
+                }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public void ALayerBeyondTheGeneratorIsRefused()
+    {
+        var (code, err) = Run("--row-seeds", "1", "--col-seeds", "2", "--col-styles", "0-6", "-o", "unused.png");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("layer 4 does not exist"));
+    }
+}
