@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using GenMetrics.Compute;
@@ -101,7 +100,7 @@ public sealed class InterpolateCommand : ICommand
         context.Out.WriteLine($"wrote {total} frames ({space} space{(slerp ? ", slerp" : "")}, seeds {string.Join(" -> ", seeds)}) to {output}");
 
         if (args.Get("real") is { } realPath) WriteRealism(realPath, frames, images, output, args, context);
-        WriteVideo(output, args.Get("video"), fps, context);
+        Video.Encode(output, args.Get("video") ?? Path.Combine(output, "interpolation.mp4"), args.Has("video"), fps, context);
         return Program.ExitOk;
     }
 
@@ -131,27 +130,5 @@ public sealed class InterpolateCommand : ICommand
         chart.SavePng(Path.Combine(output, "realism.png"), 800, 400);
         chart.SaveSvg(Path.Combine(output, "realism.svg"), 800, 400);
         context.Out.WriteLine($"wrote realism.tsv, realism.png and realism.svg (realism of every frame against {realPath})");
-    }
-
-    /// <summary>An MP4 through ffmpeg when it is on the PATH; the frames are written either way.</summary>
-    private static void WriteVideo(string output, string? requested, int fps, CommandContext context)
-    {
-        string? ffmpeg = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-            .Select(d => Path.Combine(d, "ffmpeg")).FirstOrDefault(File.Exists);
-        if (ffmpeg is null)
-        {
-            if (requested is not null) context.Notice($"no video: ffmpeg is not on the PATH (the frames are in {output})");
-            return;
-        }
-        string video = requested ?? Path.Combine(output, "interpolation.mp4");
-        var start = new ProcessStartInfo(ffmpeg) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "-y", "-loglevel", "error", "-framerate", fps.ToString(CultureInfo.InvariantCulture), "-i", Path.Combine(output, "frame%04d.png"),
-                     "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p", video })
-            start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        string errors = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new InputException($"{video}: ffmpeg failed ({errors.Trim()})");
-        context.Out.WriteLine($"wrote {video}");
     }
 }

@@ -24,6 +24,9 @@ public sealed class StyleMixCommand : ICommand
         new("col-styles", "style layers taken from the column seed (default 0-6, as StyleGAN2)", ValueName: "LIST"),
         new("psi", "truncation psi (default 1)", ValueName: "PSI"),
         new("output", "the grid PNG to write", ValueName: "FILE.png", Short: 'o'),
+        new("video", "also a video in which the column styles blend in over time: frames in FOLDER, MP4 when ffmpeg is on the PATH", ValueName: "FOLDER"),
+        new("frames", "video frames (default 60)", ValueName: "N"),
+        new("fps", "frames per second of the video (default 30)", ValueName: "F"),
     ];
 
     public int Run(ArgumentList args, CommandContext context)
@@ -54,22 +57,48 @@ public sealed class StyleMixCommand : ICommand
 
         var rowStyles = rowSeeds.Select(Styles).ToArray();
         var colStyles = colSeeds.Select(Styles).ToArray();
-        var tiles = new List<RgbImage> { new(w, h, Enumerable.Repeat((byte)255, 3 * w * h).ToArray()) };
-        tiles.AddRange(colStyles.Select(Image));
-        var progress = context.Progress.Start("style mixing");
-        for (int r = 0; r < rowSeeds.Length; r++)
+        var columnImages = colStyles.Select(Image).ToArray();
+        var rowImages = rowStyles.Select(Image).ToArray();
+        var blank = new RgbImage(w, h, Enumerable.Repeat((byte)255, 3 * w * h).ToArray());
+
+        // The grid at blend t: the chosen layers are (1 − t)·row + t·column; t = 1 is StyleGAN's figure.
+        RgbImage Grid(double t)
         {
-            tiles.Add(Image(rowStyles[r]));
-            for (int c = 0; c < colSeeds.Length; c++)
+            var tiles = new List<RgbImage> { blank };
+            tiles.AddRange(columnImages);
+            for (int r = 0; r < rowSeeds.Length; r++)
             {
-                var mixed = (float[])rowStyles[r].Clone();
-                foreach (int l in layers) colStyles[c].AsSpan(l * W, W).CopyTo(mixed.AsSpan(l * W, W));
-                tiles.Add(Image(mixed));
+                tiles.Add(rowImages[r]);
+                for (int c = 0; c < colSeeds.Length; c++)
+                {
+                    var mixed = (float[])rowStyles[r].Clone();
+                    foreach (int l in layers)
+                    {
+                        var blended = LatentPath.Lerp(rowStyles[r].AsSpan(l * W, W), colStyles[c].AsSpan(l * W, W), t);
+                        blended.CopyTo(mixed.AsSpan(l * W, W));
+                    }
+                    tiles.Add(Image(mixed));
+                }
             }
-            progress.Report((r + 1.0) / rowSeeds.Length);
+            return ImageGrid.Compose(tiles, columns: colSeeds.Length + 1);
         }
-        context.Progress.Clear();
-        PngWriter.Write(output, ImageGrid.Compose(tiles, columns: colSeeds.Length + 1));
+
+        PngWriter.Write(output, Grid(1.0));
+        context.Out.WriteLine($"wrote {output}: {rowSeeds.Length} row seeds x {colSeeds.Length} column seeds, layers {string.Join(",", layers)} from the columns");
+        if (args.Get("video") is { } folder)
+        {
+            int frames = args.GetInt("frames", 60, min: 2, max: 100_000);
+            Directory.CreateDirectory(folder);
+            var progress = context.Progress.Start("style-mix video");
+            for (int f = 0; f < frames; f++)
+            {
+                PngWriter.Write(Path.Combine(folder, $"frame{f:D4}.png"), Grid(f / (frames - 1.0)));
+                progress.Report((f + 1.0) / frames);
+            }
+            context.Progress.Clear();
+            context.Out.WriteLine($"wrote {frames} frames to {folder} (the column styles blend in from frame 0 to the last)");
+            Video.Encode(folder, Path.Combine(folder, "style-mix.mp4"), requested: true, args.GetInt("fps", 30, min: 1, max: 240), context);
+        }
         context.Out.WriteLine($"wrote {output}: {rowSeeds.Length} row seeds x {colSeeds.Length} column seeds, layers {string.Join(",", layers)} from the columns");
         return Program.ExitOk;
     }

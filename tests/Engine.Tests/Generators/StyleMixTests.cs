@@ -51,6 +51,29 @@ public class StyleMixTests
     }
 
     [Test]
+    public void VideoBlendsFromTheRowImagesToTheFigure()
+    {
+        string dir = Directory.CreateTempSubdirectory("genmetrics-mixv-").FullName;
+        try
+        {
+            string figure = Path.Combine(dir, "mix.png"), frames = Path.Combine(dir, "frames");
+            Assert.That(Run("--row-seeds", "1,2", "--col-seeds", "5,6", "--col-styles", "1-3", "-o", figure, "--video", frames, "--frames", "4").Code, Is.EqualTo(0));
+            Assert.That(Directory.GetFiles(frames, "frame*.png"), Has.Length.EqualTo(4));
+            using var first = SkiaSharp.SKBitmap.Decode(Path.Combine(frames, "frame0000.png"));
+            using var last = SkiaSharp.SKBitmap.Decode(Path.Combine(frames, "frame0003.png"));
+            using var fig = SkiaSharp.SKBitmap.Decode(figure);
+            Assert.That(last.Bytes, Is.EqualTo(fig.Bytes), "the last frame is the figure");
+            for (int r = 1; r <= 2; r++)
+                for (int c = 1; c <= 2; c++)
+                    Assert.That(Tile(first, r, c), Is.EqualTo(Tile(first, r, 0)), $"frame 0, cell ({r}, {c}) is the row's image");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
     public void ALayerBeyondTheGeneratorIsRefused()
     {
         var (code, err) = Run("--row-seeds", "1", "--col-seeds", "2", "--col-styles", "0-6", "-o", "unused.png");
