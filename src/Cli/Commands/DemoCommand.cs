@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using GenMetrics.Compute;
 using GenMetrics.Demo;
 using GenMetrics.Evaluation;
@@ -61,15 +60,9 @@ public sealed class DemoCommand : ICommand
 
         if (json is not null)
         {
-            var sb = new StringBuilder("[\n");
-            for (int i = 0; i < rows.Count; i++)
-            {
-                string obj = rows[i].R.ToJson().Replace("{", "{\n  \"psi\": " + rows[i].Psi.ToString("R", CultureInfo.InvariantCulture) + ",", StringComparison.Ordinal);
-                sb.Append(obj).Append(i + 1 < rows.Count ? ",\n" : "\n");
-            }
-            sb.Append("]");
-            if (json == "-") context.Out.WriteLine(sb.ToString());
-            else AtomicFile.WriteAllText(json, sb + "\n");
+            string sweep = EvaluationResult.ToJsonArray("psi", rows);
+            if (json == "-") context.Out.WriteLine(sweep);
+            else AtomicFile.WriteAllText(json, sweep + "\n");
         }
         return Program.ExitOk;
     }

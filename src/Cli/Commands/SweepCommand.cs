@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using GenMetrics.Compute;
 using GenMetrics.Evaluation;
 using GenMetrics.Features;
@@ -131,14 +130,7 @@ public sealed class SweepCommand : ICommand
 
     private static void WriteOutputs(string folder, List<(double Psi, EvaluationResult Result)> rows, CommandContext context)
     {
-        var json = new StringBuilder("[\n");
-        for (int i = 0; i < rows.Count; i++)
-        {
-            string obj = rows[i].Result.ToJson().Replace("{", "{\n  \"psi\": " + rows[i].Psi.ToString("R", CultureInfo.InvariantCulture) + ",", StringComparison.Ordinal);
-            json.Append(obj).Append(i + 1 < rows.Count ? ",\n" : "\n");
-        }
-        json.Append("]\n");
-        AtomicFile.WriteAllText(Path.Combine(folder, "sweep.json"), json.ToString());
+        AtomicFile.WriteAllText(Path.Combine(folder, "sweep.json"), EvaluationResult.ToJsonArray("psi", rows) + "\n");
         var written = new List<string> { "sweep.json" };
 
         // Precision-like values share one chart (0..1 or a little above for density); FID has its own scale.

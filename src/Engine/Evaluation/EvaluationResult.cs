@@ -36,12 +36,19 @@ public sealed class EvaluationResult
     public bool Contains(string key) => _values.Any(v => v.Key == key);
 
     /// <summary>One flat JSON object; doubles round-trip exactly.</summary>
-    public string ToJson()
+    public string ToJson() => ToJson(null);
+
+    /// <summary>A JSON array of one object per result, each led by a parameter (e.g. "psi") and its value.</summary>
+    public static string ToJsonArray(string parameter, IEnumerable<(double Value, EvaluationResult Result)> rows) =>
+        "[\n" + string.Join(",\n", rows.Select(r => r.Result.ToJson((parameter, r.Value)))) + "\n]";
+
+    private string ToJson((string Key, double Value)? leading)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartObject();
+            if (leading is { } first) w.WriteNumber(first.Key, first.Value);
             foreach (var (key, value) in _values)
             {
                 if (double.IsFinite(value)) w.WriteNumber(key, value);
