@@ -6,7 +6,7 @@ namespace GenMetrics.Cli.Commands;
 public sealed class DevicesCommand : ICommand
 {
     public string Name => "devices";
-    public string Summary => "list the CUDA libraries and devices found, and why CUDA is unavailable if it is";
+    public string Summary => "List the CUDA libraries and devices found, and why CUDA is unavailable if it is.";
     public string Usage => "";
     public IReadOnlyList<OptionSpec> Options { get; } = [];
     public int Order => 90;

@@ -7,7 +7,7 @@ namespace GenMetrics.Cli.Commands;
 public sealed class ModelsCommand : ICommand
 {
     public string Name => "models";
-    public string Summary => "Install (download + convert to ONNX) or list the feature networks";
+    public string Summary => "Install (download, or --from FILE, and convert to ONNX) or list the feature networks.";
     public string Usage => "install inception|vgg16 [--from FILE] | list";
     public int Order => 80;
 

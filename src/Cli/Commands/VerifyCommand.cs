@@ -9,7 +9,7 @@ namespace GenMetrics.Cli.Commands;
 public sealed class VerifyCommand : ICommand
 {
     public string Name => "verify";
-    public string Summary => "compare the CUDA backend with the CPU backend on random data (exit 1 on a difference beyond tolerance)";
+    public string Summary => "Compare the CUDA backend with the CPU backend on fresh random data (exit 1 on a difference beyond tolerance).";
     public string Usage => "[--backend cuda] [--precision fp32|tf32|fp16] [--seed N]";
 
     public IReadOnlyList<OptionSpec> Options { get; } =
