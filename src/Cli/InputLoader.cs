@@ -35,6 +35,11 @@ internal static class InputLoader
         }
     }
 
+    /// <summary>The features the k-NN metrics (and realism) use: VGG-16 fc2 for images, the file's own otherwise.</summary>
+    public static FeatureMatrix LoadKnnFeatures(string path, CommandContext context, ImageInputOptions images) =>
+        Load(path, null, context, images, [MetricGroup.Pr]).KnnFeatures
+            ?? throw new InputException($"{path}: holds statistics (mu, sigma) only; realism needs per-sample features");
+
     public static FeatureMatrix LoadFeatures(string path, string? key, CommandContext context)
     {
         var input = Load(path, key, context);

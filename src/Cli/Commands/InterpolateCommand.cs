@@ -107,8 +107,7 @@ public sealed class InterpolateCommand : ICommand
     private static void WriteRealism(string realPath, List<RgbImage> frames, ImageInputOptions images, string output, ArgumentList args, CommandContext context)
     {
         using var backend = ComputeBackends.Create(args.Get("backend", "auto"), context.Notice);
-        var real = InputLoader.Load(realPath, null, context, images, [MetricGroup.Pr]).KnnFeatures
-            ?? throw new InputException($"{realPath}: holds statistics (mu, sigma) only; realism needs per-sample features");
+        var real = InputLoader.LoadKnnFeatures(realPath, context, images);
         using IFeatureNetwork network = images.OpenCustomNetwork() ?? (IFeatureNetwork)ModelStore.Default().Open(KnownModel.Vgg16, "fc2_relu");
         var pre = new ImagePreprocessor(images.Mode, network.InputWidth, network.InputHeight);
         int inputFloats = pre.OutputLength;

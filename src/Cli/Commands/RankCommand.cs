@@ -58,8 +58,7 @@ public sealed class RankCommand : ICommand
         Directory.CreateDirectory(output);
 
         using var backend = ComputeBackends.Create(args.Get("backend", "auto"), context.Notice);
-        var real = InputLoader.Load(realPath, null, context, images, [MetricGroup.Pr]).KnnFeatures
-            ?? throw new InputException($"{realPath}: holds statistics (mu, sigma) only; realism needs per-sample features");
+        var real = InputLoader.LoadKnnFeatures(realPath, context, images);
         using var network = OpenNetwork(images);
 
         FeatureMatrix fake;

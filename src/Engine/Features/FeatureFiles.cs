@@ -40,20 +40,12 @@ public static class FeatureFiles
     };
 
     /// <summary>Writes a little-endian float32 .npy (format 1.0, C order), atomically.</summary>
-    public static void WriteNpy(string path, ReadOnlySpan<float> data, params int[] shape)
-    {
-        CheckShape(data.Length, shape);
-        string temp = TempPath(path);
-        try
-        {
-            using (var stream = CreateFile(temp, path)) WriteArray(stream, data, shape);
-            Commit(temp, path);
-        }
-        catch { TryDelete(temp); throw; }
-    }
+    public static void WriteNpy(string path, ReadOnlySpan<float> data, params int[] shape) => WriteNpyFile(path, data, shape);
 
     /// <summary>Writes a little-endian float64 .npy (format 1.0, C order), atomically.</summary>
-    public static void WriteNpy(string path, ReadOnlySpan<double> data, params int[] shape)
+    public static void WriteNpy(string path, ReadOnlySpan<double> data, params int[] shape) => WriteNpyFile(path, data, shape);
+
+    static void WriteNpyFile<T>(string path, ReadOnlySpan<T> data, int[] shape) where T : unmanaged
     {
         CheckShape(data.Length, shape);
         string temp = TempPath(path);
