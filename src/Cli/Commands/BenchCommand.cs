@@ -15,6 +15,7 @@ public sealed class BenchCommand : ICommand
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
         new("backend", "cpu or cuda (default cpu)", ValueName: "NAME"),
+        new("precision", "cuda distance GEMMs: fp32 (default), tf32 or fp16; the faster two report the P/R membership decisions that differ from fp32", ValueName: "P"),
         new("only", "comma-separated subset: gemm, pr, fid (default all)", ValueName: "LIST"),
         OptionSpec.Flag("quick", "small sizes (seconds instead of minutes)"),
         OptionSpec.Flag("profile", "cuda: bracket the measured region with cuProfilerStart/Stop (for ncu/nsys --capture-range)"),
@@ -29,7 +30,7 @@ public sealed class BenchCommand : ICommand
         foreach (var o in only)
             if (o is not ("gemm" or "pr" or "fid")) throw new UsageException($"--only: unknown benchmark '{o}' (gemm, pr, fid)");
         var options = new BenchmarkOptions(Repeats: args.GetInt("repeats", 5, min: 1), Quick: args.Flag("quick"));
-        using var backend = ComputeBackends.Create(args.Get("backend", "cpu"), context.Notice);
+        using var backend = ComputeBackends.Create(args.Get("backend", "cpu"), context.Notice, args.Get("precision", "fp32"));
         string? json = args.Get("json");
         var text = json == "-" ? TextWriter.Null : context.Out;
         text.WriteLine($"backend: {backend.Description}");

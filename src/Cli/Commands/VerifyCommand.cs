@@ -26,13 +26,7 @@ public sealed class VerifyCommand : ICommand
         args.RequirePositional();
         string backendName = args.Get("backend", "cuda");
         if (backendName != "cuda") throw new UsageException($"--backend: only 'cuda' can be verified (against the CPU), got '{backendName}'");
-        var precision = args.Get("precision", "fp32") switch
-        {
-            "fp32" => CudaPrecision.Fp32,
-            "tf32" => CudaPrecision.Tf32,
-            "fp16" => CudaPrecision.Fp16,
-            var p => throw new UsageException($"--precision expects fp32, tf32 or fp16, got '{p}'"),
-        };
+        var precision = ComputeBackends.ParsePrecision(args.Get("precision", "fp32"));
         int seed = args.GetInt("seed", 1);
 
         var report = CudaAvailability.Probe();

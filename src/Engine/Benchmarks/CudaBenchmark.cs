@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Globalization;
 using GenMetrics.Compute;
 using GenMetrics.Cuda;
 using GenMetrics.Cuda.Interop;
 using GenMetrics.Features;
+using GenMetrics.Metrics;
 
 namespace GenMetrics.Benchmarks;
 
@@ -30,11 +32,12 @@ public static class CudaBenchmark
         int n = options.Quick ? 8192 : 50_000;
         var random = new Random(options.Seed);
 
+        using var fp32Twin = cudaBackend.CreateFp32Twin();
         if (profile) cuda?.Session.Profiler(start: true);
         try
         {
             double? peak = cuda is null ? null : SgemmPeak(cuda, repeats, out string peakSizes, results, options.Quick);
-            string peakDescription = "measured cuBLAS SGEMM";
+            string peakDescription = $"measured cuBLAS GEMM, {cudaBackend.DistancePrecision}";
 
             foreach (int dim in options.Quick ? new[] { 2048 } : new[] { 2048, 4096 })
             {
@@ -47,14 +50,23 @@ public static class CudaBenchmark
                     fakeRadii = cudaBackend.KnnRadiiSquared(fake, [3]);
                 });
                 var request = new CrossRequest { RealRadiiSquared = realRadii!, FakeRadiiSquared = fakeRadii! };
-                double crossSeconds = Time(cuda, repeats, $"cross reductions N={n} D={dim}", () => cudaBackend.ReduceCrossDistances(fake, real, request));
+                CrossReductions? cross = null;
+                double crossSeconds = Time(cuda, repeats, $"cross reductions N={n} D={dim}", () => cross = cudaBackend.ReduceCrossDistances(fake, real, request));
+                // tf32 / fp16: what the speed costs, counted against an fp32 run on the same data (not timed).
+                string changed = "";
+                if (fp32Twin is not null)
+                {
+                    var decisions = MembershipDecisions.From([3], cross!, realRadii!, fakeRadii!);
+                    var c = decisions.CompareWith(Fp32Decisions(fp32Twin, real, fake));
+                    changed = string.Create(CultureInfo.InvariantCulture, $"; {c.Changed} of {c.Compared} membership decisions ({100 * c.ChangedFraction:0.####}%) differ from fp32");
+                }
                 double gflops = 2.0 * n * n * dim / crossSeconds / 1e9;
                 results.Add(new BenchmarkResult("distance tiles + fused reductions", cudaBackend.Name, $"{n}x{n}x{dim}", crossSeconds, repeats,
                     gflops, peak is double p ? 100 * gflops / p : null, peak is null ? null : peakDescription,
                     "ReduceCrossDistances, k = 3, uploads included"));
                 // Two self k-NN passes plus one cross pass: the whole improved precision/recall at k = 3.
                 results.Add(new BenchmarkResult("precision/recall k=3", cudaBackend.Name, $"N={n}, D={dim}", knnSeconds + crossSeconds, repeats,
-                    3 * 2.0 * n * n * dim / (knnSeconds + crossSeconds) / 1e9, null, null, "2 x KnnRadiiSquared + ReduceCrossDistances"));
+                    3 * 2.0 * n * n * dim / (knnSeconds + crossSeconds) / 1e9, null, null, $"2 x KnnRadiiSquared + ReduceCrossDistances, {cudaBackend.DistancePrecision}{changed}"));
                 if (dim == 2048)
                 {
                     GaussianStatistics? a = null, b = null;
@@ -78,6 +90,15 @@ public static class CudaBenchmark
         return results;
     }
 
+    /// <summary>The k = 3 decisions of the whole precision/recall pass on the fp32 twin.</summary>
+    private static MembershipDecisions Fp32Decisions(IComputeBackend fp32, FeatureMatrix real, FeatureMatrix fake)
+    {
+        var realRadii = fp32.KnnRadiiSquared(real, [3]);
+        var fakeRadii = fp32.KnnRadiiSquared(fake, [3]);
+        var cross = fp32.ReduceCrossDistances(fake, real, new CrossRequest { RealRadiiSquared = realRadii, FakeRadiiSquared = fakeRadii });
+        return MembershipDecisions.From([3], cross, realRadii, fakeRadii);
+    }
+
     private static double SgemmPeak(CudaBackend cuda, int repeats, out string sizes, List<BenchmarkResult> results, bool quick)
     {
         int m = quick ? 4096 : 8192, k = 2048;
@@ -86,16 +107,29 @@ public static class CudaBenchmark
         s.MakeCurrent();
         using var a = s.Allocate<float>((long)m * k);
         using var c = s.Allocate<float>((long)m * m);
-        s.Fill32(a.Start, 0x3c000000u, a.Count); // 2^-7: finite, non-denormal values
+        // fp32 and tf32 read a as floats of 2^-7; fp16 reads the same bytes as halves, 0x3c00 = 1.0 in each.
+        s.Fill32(a.Start, cuda.Precision == CudaPrecision.Fp16 ? 0x3c003c00u : 0x3c000000u, a.Count);
         var times = new List<double>();
         using var start = s.CreateEvent();
         using var end = s.CreateEvent();
-        using (Nvtx.Range("cuBLAS SGEMM peak"))
+        // The peak of the arithmetic the distance tiles use, so that "% of peak" compares like with like.
+        using (Nvtx.Range($"cuBLAS GEMM peak ({cuda.DistancePrecision})"))
         {
             for (int r = 0; r <= repeats; r++)
             {
                 s.Record(start);
-                s.Sgemm(true, false, m, m, k, 1f, a.Start, k, a.Start, k, 0f, c.Start, m);
+                switch (cuda.Precision)
+                {
+                    case CudaPrecision.Fp32:
+                        s.Sgemm(true, false, m, m, k, 1f, a.Start, k, a.Start, k, 0f, c.Start, m);
+                        break;
+                    case CudaPrecision.Tf32:
+                        s.GemmEx(true, false, m, m, k, 1f, a.Start, CudaConstants.CudaR32F, k, a.Start, k, 0f, c.Start, m, CudaConstants.CublasCompute32FFastTf32);
+                        break;
+                    default:
+                        s.GemmEx(true, false, m, m, k, 1f, a.Start, CudaConstants.CudaR16F, k, a.Start, k, 0f, c.Start, m, CudaConstants.CublasCompute32F);
+                        break;
+                }
                 s.Record(end);
                 double ms = CudaEvent.ElapsedMilliseconds(start, end);
                 if (r > 0) times.Add(ms / 1000); // the first run is the warm-up
@@ -103,8 +137,8 @@ public static class CudaBenchmark
         }
         double seconds = Median(times);
         double gflops = 2.0 * m * m * k / seconds / 1e9;
-        results.Add(new BenchmarkResult("cuBLAS SGEMM (peak reference)", "cuda", sizes, seconds, repeats, gflops, 100, "itself",
-            $"{cuda.Device.Name}, math mode of precision {cuda.Precision.ToString().ToLowerInvariant()}"));
+        results.Add(new BenchmarkResult($"cuBLAS GEMM {cuda.DistancePrecision} (peak reference)", "cuda", sizes, seconds, repeats, gflops, 100, "itself",
+            $"{cuda.Device.Name}, {(cuda.Precision == CudaPrecision.Fp32 ? "cublasSgemm" : "cublasGemmEx")}"));
         return gflops;
     }
 

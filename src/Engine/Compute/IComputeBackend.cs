@@ -16,6 +16,19 @@ public interface IComputeBackend : IDisposable
     string Description { get; }
 
     /// <summary>
+    /// Arithmetic of the distance GEMMs: "fp32" (IEEE float32 products, the CPU's and the reference tools'),
+    /// or a faster, less exact one such as "tf32" or "fp16".
+    /// </summary>
+    string DistancePrecision => "fp32";
+
+    /// <summary>
+    /// For a backend whose <see cref="DistancePrecision"/> is not fp32: a twin on the same device with float32
+    /// distance GEMMs, so that callers can count the membership decisions the cheaper arithmetic changed.
+    /// Null for an fp32 backend. The caller disposes it.
+    /// </summary>
+    IComputeBackend? CreateFp32Twin() => null;
+
+    /// <summary>
     /// Squared k-NN radii of every row of <paramref name="x"/> within its own set: for each k in
     /// <paramref name="ks"/> the (k+1)-th smallest squared distance of the row to all rows of x, the row
     /// itself (distance 0) included (metrics-spec §0). Result[kIndex][row]. Requires x.Rows > max(ks).

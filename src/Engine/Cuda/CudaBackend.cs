@@ -57,6 +57,11 @@ public sealed class CudaBackend : IComputeBackend
 
     public CudaPrecision Precision { get; }
 
+    public string DistancePrecision => Precision.ToString().ToLowerInvariant();
+
+    /// <summary>An fp32 backend on the same device (null when this one is fp32); shares the kernel cache.</summary>
+    public IComputeBackend? CreateFp32Twin() => Precision == CudaPrecision.Fp32 ? null : Create(CudaPrecision.Fp32, _session.Device.Ordinal);
+
     public string CompilerVersion { get; }
 
     public CudaDeviceInfo Device => _session.Device;
@@ -99,7 +104,10 @@ public sealed class CudaBackend : IComputeBackend
             cache ??= new KernelCache(KernelCache.DefaultDirectory());
             knn = LoadKernels(session, libs, cache, KernelSources.KnnSmallestDistances, compiler);
             cross = LoadKernels(session, libs, cache, KernelSources.CrossDistanceReductions, compiler);
-            session.SetMathMode(precision == CudaPrecision.Tf32 ? CudaConstants.CublasTf32TensorOpMath : CudaConstants.CublasDefaultMath);
+            // Default math on the handle: CUBLAS_TF32_TENSOR_OP_MATH would turn every cublasSgemm into TF32,
+            // the fp32 ones too (KID's MultiplyTransposed). TF32 is asked per call instead, by GemmEx's
+            // compute type CUBLAS_COMPUTE_32F_FAST_TF32, for the distance tiles only.
+            session.SetMathMode(CudaConstants.CublasDefaultMath);
             return new CudaBackend(session, precision, knn, cross, compiler);
         }
         catch
@@ -483,10 +491,12 @@ public sealed class CudaBackend : IComputeBackend
             _session.MakeCurrent();
             var am = new FeatureMatrix(a[..(m * dim)].ToArray(), m, dim, "A");
             var bm = new FeatureMatrix(b[..(n * dim)].ToArray(), n, dim, "B");
-            using var da = DeviceMatrix.Upload(_session, am, null, Precision);
-            using var db = DeviceMatrix.Upload(_session, bm, null, Precision);
+            // Always fp32: --precision trades k-NN membership decisions (counted against fp32) for speed;
+            // KID's kernel sums would change silently.
+            using var da = DeviceMatrix.Upload(_session, am, null, CudaPrecision.Fp32);
+            using var db = DeviceMatrix.Upload(_session, bm, null, CudaPrecision.Fp32);
             using var dc = _session.Allocate<float>((long)m * n);
-            DotTile(da, 0, m, db, 0, n, dc, ld: n);
+            DotTile(da, 0, m, db, 0, n, dc, ld: n, CudaPrecision.Fp32);
             _session.Download(dc.Start, c[..(m * n)]);
         }
     }
@@ -497,12 +507,12 @@ public sealed class CudaBackend : IComputeBackend
     /// dots[i·ld + j] = rows[rowStart + i] · cols[colStart + j]. Row-major X [r, D] is column-major Xᵀ [D, r],
     /// so the row-major tile G = R·Cᵀ is, column-major, Gᵀ = C·Rᵀ = (Cᵀ)ᵀ·(Rᵀ): op(A) = T on the column set.
     /// </summary>
-    private void DotTile(DeviceMatrix rowsMatrix, int rowStart, int rows, DeviceMatrix colsMatrix, int colStart, int cols, DeviceBuffer<float> dots, int ld)
+    private void DotTile(DeviceMatrix rowsMatrix, int rowStart, int rows, DeviceMatrix colsMatrix, int colStart, int cols, DeviceBuffer<float> dots, int ld, CudaPrecision? precision = null)
     {
         int dim = rowsMatrix.Dim;
         var aCols = colsMatrix.RowPointer(colStart);
         var bRows = rowsMatrix.RowPointer(rowStart);
-        switch (Precision)
+        switch (precision ?? Precision)
         {
             case CudaPrecision.Fp32:
                 _session.Sgemm(true, false, cols, rows, dim, 1f, aCols, dim, bRows, dim, 0f, dots.Start, ld);

@@ -21,4 +21,11 @@ public sealed class EvaluationOptions
     public int Seed { get; init; } = 2020;
 
     public CovarianceDivisor CovarianceDivisor { get; init; } = CovarianceDivisor.NMinusOne;
+
+    /// <summary>
+    /// When the backend's distance GEMMs are below fp32 (tf32, fp16): run the k-NN pass a second time on an
+    /// fp32 twin and report how many membership decisions the cheaper arithmetic changed. On by default:
+    /// it is what tells a user what the speed costs; off, the result only says which precision was used.
+    /// </summary>
+    public bool CompareWithFp32 { get; init; } = true;
 }

@@ -8,7 +8,7 @@ namespace GenMetrics.Evaluation;
 /// The numbers of one evaluation as a flat, ordered list of (key, value): `fid`, `kid_mean`, `kid_std`,
 /// `precision`, `recall`, `density`, `coverage`, `sym_precision`, `sym_recall`, `comp_precision` for
 /// what was asked (k-dependent keys suffixed `_k3`, `_k5`, ... when several k were asked), then
-/// `n_real`, `n_fake`, `dim`, `k`.
+/// `n_real`, `n_fake`, `dim`, `k` (and `distance_precision` when it was not fp32).
 /// </summary>
 public sealed class EvaluationResult
 {
@@ -22,6 +22,13 @@ public sealed class EvaluationResult
     /// <summary>Samples in the generated set; null when it was given as statistics.</summary>
     public long? NFake { get; init; }
     public int Dim { get; init; }
+
+    /// <summary>
+    /// Arithmetic of the k-NN distance GEMMs when it was not fp32 ("tf32", "fp16"); null for fp32. With it the
+    /// result carries `membership_decisions`, `membership_changed` and `membership_changed_fraction`: the
+    /// per-sample k-NN decisions compared with an fp32 run on the same data, and how many differ.
+    /// </summary>
+    public string? DistancePrecision { get; init; }
 
     /// <summary>The distinct k used by the k-NN groups asked for (empty when none was asked).</summary>
     public IReadOnlyList<int> Ks { get; init; } = [];
@@ -64,6 +71,7 @@ public sealed class EvaluationResult
                 foreach (int k in Ks) w.WriteNumberValue(k);
                 w.WriteEndArray();
             }
+            if (DistancePrecision is not null) w.WriteString("distance_precision", DistancePrecision);
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());
@@ -79,13 +87,14 @@ public sealed class EvaluationResult
     public string ToTable()
     {
         var sb = new StringBuilder();
-        int width = Math.Max(8, _values.Count == 0 ? 0 : _values.Max(v => v.Key.Length)) + 2;
+        int width = Math.Max(DistancePrecision is null ? 8 : "distance_precision".Length, _values.Count == 0 ? 0 : _values.Max(v => v.Key.Length)) + 2;
         foreach (var (key, value) in _values)
             sb.Append(key.PadRight(width)).AppendLine(FormatValue(value));
         sb.Append("n_real".PadRight(width)).AppendLine(NReal?.ToString(CultureInfo.InvariantCulture) ?? "(statistics)");
         sb.Append("n_fake".PadRight(width)).AppendLine(NFake?.ToString(CultureInfo.InvariantCulture) ?? "(statistics)");
         sb.Append("dim".PadRight(width)).AppendLine(Dim.ToString(CultureInfo.InvariantCulture));
         if (Ks.Count > 0) sb.Append("k".PadRight(width)).AppendLine(string.Join(",", Ks));
+        if (DistancePrecision is not null) sb.Append("distance_precision".PadRight(width)).AppendLine(DistancePrecision);
         return sb.ToString();
     }
 

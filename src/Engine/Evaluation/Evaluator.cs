@@ -1,3 +1,4 @@
+using System.Globalization;
 using GenMetrics.Compute;
 using GenMetrics.Features;
 using GenMetrics.Metrics;
@@ -45,6 +46,7 @@ public static class Evaluator
             NFake = (fake.Features ?? fake.KnnFeatures) is { } ff ? ff.Rows : fake.Statistics!.Count > 0 ? fake.Statistics.Count : null,
             Dim = real.Dim,
             Ks = allKs,
+            DistancePrecision = backend.DistancePrecision == "fp32" ? null : backend.DistancePrecision,
         };
 
         if (groups.Contains(MetricGroup.Fid))
@@ -68,6 +70,10 @@ public static class Evaluator
         if (knnGroups.Count > 0)
         {
             var knn = KnnMetrics.Compute(real.KnnFeatures!, fake.KnnFeatures!, allKs, backend, progress: phases?.Invoke("k-NN metrics: radii and cross distances"));
+            KnnMetricsResult? reference = null;
+            MembershipComparison? comparison = null;
+            if (result.DistancePrecision is not null && options.CompareWithFp32)
+                (reference, comparison) = CompareWithFp32(real, fake, allKs, backend, knn, phases);
             foreach (var g in knnGroups)
             {
                 foreach (int k in ksPerGroup[g])
@@ -92,8 +98,39 @@ public static class Evaluator
                     }
                 }
             }
+            if (comparison is not null)
+            {
+                result.Add("membership_decisions", comparison.Compared);
+                result.Add("membership_changed", comparison.Changed);
+                result.Add("membership_changed_fraction", comparison.ChangedFraction);
+                result.Notes.Add(DescribeComparison(result.DistancePrecision!, comparison, knn, reference!));
+            }
+            else if (result.DistancePrecision is not null)
+            {
+                result.Notes.Add($"k-NN distances computed in {result.DistancePrecision}; not compared with fp32");
+            }
         }
         return result;
+    }
+
+    /// <summary>The same k-NN pass on the backend's fp32 twin, and how many decisions differ from it.</summary>
+    private static (KnnMetricsResult? Reference, MembershipComparison? Comparison) CompareWithFp32(
+        MetricInput real, MetricInput fake, IReadOnlyList<int> ks, IComputeBackend backend, KnnMetricsResult knn, PhaseReporter? phases)
+    {
+        using var twin = backend.CreateFp32Twin();
+        if (twin is null || knn.Decisions is null) return (null, null);
+        var reference = KnnMetrics.Compute(real.KnnFeatures!, fake.KnnFeatures!, ks, twin,
+            progress: phases?.Invoke($"k-NN metrics again in fp32, to count what {backend.DistancePrecision} changed"));
+        return (reference, knn.Decisions.CompareWith(reference.Decisions!));
+    }
+
+    private static string DescribeComparison(string precision, MembershipComparison c, KnnMetricsResult knn, KnnMetricsResult reference)
+    {
+        var first = knn.PerK[0];
+        var exact = reference.PerK[0];
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{precision}: {c.Changed} of {c.Compared} membership decisions ({100 * c.ChangedFraction:0.####}%) differ from fp32; " +
+            $"at k = {first.K} precision {first.Precision:0.000000} (fp32 {exact.Precision:0.000000}), recall {first.Recall:0.000000} (fp32 {exact.Recall:0.000000})");
     }
 
     private static bool IsKnn(MetricGroup g) => MetricRegistry.Get(g).DefaultK is not null;

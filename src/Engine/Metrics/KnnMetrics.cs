@@ -38,7 +38,11 @@ public sealed record KnnMetricsAtK(
 public sealed record RealismScores(float[] Scores, int K, double Percentile, float Epsilon);
 
 /// <summary>The k-NN metrics for every requested k, and realism scores when asked for.</summary>
-public sealed record KnnMetricsResult(IReadOnlyList<KnnMetricsAtK> PerK, int RealCount, int FakeCount, RealismScores? Realism);
+public sealed record KnnMetricsResult(IReadOnlyList<KnnMetricsAtK> PerK, int RealCount, int FakeCount, RealismScores? Realism)
+{
+    /// <summary>The per-sample decisions the metrics were counted from (for comparing arithmetic precisions).</summary>
+    public MembershipDecisions? Decisions { get; init; }
+}
 
 /// <summary>
 /// The shared entry point of all k-NN metrics: real radii and fake radii (one pass each, all k at once)
@@ -81,7 +85,10 @@ public static class KnnMetrics
         var scores = cross.Realism is null
             ? null
             : new RealismScores(cross.Realism, realismK, Metrics.Realism.DefaultPercentile, Metrics.Realism.DefaultEpsilon);
-        return new KnnMetricsResult(perK, real.Rows, fake.Rows, scores);
+        return new KnnMetricsResult(perK, real.Rows, fake.Rows, scores)
+        {
+            Decisions = MembershipDecisions.From(ks, cross, realRadii, fakeRadii),
+        };
     }
 
     private static KnnMetricsAtK FromReductions(int k, CrossReductions cross, int q, float[] realRadii, float[] fakeRadii)

@@ -46,6 +46,34 @@ public class CliTests
     }
 
     [Test]
+    public void ReducedPrecisionOnTheCpuIsAnErrorNamingTheOption()
+    {
+        string real = WriteFeatures("real.npy", 20, 4, 1);
+        string fake = WriteFeatures("fake.npy", 20, 4, 2);
+        var (code, _, err) = Run("metrics", real, fake, "--backend", "cpu", "--precision", "tf32");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("--precision tf32 needs the CUDA backend"));
+        (code, _, err) = Run("metrics", real, fake, "--backend", "cpu", "--precision", "fp8");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("unknown precision 'fp8'"));
+        (code, _, err) = Run("bench", "--backend", "cpu", "--precision", "fp16");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("--precision fp16 needs the CUDA backend"));
+    }
+
+    [Test]
+    public void Fp32OnTheCpuGivesThePlainResult()
+    {
+        string real = WriteFeatures("real.npy", 30, 4, 1);
+        string fake = WriteFeatures("fake.npy", 30, 4, 2);
+        var (code, json, err) = Run("metrics", real, fake, "--backend", "cpu", "--precision", "fp32", "--metrics", "pr", "--json", "-");
+        Assert.That(code, Is.EqualTo(0), err);
+        using var doc = JsonDocument.Parse(json);
+        Assert.That(doc.RootElement.TryGetProperty("distance_precision", out _), Is.False);
+        Assert.That(doc.RootElement.TryGetProperty("membership_changed", out _), Is.False);
+    }
+
+    [Test]
     public void MissingFileIsOneLineNamingTheFile()
     {
         string real = WriteFeatures("real.npy", 20, 4, 1);
