@@ -35,30 +35,23 @@ public sealed class BenchCommand : ICommand
         var text = json == "-" ? TextWriter.Null : context.Out;
         text.WriteLine($"backend: {backend.Description}");
 
+        // Every benchmark prints its line as soon as it is measured (the full sizes take minutes on a small CPU).
         var results = new List<BenchmarkResult>();
-        void Add(IEnumerable<BenchmarkResult> rs)
+        void Print(BenchmarkResult r)
         {
-            foreach (var r in rs)
-            {
-                results.Add(r);
-                text.WriteLine(Format(r));
-            }
+            results.Add(r);
+            text.WriteLine(Format(r));
         }
         text.WriteLine($"{"benchmark",-34} {"sizes",-28} {"seconds",10} {"GFLOP/s",9} {"% peak",7}");
         if (backend is CpuBackend)
         {
-            if (only.Contains("gemm")) Add(GemmBenchmark.Run(options));
-            if (only.Contains("fid")) Add(FidBenchmark.Run(options));
-            if (only.Contains("pr"))
-            {
-                // The full sizes take minutes on a small CPU: print each line as it is measured.
-                foreach (var r in PrecisionRecallBenchmark.Run(options, backend, r => text.WriteLine(Format(r))))
-                    results.Add(r);
-            }
+            if (only.Contains("gemm")) GemmBenchmark.Run(options, Print);
+            if (only.Contains("fid")) FidBenchmark.Run(options, Print);
+            if (only.Contains("pr")) PrecisionRecallBenchmark.Run(options, backend, Print);
         }
         else
         {
-            Add(CudaBenchmark.Run(options, backend, args.Flag("profile")));
+            CudaBenchmark.Run(options, backend, args.Flag("profile"), Print);
         }
 
         if (json is not null)

@@ -22,12 +22,12 @@ public static class CudaBenchmark
     /// With <paramref name="profile"/>, cuProfilerStart/Stop bracket the measured region (for
     /// `nsys profile --capture-range=cudaProfilerApi`) and each benchmark is an NVTX range when libnvToolsExt exists.
     /// </summary>
-    public static IReadOnlyList<BenchmarkResult> Run(BenchmarkOptions options, IComputeBackend cudaBackend, bool profile)
+    public static IReadOnlyList<BenchmarkResult> Run(BenchmarkOptions options, IComputeBackend cudaBackend, bool profile, Action<BenchmarkResult>? onResult = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(cudaBackend);
         var cuda = cudaBackend as CudaBackend;
-        var results = new List<BenchmarkResult>();
+        var results = new BenchmarkResults(onResult);
         int repeats = Math.Max(1, options.Repeats);
         int n = options.Quick ? 8192 : 50_000;
         var random = new Random(options.Seed);
@@ -87,7 +87,7 @@ public static class CudaBenchmark
         {
             if (profile) cuda?.Session.Profiler(start: false);
         }
-        return results;
+        return results.All;
     }
 
     /// <summary>The k = 3 decisions of the whole precision/recall pass on the fp32 twin.</summary>
@@ -99,7 +99,7 @@ public static class CudaBenchmark
         return MembershipDecisions.From([3], cross, realRadii, fakeRadii);
     }
 
-    private static double SgemmPeak(CudaBackend cuda, int repeats, out string sizes, List<BenchmarkResult> results, bool quick)
+    private static double SgemmPeak(CudaBackend cuda, int repeats, out string sizes, BenchmarkResults results, bool quick)
     {
         int m = quick ? 4096 : 8192, k = 2048;
         sizes = $"{m}x{m}x{k}";

@@ -14,14 +14,14 @@ namespace GenMetrics.Benchmarks;
 /// </summary>
 public static class FidBenchmark
 {
-    public static IReadOnlyList<BenchmarkResult> Run(BenchmarkOptions options)
+    public static IReadOnlyList<BenchmarkResult> Run(BenchmarkOptions options, Action<BenchmarkResult>? onResult = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         using var backend = new CpuBackend();
         int dim = options.Quick ? 512 : 2048;
         int rows = options.Quick ? 2000 : 10000;
         int repeats = Math.Max(1, options.Repeats);
-        var results = new List<BenchmarkResult>();
+        var results = new BenchmarkResults(onResult);
 
         var fa = RandomFeatures(rows, dim, options.Seed, "a");
         var fb = RandomFeatures(rows, dim, options.Seed + 1, "b");
@@ -51,7 +51,7 @@ public static class FidBenchmark
         double eigSeconds = Median(repeats, () => SymmetricEigenvalues.Compute((double[])sb.Covariance.Clone(), dim));
         results.Add(new BenchmarkResult("fid-eigenvalues", backend.Name, $"D={dim}", eigSeconds, repeats,
             4.0 / 3 * dim * dim * dim / eigSeconds / 1e9, Note: "tridiagonalisation (4/3 D³ flops) + QL"));
-        return results;
+        return results.All;
     }
 
     /// <summary>Correlated features with a decaying spectrum: x = z·S·M with S geometric from 1 to 1e-2.</summary>

@@ -12,7 +12,7 @@ namespace GenMetrics.Benchmarks;
 /// </summary>
 public static class GemmBenchmark
 {
-    public static IReadOnlyList<BenchmarkResult> Run(BenchmarkOptions options)
+    public static IReadOnlyList<BenchmarkResult> Run(BenchmarkOptions options, Action<BenchmarkResult>? onResult = null)
     {
         int n = options.Quick ? 2048 : 8192;
         int k = options.Quick ? 512 : 2048;
@@ -24,7 +24,7 @@ public static class GemmBenchmark
         string isa = SgemmKernels.Best.ToString();
         double flops = 2.0 * n * n * k;
         string sizes = $"M={n} N={n} K={k}";
-        var results = new List<BenchmarkResult>();
+        var results = new BenchmarkResults(onResult);
 
         var c = new float[(long)n * n];
         double seconds = MedianSeconds(repeats, () => backend.MultiplyTransposed(a, n, b, n, k, c));
@@ -48,7 +48,7 @@ public static class GemmBenchmark
         results.Add(new BenchmarkResult("squared distance tiles", backend.Name, sizes, seconds, repeats,
             flops / seconds / 1e9,
             Note: $"{rowBlock}x{colBlock} tiles, shifted, {Environment.ProcessorCount} threads, {isa} kernel"));
-        return results;
+        return results.All;
     }
 
     private static float[] RandomMatrix(System.Random rng, int rows, int cols)

@@ -16,7 +16,7 @@ public static class PrecisionRecallBenchmark
         (int N, int D)[] sizes = options.Quick
             ? [(2_000, 512)]
             : [(10_000, 2048), (10_000, 4096), (50_000, 2048), (50_000, 4096)];
-        var results = new List<BenchmarkResult>();
+        var results = new BenchmarkResults(onResult);
         foreach (var (n, dim) in sizes)
         {
             var real = RandomFeatures(n, dim, options.Seed, 0f);
@@ -44,9 +44,8 @@ public static class PrecisionRecallBenchmark
                 Gflops: flops / median / 1e9,
                 Note: $"P={last!.Precision:F4} R={last.Recall:F4}");
             results.Add(result);
-            onResult?.Invoke(result);
         }
-        return results;
+        return results.All;
     }
 
     // Non-negative features with a shared offset, like post-ReLU VGG16 fc2 activations.
