@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The GPU session in two steps (docs/cuda.md, "Running it on a GPU machine that has no .NET SDK").
+#
+#   here (SDK, no GPU):   bash perf/cuda-device-run.sh pack
+#       publishes the CLI self-contained (~121 MB) and packs it as .carry/genmetrics.tar.xz (~37 MiB, under
+#       the 64 MiB a device call carries; .carry/ is git-ignored).
+#   there (GPU, no SDK):  bash perf/cuda-device-run.sh run            (device call: carry [".carry"])
+#       unpacks, then in one call: devices, verify in fp32/tf32/fp16, a quick bench as a smoke test, and the
+#       full bench in each precision. Everything goes to $OUT (at most 8 files come back): log.txt with all
+#       output, bench-fp32.json, bench-tf32.json, bench-fp16.json. A failing step is logged and the next runs.
+#       Record the figures in perf/NOTES.md.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+case "${1:-}" in
+  pack)
+    set -e
+    rm -rf out/gpu
+    dotnet publish src/Cli -c Release -r linux-x64 --self-contained -o out/gpu
+    mkdir -p .carry
+    tar -cJf .carry/genmetrics.tar.xz -C out gpu
+    ls -l .carry/genmetrics.tar.xz
+    ;;
+  run)
+    out=${OUT:-/tmp/genmetrics-out}
+    mkdir -p "$out"
+    log="$out/log.txt"
+    : >"$log"
+    tar -xJf .carry/genmetrics.tar.xz -C /tmp || { echo "cannot unpack .carry/genmetrics.tar.xz (run 'pack' first and carry .carry)"; exit 2; }
+    g=/tmp/gpu/genmetrics
+    export XDG_CACHE_HOME=/tmp/genmetrics-cache   # a fresh kernel cache: the first run pays NVRTC, as a user's would
+    failures=0
+    step() {
+      echo "== $*" | tee -a "$log"
+      local start=$SECONDS
+      "$@" 2>&1 | tee -a "$log"
+      local rc=${PIPESTATUS[0]}
+      echo "== exit $rc after $((SECONDS - start)) s: $*" | tee -a "$log"
+      [ "$rc" -eq 0 ] || failures=$((failures + 1))
+    }
+    step nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv
+    step "$g" devices
+    for p in fp32 tf32 fp16; do step "$g" verify --backend cuda --precision "$p"; done
+    step "$g" bench --backend cuda --quick --repeats 3
+    for p in fp32 tf32 fp16; do step "$g" bench --backend cuda --precision "$p" --json "$out/bench-$p.json"; done
+    echo "== $failures step(s) failed" | tee -a "$log"
+    [ "$failures" -eq 0 ]
+    ;;
+  *)
+    echo "usage: bash perf/cuda-device-run.sh pack|run" >&2
+    exit 2
+    ;;
+esac
