@@ -29,6 +29,14 @@ public interface IComputeBackend : IDisposable
     IComputeBackend? CreateFp32Twin() => null;
 
     /// <summary>
+    /// Lets the backend keep its own copies of <paramref name="sets"/> (a GPU: resident on the device) until the
+    /// result is disposed, so that a sequence of calls on the same sets — the k-NN radii of each, then the
+    /// cross pass — transfers each set once. The caller must not modify the sets meanwhile. Null when the
+    /// backend keeps nothing (the CPU reads the caller's arrays directly).
+    /// </summary>
+    IDisposable? RetainInputs(params FeatureMatrix[] sets) => null;
+
+    /// <summary>
     /// Squared k-NN radii of every row of <paramref name="x"/> within its own set: for each k in
     /// <paramref name="ks"/> the (k+1)-th smallest squared distance of the row to all rows of x, the row
     /// itself (distance 0) included (metrics-spec §0). Result[kIndex][row]. Requires x.Rows > max(ks).

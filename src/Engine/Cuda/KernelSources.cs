@@ -5,9 +5,10 @@ public static class KernelSources
 {
     public const string KnnSmallestDistances = "knn_smallest_distances.cu";
     public const string CrossDistanceReductions = "cross_distance_reductions.cu";
+    public const string FeaturePreparation = "feature_preparation.cu";
 
     /// <summary>Every kernel file the backend compiles.</summary>
-    public static IReadOnlyList<string> All { get; } = [KnnSmallestDistances, CrossDistanceReductions];
+    public static IReadOnlyList<string> All { get; } = [KnnSmallestDistances, CrossDistanceReductions, FeaturePreparation];
 
     /// <summary>The source text of kernels/<paramref name="fileName"/>.</summary>
     public static string Read(string fileName)

@@ -63,6 +63,8 @@ public static class KnnMetrics
         ValidateSets(real, fake);
         if (ks.Count == 0) throw new InputException("at least one k is needed");
 
+        // Three passes over the same two sets: a GPU backend uploads each once for all three.
+        using var retained = backend.RetainInputs(real, fake);
         var radiiKs = ks.ToList();
         if (realism && !radiiKs.Contains(realismK)) radiiKs.Add(realismK);
         var realRadiiAll = backend.KnnRadiiSquared(real, radiiKs, ProgressSlice.Of(progress, 0, 1 / 3.0));
