@@ -133,3 +133,34 @@ extern "C" __global__ void __launch_bounds__(256) column_means_finish(
     for (int s = 0; s < slices; s++) sum += partial[(long long)s * dim + col];
     mean[col] = (float)(sum / (double)rows);
 }
+
+// Lowest flat index of a non-finite value: an atomic minimum built from atomicCAS (64-bit atomicMin is not
+// among the functions every target provides).
+static __device__ __forceinline__ void record_first_bad(unsigned long long* first_bad, unsigned long long index)
+{
+    unsigned long long seen = *first_bad;
+    while (index < seen)
+    {
+        unsigned long long previous = atomicCAS(first_bad, seen, index);
+        if (previous == seen) break;
+        seen = previous;
+    }
+}
+
+// For the float64 statistics: out = x − shift per element (row-major [rows, dim], float64), and the flat
+// index (row_start + row)·dim + col of the first NaN or infinite input into *first_bad (initialised to
+// all ones by the host). Launch: blockDim.x = 256, grid.x = min(ceil(rows·dim / 256), 65535), grid-stride.
+extern "C" __global__ void __launch_bounds__(256) shift_rows_f64(
+    const double* __restrict__ x, int rows, int dim, const double* __restrict__ shift,
+    long long row_start, double* __restrict__ out, unsigned long long* __restrict__ first_bad)
+{
+    long long total = (long long)rows * dim;
+    long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride)
+    {
+        double v = x[i];
+        // NaN − NaN and inf − inf are NaN, which compares unequal to everything: one test for both.
+        if (!(v - v == 0.0)) record_first_bad(first_bad, (unsigned long long)(row_start * dim + i));
+        out[i] = v - shift[i % dim];
+    }
+}

@@ -35,22 +35,34 @@ public sealed class CudaBackend : IComputeBackend
     private readonly CudaSession _session;
     private readonly KernelModule _knnModule;
     private readonly KernelModule _crossModule;
+    private readonly KernelModule _prepareModule;
     private readonly KernelFunction _knnTileUpdate;
     private readonly KernelFunction _crossRows;
     private readonly KernelFunction _crossCols;
+    private readonly KernelFunction _prepareRows;
+    private readonly KernelFunction _columnPartialSums;
+    private readonly KernelFunction _columnMeansFinish;
+    private readonly KernelFunction _shiftRowsF64;
     private readonly Lock _lock = new();
+    // Sets the caller promised not to change (RetainInputs): uploaded on first use, kept until released.
+    private readonly Dictionary<FeatureMatrix, ResidentFeatures?> _retained = new(ReferenceEqualityComparer.Instance);
     private int _tileSize;
     private bool _disposed;
 
-    private CudaBackend(CudaSession session, CudaPrecision precision, KernelModule knn, KernelModule cross, string compilerVersion)
+    private CudaBackend(CudaSession session, CudaPrecision precision, KernelModule knn, KernelModule cross, KernelModule prepare, string compilerVersion)
     {
         _session = session;
         Precision = precision;
         _knnModule = knn;
         _crossModule = cross;
+        _prepareModule = prepare;
         _knnTileUpdate = knn.GetFunction("knn_tile_update");
         _crossRows = cross.GetFunction("cross_rows_tile");
         _crossCols = cross.GetFunction("cross_cols_tile");
+        _prepareRows = prepare.GetFunction("prepare_rows");
+        _columnPartialSums = prepare.GetFunction("column_partial_sums");
+        _columnMeansFinish = prepare.GetFunction("column_means_finish");
+        _shiftRowsF64 = prepare.GetFunction("shift_rows_f64");
         CompilerVersion = compilerVersion;
         _tileSize = 8192;
     }
@@ -96,7 +108,7 @@ public sealed class CudaBackend : IComputeBackend
         var device = devices.FirstOrDefault(d => d.Ordinal == deviceOrdinal)
             ?? throw new InvalidOperationException($"no CUDA device #{deviceOrdinal} (found {devices.Count})");
         var session = CudaSession.Open(libs, device, driverVersion);
-        KernelModule? knn = null, cross = null;
+        KernelModule? knn = null, cross = null, prepare = null;
         try
         {
             var (major, minor) = NvrtcCompiler.Version(libs);
@@ -104,16 +116,18 @@ public sealed class CudaBackend : IComputeBackend
             cache ??= new KernelCache(KernelCache.DefaultDirectory());
             knn = LoadKernels(session, libs, cache, KernelSources.KnnSmallestDistances, compiler);
             cross = LoadKernels(session, libs, cache, KernelSources.CrossDistanceReductions, compiler);
+            prepare = LoadKernels(session, libs, cache, KernelSources.FeaturePreparation, compiler);
             // Default math on the handle: CUBLAS_TF32_TENSOR_OP_MATH would turn every cublasSgemm into TF32,
             // the fp32 ones too (KID's MultiplyTransposed). TF32 is asked per call instead, by GemmEx's
             // compute type CUBLAS_COMPUTE_32F_FAST_TF32, for the distance tiles only.
             session.SetMathMode(CudaConstants.CublasDefaultMath);
-            return new CudaBackend(session, precision, knn, cross, compiler);
+            return new CudaBackend(session, precision, knn, cross, prepare, compiler);
         }
         catch
         {
             knn?.Dispose();
             cross?.Dispose();
+            prepare?.Dispose();
             session.Dispose();
             throw;
         }
@@ -156,12 +170,15 @@ public sealed class CudaBackend : IComputeBackend
     {
         _session.MakeCurrent();
         int n = x.Rows, tile = Math.Min(_tileSize, n);
-        using var matrix = DeviceMatrix.Upload(_session, x, ColumnMeans(x), Precision);
+        // Shifted by the set's own mean: distances do not change, the cancellation in ‖a‖² + ‖b‖² − 2a·b does.
+        using var resident = Resident(x);
+        using var matrix = DeviceMatrix.Prepare(_session, _prepareRows, resident.Features, Mean(resident.Features), Precision);
         using var best = _session.Allocate<float>((long)n * KnnMaxKeep);
         using var dots = _session.Allocate<float>((long)tile * tile);
         _session.Fill32(best.Start, PositiveInfinityBits, best.Count);
 
         long tilesTotal = (long)Blocks(n, tile) * Blocks(n, tile), tilesDone = 0;
+        using var tilesRange = Nvtx.Range($"k-NN tiles {x.Name}: GEMM + k-smallest selection");
         for (int rowStart = 0; rowStart < n; rowStart += tile)
         {
             int rows = Math.Min(tile, n - rowStart);
@@ -178,6 +195,7 @@ public sealed class CudaBackend : IComputeBackend
         }
         var host = new float[(long)n * KnnMaxKeep];
         _session.Download(best.Start, host.AsSpan());
+        tilesRange.Dispose();
         var result = new float[ks.Count][];
         for (int ki = 0; ki < ks.Count; ki++)
         {
@@ -225,9 +243,11 @@ public sealed class CudaBackend : IComputeBackend
         int rowTile = Math.Min(_tileSize, nFake), colTile = Math.Min(_tileSize, nReal);
         // Both sets are shifted by the real mean, as the CPU tiles are: distances do not change, cancellation in
         // ‖a‖² + ‖b‖² − 2a·b does (features of one network share a large common offset).
-        var shift = ColumnMeans(real);
-        using var fakeMatrix = DeviceMatrix.Upload(_session, fake, shift, Precision);
-        using var realMatrix = DeviceMatrix.Upload(_session, real, shift, Precision);
+        using var realResident = Resident(real);
+        using var fakeResident = Resident(fake);
+        var shift = Mean(realResident.Features);
+        using var fakeMatrix = DeviceMatrix.Prepare(_session, _prepareRows, fakeResident.Features, shift, Precision);
+        using var realMatrix = DeviceMatrix.Prepare(_session, _prepareRows, realResident.Features, shift, Precision);
         using var realRadii = UploadStacked(request.RealRadiiSquared, nReal);
         using var fakeRadii = UploadStacked(request.FakeRadiiSquared, nFake);
         using var realism = request.RealismRadiiSquared is null ? null : UploadStacked([request.RealismRadiiSquared], nReal);
@@ -252,6 +272,7 @@ public sealed class CudaBackend : IComputeBackend
         // A null realism pointer tells the kernel to skip the ratio; a zero address is what the kernel tests.
         var realismPointer = realism?.Start ?? default;
         long tilesTotal = (long)Blocks(nFake, rowTile) * Blocks(nReal, colTile), tilesDone = 0;
+        using var tilesRange = Nvtx.Range("cross tiles: GEMM + membership, nearest and realism reductions");
         for (int rowStart = 0; rowStart < nFake; rowStart += rowTile)
         {
             int rows = Math.Min(rowTile, nFake - rowStart);
@@ -278,6 +299,8 @@ public sealed class CudaBackend : IComputeBackend
             }
         }
 
+        tilesRange.Dispose();
+        using var download = Nvtx.Range("download reductions");
         var le = DownloadStacked<int>(countLe, numK, nFake);
         var lt = DownloadStacked<int>(countLt, numK, nFake);
         var anyLeFlags = DownloadStacked<int>(anyLe, numK, nReal);
@@ -321,45 +344,57 @@ public sealed class CudaBackend : IComputeBackend
             // float64 throughout: FID's references use np.cov in float64, and a float32 Gram matrix over 50k
             // samples is off by ~1e-4 relative, far outside the 1e-9 the verifier demands. DSYRK computes only
             // one triangle (half the flops of a GEMM); rows are shifted by the first block's mean so that
-            // Σ(x−s)(x−s)ᵀ − n·(m−s)(m−s)ᵀ does not cancel catastrophically.
+            // Σ(x−s)(x−s)ᵀ − n·(m−s)(m−s)ᵀ does not cancel catastrophically. The host only reads the blocks
+            // and uploads them; shifting, the finiteness check and the column sums run on the device.
             int blockRows = (int)Math.Clamp((64L << 20) / (8L * dim), 1, 8192);
+            using var statisticsRange = Nvtx.Range($"statistics {source.Name}: upload, shift, DSYRK");
+            using var raw = _session.Allocate<double>((long)blockRows * dim);
             using var block = _session.Allocate<double>((long)blockRows * dim);
             using var gram = _session.Allocate<double>((long)dim * dim);
+            using var sumsDevice = _session.Allocate<double>(dim);
+            using var ones = _session.Allocate<double>(blockRows);
+            using var shiftDevice = _session.Allocate<double>(dim);
+            using var firstBad = _session.Allocate<ulong>(1);
             _session.Fill32(gram.Start, 0, gram.Count * 2);
+            _session.Fill32(sumsDevice.Start, 0, sumsDevice.Count * 2);
+            _session.Fill32(firstBad.Start, 0xffffffffu, 2);
+            var onesHost = new double[blockRows];
+            Array.Fill(onesHost, 1.0);
+            _session.Upload<double>(onesHost, ones.Start);
             double[]? shift = null;
-            var sums = new double[dim];
-            var shifted = new double[(long)blockRows * dim];
             long seen = 0;
             foreach (var rb in source.EnumerateBlocks(blockRows))
             {
                 if (shift is null)
                 {
+                    // One block on the host (≤ 8192 rows): the shift only has to be near the mean. A non-finite
+                    // value here makes it NaN, and the kernel's check below reports where.
                     shift = new double[dim];
                     for (int i = 0; i < rb.Count; i++)
                         for (int c = 0; c < dim; c++) shift[c] += rb.Data[(long)i * dim + c];
                     for (int c = 0; c < dim; c++) shift[c] /= rb.Count;
+                    _session.Upload<double>(shift, shiftDevice.Start);
                 }
-                for (int i = 0; i < rb.Count; i++)
-                {
-                    for (int c = 0; c < dim; c++)
-                    {
-                        double v = rb.Data[(long)i * dim + c];
-                        if (!double.IsFinite(v))
-                            throw InputException.For(source.Name, $"value at row {rb.Start + i}, column {c} is {v} (features must be finite)");
-                        double s = v - shift[c];
-                        shifted[(long)i * dim + c] = s;
-                        sums[c] += s;
-                    }
-                }
-                _session.Upload<double>(shifted.AsSpan(0, rb.Count * dim), block.Start);
-                // Row-major [count, dim] is column-major [dim, count]: C += X Xᵀ in cuBLAS's view is the D x D Gram.
+                // Staged by the driver before Upload returns: the source may reuse its buffer for the next block.
+                _session.Upload<double>(rb.Data.AsSpan(0, rb.Count * dim), raw.Start);
+                long total = (long)rb.Count * dim;
+                _session.Launch(_shiftRowsF64, ((int)Math.Min((total + 255) / 256, 65535), 1), 256, 0, new KernelArguments()
+                    .Add(raw.Start).Add(rb.Count).Add(dim).Add(shiftDevice.Start)
+                    .Add((long)rb.Start).Add(block.Start).Add(firstBad.Start));
+                // Row-major [count, dim] is column-major [dim, count]: C += X Xᵀ in cuBLAS's view is the D x D Gram,
+                // and X · 1 (a DGEMM with one column of ones) the column sums.
                 _session.DsyrkLowerNoTrans(dim, rb.Count, 1.0, block.Start, dim, 1.0, gram.Start, dim);
-                // The next block reuses the host buffer: wait for the staged copy and the DSYRK.
-                _session.Synchronize();
+                _session.Dgemm(false, false, dim, 1, rb.Count, 1.0, block.Start, dim, ones.Start, rb.Count, 1.0, sumsDevice.Start, dim);
                 seen += rb.Count;
                 progress?.Report((double)seen / n);
             }
             if (seen != n) throw InputException.For(source.Name, $"expected {n} rows, read {seen}");
+            Span<ulong> bad = stackalloc ulong[1];
+            _session.Download(firstBad.Start, bad);
+            if (bad[0] != ulong.MaxValue)
+                throw InputException.For(source.Name, $"value at row {bad[0] / (ulong)dim}, column {bad[0] % (ulong)dim} is NaN or infinite (features must be finite)");
+            var sums = new double[dim];
+            _session.Download(sumsDevice.Start, sums.AsSpan());
             var g = new double[(long)dim * dim];
             _session.Download(gram.Start, g.AsSpan());
             var meanShifted = new double[dim];
@@ -408,6 +443,7 @@ public sealed class CudaBackend : IComputeBackend
         double? result;
         lock (_lock)
         {
+            using var range = Nvtx.Range($"sqrtm: Newton–Schulz trace, D = {dim}");
             result = NewtonSchulzTrace(sigmaA, sigmaB, dim, trace);
         }
         // Not converged (very ill-conditioned or indefinite input): the CPU eigen-route is the reference anyway.
@@ -493,8 +529,10 @@ public sealed class CudaBackend : IComputeBackend
             var bm = new FeatureMatrix(b[..(n * dim)].ToArray(), n, dim, "B");
             // Always fp32: --precision trades k-NN membership decisions (counted against fp32) for speed;
             // KID's kernel sums would change silently.
-            using var da = DeviceMatrix.Upload(_session, am, null, CudaPrecision.Fp32);
-            using var db = DeviceMatrix.Upload(_session, bm, null, CudaPrecision.Fp32);
+            using var ra = ResidentFeatures.Upload(_session, am);
+            using var rb = ResidentFeatures.Upload(_session, bm);
+            using var da = DeviceMatrix.Prepare(_session, _prepareRows, ra, null, CudaPrecision.Fp32);
+            using var db = DeviceMatrix.Prepare(_session, _prepareRows, rb, null, CudaPrecision.Fp32);
             using var dc = _session.Allocate<float>((long)m * n);
             DotTile(da, 0, m, db, 0, n, dc, ld: n, CudaPrecision.Fp32);
             _session.Download(dc.Start, c[..(m * n)]);
@@ -544,18 +582,70 @@ public sealed class CudaBackend : IComputeBackend
         return result;
     }
 
-    private static float[] ColumnMeans(FeatureMatrix m)
+    // ------------------------------------------------------------------ resident inputs
+
+    /// <summary>
+    /// Keeps a device copy of each set, made on its first use, until the result is disposed: the k-NN radii of
+    /// both sets and the cross pass then upload each set once instead of twice.
+    /// </summary>
+    public IDisposable? RetainInputs(params FeatureMatrix[] sets)
     {
-        var sums = new double[m.Dim];
-        for (int i = 0; i < m.Rows; i++)
+        ArgumentNullException.ThrowIfNull(sets);
+        lock (_lock)
         {
-            var row = m.Row(i);
-            for (int c = 0; c < row.Length; c++) sums[c] += row[c];
+            var added = new List<FeatureMatrix>();
+            foreach (var set in sets)
+                if (_retained.TryAdd(set, null)) added.Add(set);
+            return new Retention(this, added);
         }
-        var mean = new float[m.Dim];
-        for (int c = 0; c < m.Dim; c++) mean[c] = (float)(sums[c] / Math.Max(m.Rows, 1));
-        return mean;
     }
+
+    private sealed class Retention(CudaBackend owner, List<FeatureMatrix> sets) : IDisposable
+    {
+        private bool _released;
+
+        public void Dispose()
+        {
+            lock (owner._lock)
+            {
+                if (_released) return;
+                _released = true;
+                if (owner._disposed) return;
+                owner._session.MakeCurrent();
+                foreach (var set in sets)
+                {
+                    if (owner._retained.Remove(set, out var resident)) resident?.Dispose();
+                }
+            }
+        }
+    }
+
+    /// <summary>A lease on a set's device copy: the retained one (kept), or one made for this call (freed).</summary>
+    private readonly struct ResidentLease(ResidentFeatures features, bool owned) : IDisposable
+    {
+        public ResidentFeatures Features { get; } = features;
+
+        public void Dispose()
+        {
+            if (owned) Features.Dispose();
+        }
+    }
+
+    private ResidentLease Resident(FeatureMatrix m)
+    {
+        if (_retained.TryGetValue(m, out var kept))
+        {
+            if (kept is null)
+            {
+                kept = ResidentFeatures.Upload(_session, m);
+                _retained[m] = kept;
+            }
+            return new ResidentLease(kept, owned: false);
+        }
+        return new ResidentLease(ResidentFeatures.Upload(_session, m), owned: true);
+    }
+
+    private DevicePointer Mean(ResidentFeatures features) => features.Mean(_columnPartialSums, _columnMeansFinish);
 
     private static int Blocks(int count, int per) => (count + per - 1) / per;
 
@@ -589,8 +679,11 @@ public sealed class CudaBackend : IComputeBackend
             {
                 // Tearing down after a device error: release what can be released.
             }
+            foreach (var set in _retained.Values) set?.Dispose();
+            _retained.Clear();
             _knnModule.Dispose();
             _crossModule.Dispose();
+            _prepareModule.Dispose();
             _session.Dispose();
         }
     }

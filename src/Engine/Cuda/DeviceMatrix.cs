@@ -4,11 +4,17 @@ using GenMetrics.Features;
 namespace GenMetrics.Cuda;
 
 /// <summary>
-/// A feature matrix resident on the device (row-major, optionally shifted, float32 or float16) with the squared
-/// norms of exactly the values stored, so that identical rows give a distance of (nearly) 0.
+/// A feature matrix resident on the device as the distance GEMMs read it (row-major, shifted, float32,
+/// TF32-rounded float32 or float16) with the squared norms of exactly the values stored, so that identical
+/// rows give a distance of (nearly) 0. Made on the device from a <see cref="ResidentFeatures"/> by
+/// kernels/feature_preparation.cu: the host never touches the values again after the one upload.
 /// </summary>
 internal sealed class DeviceMatrix : IDisposable
 {
+    private const int PrepareFp32 = 0;   // PREPARE_* in feature_preparation.cu
+    private const int PrepareTf32 = 1;
+    private const int PrepareFp16 = 2;
+
     private readonly DeviceBuffer<float>? _single;
     private readonly DeviceBuffer<Half>? _half;
 
@@ -29,61 +35,41 @@ internal sealed class DeviceMatrix : IDisposable
         _single is not null ? _single.At((long)row * Dim) : _half!.At((long)row * Dim);
 
     /// <summary>
-    /// Uploads <paramref name="m"/> − <paramref name="shift"/> in blocks of rows (the host never holds a second
-    /// full copy). Norms are summed in float64 on the host from the stored (rounded) values: O(N·D), negligible
-    /// next to the O(N²·D) GEMMs, and more exact than a float32 norm kernel.
+    /// <paramref name="source"/> − <paramref name="shift"/> (a device vector of Dim floats; null for none) in
+    /// the input type of <paramref name="precision"/>, with float64-summed norms. Throws an
+    /// <see cref="InputException"/> when a value does not fit float16.
     /// </summary>
-    public static DeviceMatrix Upload(CudaSession session, FeatureMatrix m, float[]? shift, CudaPrecision precision)
+    public static DeviceMatrix Prepare(CudaSession session, KernelFunction prepareRows, ResidentFeatures source, DevicePointer? shift, CudaPrecision precision)
     {
-        int rows = m.Rows, dim = m.Dim;
+        int rows = source.Rows, dim = source.Dim;
         bool half = precision == CudaPrecision.Fp16;
         DeviceBuffer<float>? single = null;
         DeviceBuffer<Half>? halfBuffer = null;
         DeviceBuffer<float>? norms = null;
         try
         {
+            using var range = Nvtx.Range($"prepare {source.Name} ({precision.ToString().ToLowerInvariant()}, shift and norms)");
             if (half) halfBuffer = session.Allocate<Half>((long)rows * dim);
             else single = session.Allocate<float>((long)rows * dim);
             norms = session.Allocate<float>(Math.Max(rows, 1));
-            var hostNorms = new float[rows];
-            int blockRows = Math.Max(1, Math.Min(rows, (4 << 20) / dim));
-            var blockSingle = half ? null : new float[(long)blockRows * dim];
-            var blockHalf = half ? new Half[(long)blockRows * dim] : null;
-            for (int start = 0; start < rows; start += blockRows)
+            using var overflow = session.Allocate<int>(1);
+            session.Fill32(overflow.Start, 0, 1);
+            int mode = precision switch { CudaPrecision.Tf32 => PrepareTf32, CudaPrecision.Fp16 => PrepareFp16, _ => PrepareFp32 };
+            if (rows > 0)
             {
-                int count = Math.Min(blockRows, rows - start);
-                int blockStart = start;
-                // Rows are independent: spread the O(N·D) shift/convert/norm work over the cores, since it
-                // is of the same order as the GPU's time for the whole distance pass at D = 2048.
-                Parallel.For(0, count, i =>
-                {
-                    var row = m.Row(blockStart + i);
-                    double norm = 0;
-                    long offset = (long)i * dim;
-                    for (int c = 0; c < dim; c++)
-                    {
-                        float v = shift is null ? row[c] : row[c] - shift[c];
-                        if (half)
-                        {
-                            var h = (Half)v;
-                            blockHalf![offset + c] = h;
-                            v = (float)h;
-                        }
-                        else
-                        {
-                            blockSingle![offset + c] = v;
-                        }
-                        norm += (double)v * v;
-                    }
-                    hostNorms[blockStart + i] = (float)norm;
-                });
-                if (half) session.Upload<Half>(blockHalf.AsSpan(0, count * dim), halfBuffer!.At((long)start * dim));
-                else session.Upload<float>(blockSingle.AsSpan(0, count * dim), single!.At((long)start * dim));
-                // The host block is reused for the next rows.
-                session.Synchronize();
+                session.Launch(prepareRows, ((rows + 7) / 8, 1), 256, 0, new KernelArguments()
+                    .Add(source.Values.Start).Add(rows).Add(dim)
+                    .Add(shift ?? default).Add(mode)
+                    .Add(single?.Start ?? default).Add(halfBuffer?.Start ?? default)
+                    .Add(norms.Start).Add(overflow.Start));
             }
-            session.Upload<float>(hostNorms, norms.Start);
-            session.Synchronize();
+            if (half)
+            {
+                Span<int> flag = stackalloc int[1];
+                session.Download(overflow.Start, flag);
+                if (flag[0] != 0)
+                    throw InputException.For(source.Name, "a feature (after subtracting the mean) is beyond float16's range of ±65504: use --precision tf32 or fp32");
+            }
             return new DeviceMatrix(rows, dim, single, halfBuffer, norms);
         }
         catch
@@ -100,5 +86,96 @@ internal sealed class DeviceMatrix : IDisposable
         _single?.Dispose();
         _half?.Dispose();
         Norms.Dispose();
+    }
+}
+
+/// <summary>
+/// A feature set uploaded once, unchanged (float32, row-major), and its column means computed on the device
+/// on first use. Either retained by <see cref="CudaBackend.RetainInputs"/> across calls or owned by one call.
+/// </summary>
+internal sealed class ResidentFeatures : IDisposable
+{
+    private const int RowsPerSlice = 512;
+
+    private readonly CudaSession _session;
+    private DeviceBuffer<float>? _mean;
+
+    private ResidentFeatures(CudaSession session, DeviceBuffer<float> values, int rows, int dim, string name)
+    {
+        _session = session;
+        Values = values;
+        Rows = rows;
+        Dim = dim;
+        Name = name;
+    }
+
+    public DeviceBuffer<float> Values { get; }
+    public int Rows { get; }
+    public int Dim { get; }
+    public string Name { get; }
+
+    /// <summary>One host-to-device copy of the matrix, in chunks of at most 256 MiB (from pageable memory).</summary>
+    public static ResidentFeatures Upload(CudaSession session, FeatureMatrix m)
+    {
+        using var range = Nvtx.Range($"upload {m.Name}");
+        long count = (long)m.Rows * m.Dim;
+        var values = session.Allocate<float>(count);
+        try
+        {
+            const int chunk = 64 << 20; // floats
+            for (long start = 0; start < count; start += chunk)
+            {
+                int length = (int)Math.Min(chunk, count - start);
+                session.Upload<float>(m.Data.AsSpan((int)start, length), values.At(start));
+            }
+            return new ResidentFeatures(session, values, m.Rows, m.Dim, m.Name);
+        }
+        catch
+        {
+            values.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Column means (float32, on the device), summed in float64 in a fixed order (per slice of rows, then the
+    /// slices in order): the same input gives the same shift on every run.
+    /// </summary>
+    public DevicePointer Mean(KernelFunction partialSums, KernelFunction finish)
+    {
+        if (_mean is not null) return _mean.Start;
+        using var range = Nvtx.Range($"column means {Name}");
+        int slices = Math.Max(1, (Rows + RowsPerSlice - 1) / RowsPerSlice);
+        var mean = _session.Allocate<float>(Dim);
+        try
+        {
+            using var partial = _session.Allocate<double>((long)slices * Dim);
+            if (Rows == 0)
+            {
+                _session.Fill32(mean.Start, 0, Dim);
+            }
+            else
+            {
+                _session.Launch(partialSums, ((Dim + 255) / 256, slices), 256, 0, new KernelArguments()
+                    .Add(Values.Start).Add(Rows).Add(Dim).Add(RowsPerSlice).Add(partial.Start));
+                _session.Launch(finish, ((Dim + 255) / 256, 1), 256, 0, new KernelArguments()
+                    .Add(partial.Start).Add(slices).Add(Dim).Add(Rows).Add(mean.Start));
+                // The partial sums are freed when this returns: wait for the kernels that read them.
+                _session.Synchronize();
+            }
+        }
+        catch
+        {
+            mean.Dispose();
+            throw;
+        }
+        _mean = mean;
+        return mean.Start;
+    }
+
+    public void Dispose()
+    {
+        Values.Dispose();
+        _mean?.Dispose();
     }
 }

@@ -131,6 +131,7 @@ internal sealed class KernelArguments
     public KernelArguments Add(DevicePointer p) { _values.Add((p.Address, 8)); return this; }
     public KernelArguments Add(int v) { _values.Add(((uint)v, 4)); return this; }
     public KernelArguments Add(float v) { _values.Add((BitConverter.SingleToUInt32Bits(v), 4)); return this; }
+    public KernelArguments Add(long v) { _values.Add(((ulong)v, 8)); return this; }
 
     internal IReadOnlyList<(ulong Bits, int Size)> Values => _values;
 }
