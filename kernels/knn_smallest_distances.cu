@@ -72,3 +72,41 @@ extern "C" __global__ void __launch_bounds__(256) knn_tile_update(
         if (lane == 0) best[(long long)row * KNN_MAX_KEEP + t] = v;
     }
 }
+
+// The other half of an off-diagonal self tile: distances are symmetric, so the tile of rows I x columns J
+// also holds, column by column, the distances of the rows of J to the rows of I. Merges column j of the tile
+// into the keep smallest of row col_start + j (best[(col_start + j) * KNN_MAX_KEEP + t], ascending), so that
+// only tiles on and above the diagonal are ever multiplied.
+// Launch: blockDim.x = 256, grid.x = ceil(cols / 256); one thread per column, scanning all rows of the tile.
+// Traffic: the tile once (coalesced: a warp reads 32 adjacent columns of a row), the row norms broadcast.
+// Never launched for a diagonal tile (the row kernel covers both halves there).
+extern "C" __global__ void __launch_bounds__(256) knn_tile_update_columns(
+    const float* __restrict__ tile, int rows, int cols, int ld,
+    const float* __restrict__ row_norms, const float* __restrict__ col_norms,
+    int row_start, int col_start, int keep, float* __restrict__ best)
+{
+    int j = blockIdx.x * blockDim.x + threadIdx.x;
+    if (j >= cols) return;
+    int col = col_start + j;
+
+    float list[KNN_MAX_KEEP];
+    for (int t = 0; t < KNN_MAX_KEEP; t++) list[t] = GM_INFINITY;
+    for (int t = 0; t < keep; t++) list[t] = best[(long long)col * KNN_MAX_KEEP + t];
+
+    float col_norm = col_norms[col];
+    for (int i = 0; i < rows; i++)
+    {
+        float d = squared_distance(tile[(long long)i * ld + j], row_norms[row_start + i], col_norm, row_start + i, col, 0);
+        if (d < list[keep - 1])
+        {
+            int p = keep - 1;
+            while (p > 0 && list[p - 1] > d)
+            {
+                list[p] = list[p - 1];
+                p--;
+            }
+            list[p] = d;
+        }
+    }
+    for (int t = 0; t < keep; t++) best[(long long)col * KNN_MAX_KEEP + t] = list[t];
+}

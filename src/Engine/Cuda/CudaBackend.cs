@@ -37,6 +37,7 @@ public sealed class CudaBackend : IComputeBackend
     private readonly KernelModule _crossModule;
     private readonly KernelModule _prepareModule;
     private readonly KernelFunction _knnTileUpdate;
+    private readonly KernelFunction _knnTileUpdateColumns;
     private readonly KernelFunction _crossRows;
     private readonly KernelFunction _crossCols;
     private readonly KernelFunction _prepareRows;
@@ -57,6 +58,7 @@ public sealed class CudaBackend : IComputeBackend
         _crossModule = cross;
         _prepareModule = prepare;
         _knnTileUpdate = knn.GetFunction("knn_tile_update");
+        _knnTileUpdateColumns = knn.GetFunction("knn_tile_update_columns");
         _crossRows = cross.GetFunction("cross_rows_tile");
         _crossCols = cross.GetFunction("cross_cols_tile");
         _prepareRows = prepare.GetFunction("prepare_rows");
@@ -177,19 +179,31 @@ public sealed class CudaBackend : IComputeBackend
         using var dots = _session.Allocate<float>((long)tile * tile);
         _session.Fill32(best.Start, PositiveInfinityBits, best.Count);
 
-        long tilesTotal = (long)Blocks(n, tile) * Blocks(n, tile), tilesDone = 0;
+        // Distances are symmetric: only tiles on and above the diagonal are multiplied. An off-diagonal tile
+        // (rows I, columns J) updates the rows of I row by row and the rows of J column by column; for
+        // T tile rows that is T(T+1)/2 GEMMs instead of T² (28 instead of 49 at N = 50k, tile 8192).
+        int tileRows = Blocks(n, tile);
+        long tilesTotal = (long)tileRows * (tileRows + 1) / 2, tilesDone = 0;
         using var tilesRange = Nvtx.Range($"k-NN tiles {x.Name}: GEMM + k-smallest selection");
         for (int rowStart = 0; rowStart < n; rowStart += tile)
         {
             int rows = Math.Min(tile, n - rowStart);
-            for (int colStart = 0; colStart < n; colStart += tile)
+            for (int colStart = rowStart; colStart < n; colStart += tile)
             {
                 int cols = Math.Min(tile, n - colStart);
+                bool diagonal = colStart == rowStart;
                 DotTile(matrix, rowStart, rows, matrix, colStart, cols, dots, ld: cols);
                 _session.Launch(_knnTileUpdate, (Blocks(rows, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                     .Add(matrix.Norms.Start).Add(matrix.Norms.Start)
-                    .Add(rowStart).Add(colStart).Add(1).Add(keep).Add(best.Start));
+                    .Add(rowStart).Add(colStart).Add(diagonal ? 1 : 0).Add(keep).Add(best.Start));
+                if (!diagonal)
+                {
+                    _session.Launch(_knnTileUpdateColumns, (Blocks(cols, 256), 1), 256, 0, new KernelArguments()
+                        .Add(dots.Start).Add(rows).Add(cols).Add(cols)
+                        .Add(matrix.Norms.Start).Add(matrix.Norms.Start)
+                        .Add(rowStart).Add(colStart).Add(keep).Add(best.Start));
+                }
                 progress?.Report((double)++tilesDone / tilesTotal);
             }
         }

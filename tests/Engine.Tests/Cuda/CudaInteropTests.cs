@@ -92,7 +92,7 @@ public class CudaInteropTests
     {
         var expected = new Dictionary<string, string[]>
         {
-            [KernelSources.KnnSmallestDistances] = ["knn_tile_update"],
+            [KernelSources.KnnSmallestDistances] = ["knn_tile_update", "knn_tile_update_columns"],
             [KernelSources.CrossDistanceReductions] = ["cross_rows_tile", "cross_cols_tile"],
             [KernelSources.FeaturePreparation] = ["prepare_rows", "column_partial_sums", "column_means_finish", "shift_rows_f64"],
         };
