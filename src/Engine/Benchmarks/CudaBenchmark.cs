@@ -66,7 +66,7 @@ public static class CudaBenchmark
                     "ReduceCrossDistances, k = 3, uploads included"));
                 // Two self k-NN passes plus one cross pass: the whole improved precision/recall at k = 3.
                 results.Add(new BenchmarkResult("precision/recall k=3", cudaBackend.Name, $"N={n}, D={dim}", knnSeconds + crossSeconds, repeats,
-                    3 * 2.0 * n * n * dim / (knnSeconds + crossSeconds) / 1e9, null, null, $"2 x KnnRadiiSquared + ReduceCrossDistances, {cudaBackend.DistancePrecision}{changed}"));
+                    3 * 2.0 * n * n * dim / (knnSeconds + crossSeconds) / 1e9, null, null, $"2 x KnnRadiiSquared + ReduceCrossDistances, {cudaBackend.DistancePrecision}; GFLOP/s counts 3 full N x N sets (the self passes compute half){changed}"));
                 if (dim == 2048)
                 {
                     GaussianStatistics? a = null, b = null;
