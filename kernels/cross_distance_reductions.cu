@@ -1,6 +1,7 @@
 // Row-wise (per fake) and column-wise (per real) reductions of one fake x real tile of squared distances.
 // Compiled at run time by NVRTC (no host headers). The tile holds G = F·Rᵀ from cuBLAS (row-major,
-// rows x cols, leading dimension ld); d² = ‖f‖² + ‖r‖² − 2·G, clamped at 0, is never stored.
+// rows x cols, leading dimension ld); d² = ‖f‖² + ‖r‖² − 2·G, clamped at 0, is never stored. The *_values
+// pointers (one of each pair null) are the rows the GEMM multiplied, [N, dim], for exact_if_identical.
 
 #define CROSS_MAX_K 8
 #define WARP 32
@@ -13,6 +14,33 @@ static __device__ __forceinline__ float cross_distance(float dot, float row_norm
     return d > 0.0f ? d : 0.0f;
 }
 
+// A distance this close to 0 may be the rounding residue of two identical rows: cuBLAS sums a·b in an order
+// the norms cannot follow, so ‖a‖² + ‖b‖² − 2a·b of a duplicate is a small positive number instead of the
+// CPU backend's exact 0. Below the bound (4x the worst float32-accumulation error of the Gram form,
+// (D + 2)·2⁻²⁴·(‖a‖² + ‖b‖²), twice over) the stored rows are compared and identical ones are exactly 0
+// apart. Rare in real data (only near-duplicates pay the row comparison), free otherwise.
+static __device__ __forceinline__ float exact_if_identical(float d, float norm_sum, int dim,
+    const float* __restrict__ a32, const unsigned short* __restrict__ a16, long long a_row,
+    const float* __restrict__ b32, const unsigned short* __restrict__ b16, long long b_row)
+{
+    if (d > (float)(dim + 2) * 2.384185791015625e-7f * norm_sum) return d;
+    if (a32)
+    {
+        const float* a = a32 + a_row * dim;
+        const float* b = b32 + b_row * dim;
+        for (int c = 0; c < dim; c++)
+            if (a[c] != b[c]) return d;
+    }
+    else
+    {
+        const unsigned short* a = a16 + a_row * dim;
+        const unsigned short* b = b16 + b_row * dim;
+        for (int c = 0; c < dim; c++)
+            if (a[c] != b[c]) return d;
+    }
+    return 0.0f;
+}
+
 // Per fake row: counts of d² ≤ r²_j(k) and d² < r²_j(k) for each k, min d² with its lowest argmin, and
 // the realism maximum of R_j / (d² + eps). Accumulates into per-row state across column tiles (column
 // tiles run in order on one stream, so a strict "<" keeps the lowest index on ties).
@@ -21,6 +49,8 @@ static __device__ __forceinline__ float cross_distance(float dot, float row_norm
 extern "C" __global__ void __launch_bounds__(256) cross_rows_tile(
     const float* __restrict__ tile, int rows, int cols, int ld,
     const float* __restrict__ row_norms, const float* __restrict__ col_norms,
+    int dim, const float* __restrict__ fake_values, const unsigned short* __restrict__ fake_values_f16,
+    const float* __restrict__ real_values, const unsigned short* __restrict__ real_values_f16,
     int row_start, int col_start, int num_k,
     const float* __restrict__ real_radii, int n_real,
     const float* __restrict__ realism_radii, float realism_eps,
@@ -48,7 +78,9 @@ extern "C" __global__ void __launch_bounds__(256) cross_rows_tile(
     for (int j = lane; j < cols; j += WARP)
     {
         int col = col_start + j;
-        float d = cross_distance(g[j], row_norm, col_norms[col]);
+        float col_norm = col_norms[col];
+        float d = exact_if_identical(cross_distance(g[j], row_norm, col_norm), row_norm + col_norm, dim,
+            fake_values, fake_values_f16, row, real_values, real_values_f16, col);
         for (int k = 0; k < num_k; k++)
         {
             float r = real_radii[(long long)k * n_real + col];
@@ -107,6 +139,8 @@ extern "C" __global__ void __launch_bounds__(256) cross_rows_tile(
 extern "C" __global__ void __launch_bounds__(256) cross_cols_tile(
     const float* __restrict__ tile, int rows, int cols, int ld,
     const float* __restrict__ row_norms, const float* __restrict__ col_norms,
+    int dim, const float* __restrict__ fake_values, const unsigned short* __restrict__ fake_values_f16,
+    const float* __restrict__ real_values, const unsigned short* __restrict__ real_values_f16,
     int row_start, int col_start, int num_k, int rows_per_block,
     const float* __restrict__ fake_radii, int n_fake,
     int* __restrict__ any_le, int* __restrict__ any_lt, int n_real,
@@ -124,7 +158,9 @@ extern "C" __global__ void __launch_bounds__(256) cross_cols_tile(
     for (int i = first; i < last; i++)
     {
         int row = row_start + i;
-        float d = cross_distance(tile[(long long)i * ld + j], row_norms[row], col_norm);
+        float row_norm = row_norms[row];
+        float d = exact_if_identical(cross_distance(tile[(long long)i * ld + j], row_norm, col_norm), row_norm + col_norm, dim,
+            fake_values, fake_values_f16, row, real_values, real_values_f16, col);
         if (d < best) best = d;
         for (int k = 0; k < num_k; k++)
         {

@@ -1,19 +1,49 @@
 // k smallest squared distances per row of one set against itself, from a tile of dot products.
 // Compiled at run time by NVRTC (no host headers). The tile holds G = A·Bᵀ from cuBLAS (row-major,
 // rows x cols, leading dimension ld); the epilogue turns it into d² = ‖a‖² + ‖b‖² − 2·G, clamped at 0.
+// values / values_f16 (one of them null) are the rows the GEMM multiplied, [N, dim], for exact_if_identical.
 
 #define KNN_MAX_KEEP 32
 #define WARP 32
 // +inf from its bits: does not depend on NVRTC predefining INFINITY (only <math.h> promises it).
 #define GM_INFINITY __int_as_float(0x7f800000)
 
-// Squared distance from a dot product; the diagonal of a self tile is exactly 0 (the GEMM's rounding
-// would otherwise leave a tiny positive value where the CPU backend has 0).
-static __device__ __forceinline__ float squared_distance(float dot, float row_norm, float col_norm, int row, int col, int self)
+// A distance this close to 0 may be the rounding residue of two identical rows: cuBLAS sums a·b in an order
+// the norms cannot follow, so ‖a‖² + ‖b‖² − 2a·b of a duplicate is a small positive number instead of the
+// CPU backend's exact 0. Below the bound (4x the worst float32-accumulation error of the Gram form,
+// (D + 2)·2⁻²⁴·(‖a‖² + ‖b‖²), twice over) the stored rows are compared and identical ones are exactly 0
+// apart. Rare in real data (only near-duplicates pay the row comparison), free otherwise.
+static __device__ __forceinline__ float exact_if_identical(float d, float norm_sum, int dim,
+    const float* __restrict__ a32, const unsigned short* __restrict__ a16, long long a_row,
+    const float* __restrict__ b32, const unsigned short* __restrict__ b16, long long b_row)
+{
+    if (d > (float)(dim + 2) * 2.384185791015625e-7f * norm_sum) return d;
+    if (a32)
+    {
+        const float* a = a32 + a_row * dim;
+        const float* b = b32 + b_row * dim;
+        for (int c = 0; c < dim; c++)
+            if (a[c] != b[c]) return d;
+    }
+    else
+    {
+        const unsigned short* a = a16 + a_row * dim;
+        const unsigned short* b = b16 + b_row * dim;
+        for (int c = 0; c < dim; c++)
+            if (a[c] != b[c]) return d;
+    }
+    return 0.0f;
+}
+
+// Squared distance from a dot product; the diagonal of a self tile is exactly 0 without looking, any other
+// pair of identical rows after comparing them (exact_if_identical).
+static __device__ __forceinline__ float squared_distance(float dot, float row_norm, float col_norm, int row, int col, int self,
+    int dim, const float* __restrict__ v32, const unsigned short* __restrict__ v16)
 {
     if (self && row == col) return 0.0f;
     float d = row_norm + col_norm - 2.0f * dot;
-    return d > 0.0f ? d : 0.0f;
+    d = d > 0.0f ? d : 0.0f;
+    return exact_if_identical(d, row_norm + col_norm, dim, v32, v16, row, v32, v16, col);
 }
 
 // Merges one tile into the running keep smallest distances of each row (best[row * KNN_MAX_KEEP + t],
@@ -23,6 +53,7 @@ static __device__ __forceinline__ float squared_distance(float dot, float row_no
 extern "C" __global__ void __launch_bounds__(256) knn_tile_update(
     const float* __restrict__ tile, int rows, int cols, int ld,
     const float* __restrict__ row_norms, const float* __restrict__ col_norms,
+    int dim, const float* __restrict__ values, const unsigned short* __restrict__ values_f16,
     int row_start, int col_start, int self, int keep, float* __restrict__ best)
 {
     int warp = (blockIdx.x * blockDim.x + threadIdx.x) / WARP;
@@ -39,7 +70,7 @@ extern "C" __global__ void __launch_bounds__(256) knn_tile_update(
     const float* g = tile + (long long)warp * ld;
     for (int j = lane; j < cols; j += WARP)
     {
-        float d = squared_distance(g[j], row_norm, col_norms[col_start + j], row, col_start + j, self);
+        float d = squared_distance(g[j], row_norm, col_norms[col_start + j], row, col_start + j, self, dim, values, values_f16);
         if (d < list[keep - 1])
         {
             int p = keep - 1;
@@ -83,6 +114,7 @@ extern "C" __global__ void __launch_bounds__(256) knn_tile_update(
 extern "C" __global__ void __launch_bounds__(256) knn_tile_update_columns(
     const float* __restrict__ tile, int rows, int cols, int ld,
     const float* __restrict__ row_norms, const float* __restrict__ col_norms,
+    int dim, const float* __restrict__ values, const unsigned short* __restrict__ values_f16,
     int row_start, int col_start, int keep, float* __restrict__ best)
 {
     int j = blockIdx.x * blockDim.x + threadIdx.x;
@@ -96,7 +128,7 @@ extern "C" __global__ void __launch_bounds__(256) knn_tile_update_columns(
     float col_norm = col_norms[col];
     for (int i = 0; i < rows; i++)
     {
-        float d = squared_distance(tile[(long long)i * ld + j], row_norms[row_start + i], col_norm, row_start + i, col, 0);
+        float d = squared_distance(tile[(long long)i * ld + j], row_norms[row_start + i], col_norm, row_start + i, col, 0, dim, values, values_f16);
         if (d < list[keep - 1])
         {
             int p = keep - 1;

@@ -196,12 +196,14 @@ public sealed class CudaBackend : IComputeBackend
                 _session.Launch(_knnTileUpdate, (Blocks(rows, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                     .Add(matrix.Norms.Start).Add(matrix.Norms.Start)
+                    .Add(matrix.Dim).Add(matrix.SingleValues).Add(matrix.HalfValues)
                     .Add(rowStart).Add(colStart).Add(diagonal ? 1 : 0).Add(keep).Add(best.Start));
                 if (!diagonal)
                 {
                     _session.Launch(_knnTileUpdateColumns, (Blocks(cols, 256), 1), 256, 0, new KernelArguments()
                         .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                         .Add(matrix.Norms.Start).Add(matrix.Norms.Start)
+                        .Add(matrix.Dim).Add(matrix.SingleValues).Add(matrix.HalfValues)
                         .Add(rowStart).Add(colStart).Add(keep).Add(best.Start));
                 }
                 progress?.Report((double)++tilesDone / tilesTotal);
@@ -297,6 +299,8 @@ public sealed class CudaBackend : IComputeBackend
                 _session.Launch(_crossRows, (Blocks(rows, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                     .Add(fakeMatrix.Norms.Start).Add(realMatrix.Norms.Start)
+                    .Add(fakeMatrix.Dim).Add(fakeMatrix.SingleValues).Add(fakeMatrix.HalfValues)
+                    .Add(realMatrix.SingleValues).Add(realMatrix.HalfValues)
                     .Add(rowStart).Add(colStart).Add(numK)
                     .Add(realRadii.Start).Add(nReal)
                     .Add(realismPointer).Add(request.RealismEpsilon)
@@ -305,6 +309,8 @@ public sealed class CudaBackend : IComputeBackend
                 _session.Launch(_crossCols, (Blocks(cols, 256), Blocks(rows, ColumnRowsPerBlock)), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                     .Add(fakeMatrix.Norms.Start).Add(realMatrix.Norms.Start)
+                    .Add(fakeMatrix.Dim).Add(fakeMatrix.SingleValues).Add(fakeMatrix.HalfValues)
+                    .Add(realMatrix.SingleValues).Add(realMatrix.HalfValues)
                     .Add(rowStart).Add(colStart).Add(numK).Add(ColumnRowsPerBlock)
                     .Add(fakeRadii.Start).Add(nFake)
                     .Add(anyLe.Start).Add(anyLt.Start).Add(nReal)

@@ -31,6 +31,12 @@ internal sealed class DeviceMatrix : IDisposable
     public int Dim { get; }
     public DeviceBuffer<float> Norms { get; }
 
+    /// <summary>The stored rows when they are float32 (fp32, tf32); the null pointer for float16.</summary>
+    public DevicePointer SingleValues => _single?.Start ?? default;
+
+    /// <summary>The stored rows when they are float16; the null pointer otherwise.</summary>
+    public DevicePointer HalfValues => _half?.Start ?? default;
+
     public DevicePointer RowPointer(int row) =>
         _single is not null ? _single.At((long)row * Dim) : _half!.At((long)row * Dim);
 
