@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs GenMetrics' whole CUDA path on the CPU emulator: builds the emulator and the solution, then
-# genmetrics devices, verify (every precision), a quick CUDA bench and the Gpu test category.
+# genmetrics devices, verify (every precision) and the Gpu test category (bench is skipped, see below).
 # Exit status non-zero if anything fails. NOT a substitute for a run on a real GPU (see README.md).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,8 +34,8 @@ for p in fp32 tf32 fp16; do
     step "genmetrics verify --backend cuda --precision $p"
     timeout 600 "$cli" verify --backend cuda --precision $p; check "verify $p"
 done
-step "genmetrics bench --backend cuda --quick --repeats 1"
-timeout 600 "$cli" bench --backend cuda --quick --repeats 1; check "bench"
+# genmetrics bench --backend cuda is skipped: even --quick sizes take over 10 minutes on the emulator and it
+# has no option for smaller ones; its timing would mean nothing here anyway.
 step "dotnet test (Gpu category)"
 (cd "$root" && timeout 900 dotnet test Engine.sln -c Release --no-build --filter "TestCategory=Gpu" -nologo -v q); check "Gpu tests"
 
