@@ -875,10 +875,18 @@ static ThreadState* self_from_stack()
 }
 
 // Stacks for one host thread: up to 1024 regions of GMEMU_STACK_SIZE, aligned to it, each with a guard page.
+// Unmapped when the thread ends: each launch runs on fresh worker threads, and a pool left behind keeps one
+// mapping per guard page (the process hit vm.max_map_count after a few hundred launches).
 struct StackPool
 {
     char* base = nullptr;
+    char* raw_base = nullptr;
+    size_t raw_bytes = 0;
     int count = 0;
+    ~StackPool()
+    {
+        if (raw_base) munmap(raw_base, raw_bytes);
+    }
     ThreadState* state(int i) { return (ThreadState*)(base + (size_t)i * GMEMU_STACK_SIZE + GMEMU_STACK_SIZE - GMEMU_STATE_SIZE); }
     void ensure(int n)
     {
@@ -888,6 +896,8 @@ struct StackPool
             size_t bytes = (size_t)1024 * GMEMU_STACK_SIZE + GMEMU_STACK_SIZE;
             char* raw = (char*)mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
             if (raw == MAP_FAILED) gmemu_fatal("cannot map fiber stacks");
+            raw_base = raw;
+            raw_bytes = bytes;
             base = (char*)(((uintptr_t)raw + GMEMU_STACK_SIZE - 1) & ~(uintptr_t)(GMEMU_STACK_SIZE - 1));
         }
         for (int i = count; i < n; i++) mprotect(base + (size_t)i * GMEMU_STACK_SIZE, kPage, PROT_NONE);
