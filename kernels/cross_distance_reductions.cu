@@ -7,10 +7,8 @@
 // +inf from its bits: does not depend on NVRTC predefining INFINITY (only <math.h> promises it).
 #define GM_INFINITY __int_as_float(0x7f800000)
 
-// Bitwise-identical rows (equal class ids) are exactly 0 apart, as on the CPU; the GEMM would leave a residue.
-static __device__ __forceinline__ float cross_distance(float dot, float row_norm, float col_norm, int same_row)
+static __device__ __forceinline__ float cross_distance(float dot, float row_norm, float col_norm)
 {
-    if (same_row) return 0.0f;
     float d = row_norm + col_norm - 2.0f * dot;
     return d > 0.0f ? d : 0.0f;
 }
@@ -23,7 +21,6 @@ static __device__ __forceinline__ float cross_distance(float dot, float row_norm
 extern "C" __global__ void __launch_bounds__(256) cross_rows_tile(
     const float* __restrict__ tile, int rows, int cols, int ld,
     const float* __restrict__ row_norms, const float* __restrict__ col_norms,
-    const int* __restrict__ row_classes, const int* __restrict__ col_classes,
     int row_start, int col_start, int num_k,
     const float* __restrict__ real_radii, int n_real,
     const float* __restrict__ realism_radii, float realism_eps,
@@ -47,12 +44,11 @@ extern "C" __global__ void __launch_bounds__(256) cross_rows_tile(
     float ratio_max = -GM_INFINITY;
 
     float row_norm = row_norms[row];
-    int row_class = row_classes[row];
     const float* g = tile + (long long)warp * ld;
     for (int j = lane; j < cols; j += WARP)
     {
         int col = col_start + j;
-        float d = cross_distance(g[j], row_norm, col_norms[col], row_class == col_classes[col]);
+        float d = cross_distance(g[j], row_norm, col_norms[col]);
         for (int k = 0; k < num_k; k++)
         {
             float r = real_radii[(long long)k * n_real + col];
@@ -111,7 +107,6 @@ extern "C" __global__ void __launch_bounds__(256) cross_rows_tile(
 extern "C" __global__ void __launch_bounds__(256) cross_cols_tile(
     const float* __restrict__ tile, int rows, int cols, int ld,
     const float* __restrict__ row_norms, const float* __restrict__ col_norms,
-    const int* __restrict__ row_classes, const int* __restrict__ col_classes,
     int row_start, int col_start, int num_k, int rows_per_block,
     const float* __restrict__ fake_radii, int n_fake,
     int* __restrict__ any_le, int* __restrict__ any_lt, int n_real,
@@ -126,11 +121,10 @@ extern "C" __global__ void __launch_bounds__(256) cross_cols_tile(
     unsigned le_bits = 0u, lt_bits = 0u;
     float best = GM_INFINITY;
     float col_norm = col_norms[col];
-    int col_class = col_classes[col];
     for (int i = first; i < last; i++)
     {
         int row = row_start + i;
-        float d = cross_distance(tile[(long long)i * ld + j], row_norms[row], col_norm, row_classes[row] == col_class);
+        float d = cross_distance(tile[(long long)i * ld + j], row_norms[row], col_norm);
         if (d < best) best = d;
         for (int k = 0; k < num_k; k++)
         {

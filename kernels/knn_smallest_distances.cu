@@ -7,11 +7,11 @@
 // +inf from its bits: does not depend on NVRTC predefining INFINITY (only <math.h> promises it).
 #define GM_INFINITY __int_as_float(0x7f800000)
 
-// Squared distance from a dot product; bitwise-identical rows (equal class ids, the diagonal of a self tile
-// included) give exactly 0: the GEMM's rounding would otherwise leave a small positive value where the CPU has 0.
-static __device__ __forceinline__ float squared_distance(float dot, float row_norm, float col_norm, int same_row)
+// Squared distance from a dot product; the diagonal of a self tile is exactly 0 (the GEMM's rounding
+// would otherwise leave a tiny positive value where the CPU backend has 0).
+static __device__ __forceinline__ float squared_distance(float dot, float row_norm, float col_norm, int row, int col, int self)
 {
-    if (same_row) return 0.0f;
+    if (self && row == col) return 0.0f;
     float d = row_norm + col_norm - 2.0f * dot;
     return d > 0.0f ? d : 0.0f;
 }
@@ -23,8 +23,7 @@ static __device__ __forceinline__ float squared_distance(float dot, float row_no
 extern "C" __global__ void __launch_bounds__(256) knn_tile_update(
     const float* __restrict__ tile, int rows, int cols, int ld,
     const float* __restrict__ row_norms, const float* __restrict__ col_norms,
-    const int* __restrict__ row_classes, const int* __restrict__ col_classes,
-    int row_start, int col_start, int keep, float* __restrict__ best)
+    int row_start, int col_start, int self, int keep, float* __restrict__ best)
 {
     int warp = (blockIdx.x * blockDim.x + threadIdx.x) / WARP;
     int lane = threadIdx.x % WARP;
@@ -37,11 +36,10 @@ extern "C" __global__ void __launch_bounds__(256) knn_tile_update(
         for (int t = 0; t < keep; t++) list[t] = best[(long long)row * KNN_MAX_KEEP + t];
 
     float row_norm = row_norms[row];
-    int row_class = row_classes[row];
     const float* g = tile + (long long)warp * ld;
     for (int j = lane; j < cols; j += WARP)
     {
-        float d = squared_distance(g[j], row_norm, col_norms[col_start + j], row_class == col_classes[col_start + j]);
+        float d = squared_distance(g[j], row_norm, col_norms[col_start + j], row, col_start + j, self);
         if (d < list[keep - 1])
         {
             int p = keep - 1;

@@ -164,8 +164,7 @@ public sealed class CudaBackend : IComputeBackend
                 _session.Launch(_knnTileUpdate, (Blocks(rows, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                     .Add(matrix.Norms.Start).Add(matrix.Norms.Start)
-                    .Add(matrix.Classes.Start).Add(matrix.Classes.Start)
-                    .Add(rowStart).Add(colStart).Add(keep).Add(best.Start));
+                    .Add(rowStart).Add(colStart).Add(1).Add(keep).Add(best.Start));
                 progress?.Report((double)++tilesDone / tilesTotal);
             }
         }
@@ -219,10 +218,8 @@ public sealed class CudaBackend : IComputeBackend
         // Both sets are shifted by the real mean, as the CPU tiles are: distances do not change, cancellation in
         // ‖a‖² + ‖b‖² − 2a·b does (features of one network share a large common offset).
         var shift = ColumnMeans(real);
-        // One identity for both sets: a fake row equal to a real row is at distance exactly 0.
-        var identity = new RowIdentity();
-        using var fakeMatrix = DeviceMatrix.Upload(_session, fake, shift, Precision, identity);
-        using var realMatrix = DeviceMatrix.Upload(_session, real, shift, Precision, identity);
+        using var fakeMatrix = DeviceMatrix.Upload(_session, fake, shift, Precision);
+        using var realMatrix = DeviceMatrix.Upload(_session, real, shift, Precision);
         using var realRadii = UploadStacked(request.RealRadiiSquared, nReal);
         using var fakeRadii = UploadStacked(request.FakeRadiiSquared, nFake);
         using var realism = request.RealismRadiiSquared is null ? null : UploadStacked([request.RealismRadiiSquared], nReal);
@@ -257,7 +254,6 @@ public sealed class CudaBackend : IComputeBackend
                 _session.Launch(_crossRows, (Blocks(rows, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                     .Add(fakeMatrix.Norms.Start).Add(realMatrix.Norms.Start)
-                    .Add(fakeMatrix.Classes.Start).Add(realMatrix.Classes.Start)
                     .Add(rowStart).Add(colStart).Add(numK)
                     .Add(realRadii.Start).Add(nReal)
                     .Add(realismPointer).Add(request.RealismEpsilon)
@@ -266,7 +262,6 @@ public sealed class CudaBackend : IComputeBackend
                 _session.Launch(_crossCols, (Blocks(cols, 256), Blocks(rows, ColumnRowsPerBlock)), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                     .Add(fakeMatrix.Norms.Start).Add(realMatrix.Norms.Start)
-                    .Add(fakeMatrix.Classes.Start).Add(realMatrix.Classes.Start)
                     .Add(rowStart).Add(colStart).Add(numK).Add(ColumnRowsPerBlock)
                     .Add(fakeRadii.Start).Add(nFake)
                     .Add(anyLe.Start).Add(anyLt.Start).Add(nReal)

@@ -12,9 +12,8 @@ internal sealed class DeviceMatrix : IDisposable
     private readonly DeviceBuffer<float>? _single;
     private readonly DeviceBuffer<Half>? _half;
 
-    private DeviceMatrix(int rows, int dim, DeviceBuffer<float>? single, DeviceBuffer<Half>? half, DeviceBuffer<float> norms, DeviceBuffer<int> classes)
+    private DeviceMatrix(int rows, int dim, DeviceBuffer<float>? single, DeviceBuffer<Half>? half, DeviceBuffer<float> norms)
     {
-        Classes = classes;
         Rows = rows;
         Dim = dim;
         _single = single;
@@ -26,9 +25,6 @@ internal sealed class DeviceMatrix : IDisposable
     public int Dim { get; }
     public DeviceBuffer<float> Norms { get; }
 
-    /// <summary>Per row, its <see cref="RowIdentity"/> class: rows with equal ids are bitwise identical (distance exactly 0).</summary>
-    public DeviceBuffer<int> Classes { get; }
-
     public DevicePointer RowPointer(int row) =>
         _single is not null ? _single.At((long)row * Dim) : _half!.At((long)row * Dim);
 
@@ -37,7 +33,7 @@ internal sealed class DeviceMatrix : IDisposable
     /// full copy). Norms are summed in float64 on the host from the stored (rounded) values: O(N·D), negligible
     /// next to the O(N²·D) GEMMs, and more exact than a float32 norm kernel.
     /// </summary>
-    public static DeviceMatrix Upload(CudaSession session, FeatureMatrix m, float[]? shift, CudaPrecision precision, RowIdentity? identity = null)
+    public static DeviceMatrix Upload(CudaSession session, FeatureMatrix m, float[]? shift, CudaPrecision precision)
     {
         int rows = m.Rows, dim = m.Dim;
         bool half = precision == CudaPrecision.Fp16;
@@ -48,13 +44,11 @@ internal sealed class DeviceMatrix : IDisposable
         DeviceBuffer<float>? single = null;
         DeviceBuffer<Half>? halfBuffer = null;
         DeviceBuffer<float>? norms = null;
-        DeviceBuffer<int>? classes = null;
         try
         {
             if (half) halfBuffer = session.Allocate<Half>((long)rows * dim);
             else single = session.Allocate<float>((long)rows * dim);
             norms = session.Allocate<float>(Math.Max(rows, 1));
-            classes = session.Allocate<int>(Math.Max(rows, 1));
             var hostNorms = new float[rows];
             int blockRows = Math.Max(1, Math.Min(rows, (4 << 20) / dim));
             var blockSingle = half ? null : new float[(long)blockRows * dim];
@@ -94,19 +88,14 @@ internal sealed class DeviceMatrix : IDisposable
                 session.Synchronize();
             }
             session.Upload<float>(hostNorms, norms.Start);
-            identity ??= new RowIdentity();
-            var hostClasses = new int[rows];
-            for (int i = 0; i < rows; i++) hostClasses[i] = identity.ClassOf(m, i);
-            session.Upload<int>(hostClasses, classes.Start);
             session.Synchronize();
-            return new DeviceMatrix(rows, dim, single, halfBuffer, norms, classes);
+            return new DeviceMatrix(rows, dim, single, halfBuffer, norms);
         }
         catch
         {
             single?.Dispose();
             halfBuffer?.Dispose();
             norms?.Dispose();
-            classes?.Dispose();
             throw;
         }
     }
@@ -125,6 +114,5 @@ internal sealed class DeviceMatrix : IDisposable
         _single?.Dispose();
         _half?.Dispose();
         Norms.Dispose();
-        Classes.Dispose();
     }
 }
