@@ -37,10 +37,6 @@ internal sealed class DeviceMatrix : IDisposable
     {
         int rows = m.Rows, dim = m.Dim;
         bool half = precision == CudaPrecision.Fp16;
-        // TF32 GEMMs round each input to a 10-bit mantissa. Storing the values already rounded makes that rounding exact
-        // (whether the tensor cores round or truncate) and the host norms then belong to exactly the numbers multiplied;
-        // otherwise ‖a‖² + ‖b‖² − 2·a·b mixes float32 norms with TF32 products and small distances drown in the mismatch.
-        bool tf32 = precision == CudaPrecision.Tf32;
         DeviceBuffer<float>? single = null;
         DeviceBuffer<Half>? halfBuffer = null;
         DeviceBuffer<float>? norms = null;
@@ -67,7 +63,6 @@ internal sealed class DeviceMatrix : IDisposable
                     for (int c = 0; c < dim; c++)
                     {
                         float v = shift is null ? row[c] : row[c] - shift[c];
-                        if (tf32) v = RoundToTf32(v);
                         if (half)
                         {
                             var h = (Half)v;
@@ -98,15 +93,6 @@ internal sealed class DeviceMatrix : IDisposable
             norms?.Dispose();
             throw;
         }
-    }
-
-    /// <summary>Rounds to TF32 (8-bit exponent, 10-bit mantissa), to nearest even; infinities and NaN unchanged.</summary>
-    internal static float RoundToTf32(float v)
-    {
-        uint bits = BitConverter.SingleToUInt32Bits(v);
-        if ((bits & 0x7f800000u) == 0x7f800000u) return v;
-        bits += 0xfffu + ((bits >> 13) & 1u);
-        return BitConverter.UInt32BitsToSingle(bits & ~0x1fffu);
     }
 
     public void Dispose()
