@@ -1,6 +1,7 @@
 using GenMetrics.Compute;
 using GenMetrics.Cuda;
 using GenMetrics.Features;
+using GenMetrics.Evaluation;
 using GenMetrics.Verification;
 
 namespace GenMetrics.Tests.Cuda;
@@ -163,4 +164,45 @@ public class CudaBackendGpuTests
         var failed = lines.Where(l => !l.Passed).Select(l => $"{l.Case} | {l.Method} | {l.Quantity}: {l.Difference} > {l.Tolerance} {l.Note}").ToArray();
         Assert.That(failed, Is.Empty);
     }
+
+    [Test]
+    public void EvaluatorAgreesWithTheCpuForEveryMetricGroup()
+    {
+        var cuda = Cuda();
+        using var cpu = new CpuBackend();
+        var real = Random(420, 24, seed: 31, offset: 3);
+        var fake = Random(380, 24, seed: 32, offset: 3.2f);
+        var options = new EvaluationOptions { KidSubsets = 20, KidSubsetSize = 200 };
+        var onCpu = Evaluator.Evaluate(MetricInput.FromFeatures(real), MetricInput.FromFeatures(fake), options, cpu);
+        var onGpu = Evaluator.Evaluate(MetricInput.FromFeatures(real), MetricInput.FromFeatures(fake), options, cuda);
+        Assert.That(onGpu.Values.Select(v => v.Key), Is.EqualTo(onCpu.Values.Select(v => v.Key)));
+        // FID: float64 statistics and square root on both; KID: float32 GEMMs summed in different orders.
+        Assert.That(onGpu["fid"], Is.EqualTo(onCpu["fid"]).Within(1e-9 * Math.Abs(onCpu["fid"])));
+        Assert.That(onGpu["kid_mean"], Is.EqualTo(onCpu["kid_mean"]).Within(1e-4 * Math.Abs(onCpu["kid_mean"]) + 1e-7));
+        // The k-NN metrics are fractions of samples: a near-tie may flip one decision, no more here.
+        foreach (var key in new[] { "precision", "recall", "coverage", "sym_precision", "sym_recall", "comp_precision" })
+            Assert.That(onGpu[key], Is.EqualTo(onCpu[key]).Within(1.0 / 380 + 1e-12), key);
+        Assert.That(onGpu.DistancePrecision, Is.Null);
+    }
+
+    [Test]
+    public void Tf32ReportsTheDecisionsThatDifferFromItsFp32Twin()
+    {
+        var cuda = Cuda();
+        using var tf32 = CudaBackend.Create(CudaPrecision.Tf32, cuda.Device.Ordinal);
+        var real = Random(300, 32, seed: 41, offset: 5);
+        var fake = Random(260, 32, seed: 42, offset: 5.1f);
+        var options = new EvaluationOptions { Groups = [MetricGroup.Pr, MetricGroup.Prdc], Ks = [3, 5] };
+        var result = Evaluator.Evaluate(MetricInput.FromFeatures(real), MetricInput.FromFeatures(fake), options, tf32);
+        var fp32 = Evaluator.Evaluate(MetricInput.FromFeatures(real), MetricInput.FromFeatures(fake), options, cuda);
+        Assert.That(result.DistancePrecision, Is.EqualTo("tf32"));
+        Assert.That(result["membership_decisions"], Is.EqualTo(3 * (300 + 260) * 2));
+        double changed = result["membership_changed"];
+        Assert.That(changed, Is.InRange(0, result["membership_decisions"]));
+        // Each changed NVIDIA-precision decision moves precision by 1/260: the report must account for the move.
+        double moved = Math.Abs(result["precision_k3"] - fp32["precision_k3"]) * 260;
+        Assert.That(changed, Is.GreaterThanOrEqualTo(Math.Round(moved)));
+        Assert.That(result.Notes, Has.Some.Contains("membership decisions"));
+    }
 }
+
