@@ -14,32 +14,7 @@ static __device__ __forceinline__ float cross_distance(float dot, float row_norm
     return d > 0.0f ? d : 0.0f;
 }
 
-// A distance this close to 0 may be the rounding residue of two identical rows: cuBLAS sums a·b in an order
-// the norms cannot follow, so ‖a‖² + ‖b‖² − 2a·b of a duplicate is a small positive number instead of the
-// CPU backend's exact 0. Below the bound (4x the worst float32-accumulation error of the Gram form,
-// (D + 2)·2⁻²⁴·(‖a‖² + ‖b‖²), twice over) the stored rows are compared and identical ones are exactly 0
-// apart. Rare in real data (only near-duplicates pay the row comparison), free otherwise.
-static __device__ __forceinline__ float exact_if_identical(float d, float norm_sum, int dim,
-    const float* __restrict__ a32, const unsigned short* __restrict__ a16, long long a_row,
-    const float* __restrict__ b32, const unsigned short* __restrict__ b16, long long b_row)
-{
-    if (d > (float)(dim + 2) * 2.384185791015625e-7f * norm_sum) return d;
-    if (a32)
-    {
-        const float* a = a32 + a_row * dim;
-        const float* b = b32 + b_row * dim;
-        for (int c = 0; c < dim; c++)
-            if (a[c] != b[c]) return d;
-    }
-    else
-    {
-        const unsigned short* a = a16 + a_row * dim;
-        const unsigned short* b = b16 + b_row * dim;
-        for (int c = 0; c < dim; c++)
-            if (a[c] != b[c]) return d;
-    }
-    return 0.0f;
-}
+#include "distance_common.cuh"
 
 // Per fake row: counts of d² ≤ r²_j(k) and d² < r²_j(k) for each k, min d² with its lowest argmin, and
 // the realism maximum of R_j / (d² + eps). Accumulates into per-row state across column tiles (column

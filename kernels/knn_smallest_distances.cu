@@ -8,32 +8,7 @@
 // +inf from its bits: does not depend on NVRTC predefining INFINITY (only <math.h> promises it).
 #define GM_INFINITY __int_as_float(0x7f800000)
 
-// A distance this close to 0 may be the rounding residue of two identical rows: cuBLAS sums a·b in an order
-// the norms cannot follow, so ‖a‖² + ‖b‖² − 2a·b of a duplicate is a small positive number instead of the
-// CPU backend's exact 0. Below the bound (4x the worst float32-accumulation error of the Gram form,
-// (D + 2)·2⁻²⁴·(‖a‖² + ‖b‖²), twice over) the stored rows are compared and identical ones are exactly 0
-// apart. Rare in real data (only near-duplicates pay the row comparison), free otherwise.
-static __device__ __forceinline__ float exact_if_identical(float d, float norm_sum, int dim,
-    const float* __restrict__ a32, const unsigned short* __restrict__ a16, long long a_row,
-    const float* __restrict__ b32, const unsigned short* __restrict__ b16, long long b_row)
-{
-    if (d > (float)(dim + 2) * 2.384185791015625e-7f * norm_sum) return d;
-    if (a32)
-    {
-        const float* a = a32 + a_row * dim;
-        const float* b = b32 + b_row * dim;
-        for (int c = 0; c < dim; c++)
-            if (a[c] != b[c]) return d;
-    }
-    else
-    {
-        const unsigned short* a = a16 + a_row * dim;
-        const unsigned short* b = b16 + b_row * dim;
-        for (int c = 0; c < dim; c++)
-            if (a[c] != b[c]) return d;
-    }
-    return 0.0f;
-}
+#include "distance_common.cuh"
 
 // Squared distance from a dot product; the diagonal of a self tile is exactly 0 without looking, any other
 // pair of identical rows after comparing them (exact_if_identical).
@@ -71,16 +46,7 @@ extern "C" __global__ void __launch_bounds__(256) knn_tile_update(
     for (int j = lane; j < cols; j += WARP)
     {
         float d = squared_distance(g[j], row_norm, col_norms[col_start + j], row, col_start + j, self, dim, values, values_f16);
-        if (d < list[keep - 1])
-        {
-            int p = keep - 1;
-            while (p > 0 && list[p - 1] > d)
-            {
-                list[p] = list[p - 1];
-                p--;
-            }
-            list[p] = d;
-        }
+        insert_smallest(list, keep, d);
     }
 
     // Merge the 32 sorted lists: keep rounds of a warp-wide minimum of the list heads.
@@ -129,16 +95,7 @@ extern "C" __global__ void __launch_bounds__(256) knn_tile_update_columns(
     for (int i = 0; i < rows; i++)
     {
         float d = squared_distance(tile[(long long)i * ld + j], row_norms[row_start + i], col_norm, row_start + i, col, 0, dim, values, values_f16);
-        if (d < list[keep - 1])
-        {
-            int p = keep - 1;
-            while (p > 0 && list[p - 1] > d)
-            {
-                list[p] = list[p - 1];
-                p--;
-            }
-            list[p] = d;
-        }
+        insert_smallest(list, keep, d);
     }
     for (int t = 0; t < keep; t++) best[(long long)col * KNN_MAX_KEEP + t] = list[t];
 }

@@ -105,6 +105,13 @@ public class CudaInteropTests
             foreach (var k in kernels)
                 Assert.That(source, Does.Contain($"extern \"C\" __global__ void __launch_bounds__(256) {k}("), $"{file}: {k}");
         }
+        // The distance kernels share kernels/distance_common.cuh, inlined once each.
+        foreach (var file in new[] { KernelSources.KnnSmallestDistances, KernelSources.CrossDistanceReductions })
+        {
+            string source = KernelSources.Read(file);
+            Assert.That(source.Split("float exact_if_identical(").Length - 1, Is.EqualTo(1), file);
+            Assert.That(source, Does.Not.Contain("#pragma once"), file);
+        }
     }
 
     [Test]
