@@ -147,20 +147,36 @@ static __device__ __forceinline__ void record_first_bad(unsigned long long* firs
     }
 }
 
-// For the float64 statistics: out = x − shift per element (row-major [rows, dim], float64), and the flat
-// index (row_start + row)·dim + col of the first NaN or infinite input into *first_bad (initialised to
-// all ones by the host). Launch: blockDim.x = 256, grid.x = min(ceil(rows·dim / 256), 65535), grid-stride.
-extern "C" __global__ void __launch_bounds__(256) shift_rows_f64(
-    const double* __restrict__ x, int rows, int dim, const double* __restrict__ shift,
+// For the float64 statistics: out = x − shift per element (row-major [rows, dim], widened to float64), and the
+// flat index (row_start + row)·dim + col of the first NaN or infinite input into *first_bad (initialised to
+// all ones by the host). Two entry points, float64 input (a streamed file) and float32 input (resident
+// features, shifted by their float32 device mean).
+// Launch: blockDim.x = 256, grid.x = min(ceil(rows·dim / 256), 65535), grid-stride.
+template <typename T, typename S>
+static __device__ __forceinline__ void shift_rows_to_f64(const T* __restrict__ x, int rows, int dim, const S* __restrict__ shift,
     long long row_start, double* __restrict__ out, unsigned long long* __restrict__ first_bad)
 {
     long long total = (long long)rows * dim;
     long long stride = (long long)gridDim.x * blockDim.x;
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride)
     {
-        double v = x[i];
+        double v = (double)x[i];
         // NaN − NaN and inf − inf are NaN, which compares unequal to everything: one test for both.
         if (!(v - v == 0.0)) record_first_bad(first_bad, (unsigned long long)(row_start * dim + i));
-        out[i] = v - shift[i % dim];
+        out[i] = v - (double)shift[i % dim];
     }
+}
+
+extern "C" __global__ void __launch_bounds__(256) shift_rows_f64(
+    const double* __restrict__ x, int rows, int dim, const double* __restrict__ shift,
+    long long row_start, double* __restrict__ out, unsigned long long* __restrict__ first_bad)
+{
+    shift_rows_to_f64(x, rows, dim, shift, row_start, out, first_bad);
+}
+
+extern "C" __global__ void __launch_bounds__(256) shift_rows_f32_to_f64(
+    const float* __restrict__ x, int rows, int dim, const float* __restrict__ shift,
+    long long row_start, double* __restrict__ out, unsigned long long* __restrict__ first_bad)
+{
+    shift_rows_to_f64(x, rows, dim, shift, row_start, out, first_bad);
 }

@@ -44,6 +44,7 @@ public sealed class CudaBackend : IComputeBackend
     private readonly KernelFunction _columnPartialSums;
     private readonly KernelFunction _columnMeansFinish;
     private readonly KernelFunction _shiftRowsF64;
+    private readonly KernelFunction _shiftRowsF32ToF64;
     private readonly Lock _lock = new();
     // Sets the caller promised not to change (RetainInputs): uploaded on first use, kept until released.
     private readonly Dictionary<FeatureMatrix, ResidentFeatures?> _retained = new(ReferenceEqualityComparer.Instance);
@@ -65,6 +66,7 @@ public sealed class CudaBackend : IComputeBackend
         _columnPartialSums = prepare.GetFunction("column_partial_sums");
         _columnMeansFinish = prepare.GetFunction("column_means_finish");
         _shiftRowsF64 = prepare.GetFunction("shift_rows_f64");
+        _shiftRowsF32ToF64 = prepare.GetFunction("shift_rows_f32_to_f64");
         CompilerVersion = compilerVersion;
         _tileSize = 8192;
     }
@@ -361,62 +363,125 @@ public sealed class CudaBackend : IComputeBackend
         lock (_lock)
         {
             _session.MakeCurrent();
+            using var statisticsRange = Nvtx.Range($"statistics {source.Name}: upload, shift, DSYRK");
             // float64 throughout: FID's references use np.cov in float64, and a float32 Gram matrix over 50k
             // samples is off by ~1e-4 relative, far outside the 1e-9 the verifier demands. DSYRK computes only
-            // one triangle (half the flops of a GEMM); rows are shifted by the first block's mean so that
-            // Σ(x−s)(x−s)ᵀ − n·(m−s)(m−s)ᵀ does not cancel catastrophically. The host only reads the blocks
-            // and uploads them; shifting, the finiteness check and the column sums run on the device.
-            int blockRows = (int)Math.Clamp((64L << 20) / (8L * dim), 1, 8192);
-            using var statisticsRange = Nvtx.Range($"statistics {source.Name}: upload, shift, DSYRK");
-            using var raw = _session.Allocate<double>((long)blockRows * dim);
-            using var block = _session.Allocate<double>((long)blockRows * dim);
-            using var gram = _session.Allocate<double>((long)dim * dim);
-            using var sumsDevice = _session.Allocate<double>(dim);
-            using var ones = _session.Allocate<double>(blockRows);
-            using var shiftDevice = _session.Allocate<double>(dim);
-            using var firstBad = _session.Allocate<ulong>(1);
-            _session.Fill32(gram.Start, 0, gram.Count * 2);
-            _session.Fill32(sumsDevice.Start, 0, sumsDevice.Count * 2);
-            _session.Fill32(firstBad.Start, 0xffffffffu, 2);
-            var onesHost = new double[blockRows];
-            Array.Fill(onesHost, 1.0);
-            _session.Upload<double>(onesHost, ones.Start);
-            double[]? shift = null;
-            long seen = 0;
-            foreach (var rb in source.EnumerateBlocks(blockRows))
+            // one triangle (half the flops of a GEMM); rows are shifted by an estimate of the mean so that
+            // Σ(x−s)(x−s)ᵀ − n·(m−s)(m−s)ᵀ does not cancel catastrophically. The host only moves data:
+            // shifting, the finiteness check and the column sums run on the device.
+            using var accumulator = new GramAccumulator(_session, dim, (int)Math.Clamp((64L << 20) / (8L * dim), 1, 8192));
+            double[] shift;
+            if (source is FeatureMatrix m)
             {
-                if (shift is null)
+                // float32 features (the usual case): uploaded once as float32 (half the bytes of float64, and
+                // shared with the k-NN passes when retained), shifted by the device mean and widened on the device.
+                using var resident = Resident(m);
+                var shiftDevice = Mean(resident.Features);
+                var shiftHost = new float[dim];
+                _session.Download(shiftDevice, shiftHost.AsSpan());
+                shift = Array.ConvertAll(shiftHost, v => (double)v);
+                for (int start = 0; start < n; start += accumulator.BlockRows)
                 {
-                    // One block on the host (≤ 8192 rows): the shift only has to be near the mean. A non-finite
-                    // value here makes it NaN, and the kernel's check below reports where.
-                    shift = new double[dim];
-                    for (int i = 0; i < rb.Count; i++)
-                        for (int c = 0; c < dim; c++) shift[c] += rb.Data[(long)i * dim + c];
-                    for (int c = 0; c < dim; c++) shift[c] /= rb.Count;
-                    _session.Upload<double>(shift, shiftDevice.Start);
+                    int count = Math.Min(accumulator.BlockRows, n - start);
+                    accumulator.Add(_shiftRowsF32ToF64, resident.Features.Values.At((long)start * dim), count, start, shiftDevice);
+                    progress?.Report((double)(start + count) / n);
                 }
-                // Staged by the driver before Upload returns: the source may reuse its buffer for the next block.
-                _session.Upload<double>(rb.Data.AsSpan(0, rb.Count * dim), raw.Start);
-                long total = (long)rb.Count * dim;
-                _session.Launch(_shiftRowsF64, ((int)Math.Min((total + 255) / 256, 65535), 1), 256, 0, new KernelArguments()
-                    .Add(raw.Start).Add(rb.Count).Add(dim).Add(shiftDevice.Start)
-                    .Add((long)rb.Start).Add(block.Start).Add(firstBad.Start));
-                // Row-major [count, dim] is column-major [dim, count]: C += X Xᵀ in cuBLAS's view is the D x D Gram,
-                // and X · 1 (a DGEMM with one column of ones) the column sums.
-                _session.DsyrkLowerNoTrans(dim, rb.Count, 1.0, block.Start, dim, 1.0, gram.Start, dim);
-                _session.Dgemm(false, false, dim, 1, rb.Count, 1.0, block.Start, dim, ones.Start, rb.Count, 1.0, sumsDevice.Start, dim);
-                seen += rb.Count;
-                progress?.Report((double)seen / n);
             }
-            if (seen != n) throw InputException.For(source.Name, $"expected {n} rows, read {seen}");
+            else
+            {
+                shift = StatisticsFromBlocks(source, accumulator, progress);
+            }
+            return accumulator.Finish(source.Name, n, shift, divisor);
+        }
+    }
+
+    /// <summary>Streams float64 blocks from any source: each uploaded as read, shifted by the first block's mean.</summary>
+    private double[] StatisticsFromBlocks(IRowBlockSource source, GramAccumulator accumulator, IProgress<double>? progress)
+    {
+        int n = source.Rows, dim = source.Dim;
+        using var raw = _session.Allocate<double>((long)accumulator.BlockRows * dim);
+        using var shiftDevice = _session.Allocate<double>(dim);
+        double[]? shift = null;
+        long seen = 0;
+        foreach (var rb in source.EnumerateBlocks(accumulator.BlockRows))
+        {
+            if (shift is null)
+            {
+                // One block on the host (≤ 8192 rows): the shift only has to be near the mean. A non-finite
+                // value here makes it NaN, and the kernel's check reports where.
+                shift = new double[dim];
+                for (int i = 0; i < rb.Count; i++)
+                    for (int c = 0; c < dim; c++) shift[c] += rb.Data[(long)i * dim + c];
+                for (int c = 0; c < dim; c++) shift[c] /= rb.Count;
+                _session.Upload<double>(shift, shiftDevice.Start);
+            }
+            // Staged by the driver before Upload returns: the source may reuse its buffer for the next block.
+            _session.Upload<double>(rb.Data.AsSpan(0, rb.Count * dim), raw.Start);
+            accumulator.Add(_shiftRowsF64, raw.Start, rb.Count, rb.Start, shiftDevice.Start);
+            seen += rb.Count;
+            progress?.Report((double)seen / n);
+        }
+        if (seen != n) throw InputException.For(source.Name, $"expected {n} rows, read {seen}");
+        return shift ?? new double[dim];
+    }
+
+    /// <summary>
+    /// Σ (x − s)(x − s)ᵀ (DSYRK, lower triangle) and Σ (x − s) (DGEMM with a column of ones) over blocks of
+    /// rows shifted on the device (shift_rows_f64 / shift_rows_f32_to_f64), with the first non-finite input.
+    /// </summary>
+    private sealed class GramAccumulator : IDisposable
+    {
+        private readonly CudaSession _session;
+        private readonly int _dim;
+        private readonly DeviceBuffer<double> _block;
+        private readonly DeviceBuffer<double> _gram;
+        private readonly DeviceBuffer<double> _sums;
+        private readonly DeviceBuffer<double> _ones;
+        private readonly DeviceBuffer<ulong> _firstBad;
+
+        public GramAccumulator(CudaSession session, int dim, int blockRows)
+        {
+            _session = session;
+            _dim = dim;
+            BlockRows = blockRows;
+            _block = session.Allocate<double>((long)blockRows * dim);
+            _gram = session.Allocate<double>((long)dim * dim);
+            _sums = session.Allocate<double>(dim);
+            _ones = session.Allocate<double>(blockRows);
+            _firstBad = session.Allocate<ulong>(1);
+            session.Fill32(_gram.Start, 0, _gram.Count * 2);
+            session.Fill32(_sums.Start, 0, _sums.Count * 2);
+            session.Fill32(_firstBad.Start, 0xffffffffu, 2);
+            var ones = new double[blockRows];
+            Array.Fill(ones, 1.0);
+            session.Upload<double>(ones, _ones.Start);
+        }
+
+        public int BlockRows { get; }
+
+        /// <summary>Adds <paramref name="count"/> rows at <paramref name="rows"/> (float64 or float32 per the kernel).</summary>
+        public void Add(KernelFunction shiftKernel, DevicePointer rows, int count, long rowStart, DevicePointer shift)
+        {
+            long total = (long)count * _dim;
+            _session.Launch(shiftKernel, ((int)Math.Min((total + 255) / 256, 65535), 1), 256, 0, new KernelArguments()
+                .Add(rows).Add(count).Add(_dim).Add(shift).Add(rowStart).Add(_block.Start).Add(_firstBad.Start));
+            // Row-major [count, dim] is column-major [dim, count]: C += X Xᵀ in cuBLAS's view is the D x D Gram,
+            // and X · 1 the column sums.
+            _session.DsyrkLowerNoTrans(_dim, count, 1.0, _block.Start, _dim, 1.0, _gram.Start, _dim);
+            _session.Dgemm(false, false, _dim, 1, count, 1.0, _block.Start, _dim, _ones.Start, count, 1.0, _sums.Start, _dim);
+        }
+
+        public GaussianStatistics Finish(string name, int n, double[] shift, CovarianceDivisor divisor)
+        {
+            int dim = _dim;
             Span<ulong> bad = stackalloc ulong[1];
-            _session.Download(firstBad.Start, bad);
+            _session.Download(_firstBad.Start, bad);
             if (bad[0] != ulong.MaxValue)
-                throw InputException.For(source.Name, $"value at row {bad[0] / (ulong)dim}, column {bad[0] % (ulong)dim} is NaN or infinite (features must be finite)");
+                throw InputException.For(name, $"value at row {bad[0] / (ulong)dim}, column {bad[0] % (ulong)dim} is NaN or infinite (features must be finite)");
             var sums = new double[dim];
-            _session.Download(sumsDevice.Start, sums.AsSpan());
+            _session.Download(_sums.Start, sums.AsSpan());
             var g = new double[(long)dim * dim];
-            _session.Download(gram.Start, g.AsSpan());
+            _session.Download(_gram.Start, g.AsSpan());
             var meanShifted = new double[dim];
             for (int c = 0; c < dim; c++) meanShifted[c] = sums[c] / n;
             double denominator = divisor == CovarianceDivisor.NMinusOne ? n - 1 : n;
@@ -432,8 +497,17 @@ public sealed class CudaBackend : IComputeBackend
                 }
             }
             var mean = new double[dim];
-            for (int c = 0; c < dim; c++) mean[c] = shift![c] + meanShifted[c];
-            return new GaussianStatistics(mean, covariance, n, source.Name);
+            for (int c = 0; c < dim; c++) mean[c] = shift[c] + meanShifted[c];
+            return new GaussianStatistics(mean, covariance, n, name);
+        }
+
+        public void Dispose()
+        {
+            _block.Dispose();
+            _gram.Dispose();
+            _sums.Dispose();
+            _ones.Dispose();
+            _firstBad.Dispose();
         }
     }
 

@@ -204,5 +204,59 @@ public class CudaBackendGpuTests
         Assert.That(changed, Is.GreaterThanOrEqualTo(Math.Round(moved)));
         Assert.That(result.Notes, Has.Some.Contains("membership decisions"));
     }
+
+    /// <summary>float64 rows streamed in blocks through one reused buffer, as a float64 .npy file is read.</summary>
+    private sealed class Float64Stream(double[] data, int rows, int dim) : IRowBlockSource
+    {
+        public int Rows => rows;
+        public int Dim => dim;
+        public string Name => "stream.npy";
+
+        public IEnumerable<RowBlock> EnumerateBlocks(int maxRows)
+        {
+            var buffer = new double[Math.Min(maxRows, rows) * dim];
+            for (int start = 0; start < rows; start += maxRows)
+            {
+                int count = Math.Min(maxRows, rows - start);
+                Array.Copy(data, (long)start * dim, buffer, 0, (long)count * dim);
+                yield return new RowBlock(buffer, start, count, dim);
+            }
+        }
+    }
+
+    [Test]
+    public void StatisticsOfAStreamedFloat64SourceMatchTheCpu()
+    {
+        var cuda = Cuda();
+        using var cpu = new CpuBackend();
+        // 20000 rows of 5: several of the backend's blocks (8192 rows), values far from 0 with a float64 tail.
+        const int rows = 20000, dim = 5;
+        var r = new Random(51);
+        var data = new double[rows * dim];
+        for (int i = 0; i < data.Length; i++) data[i] = 1000 + r.NextDouble() + 1e-9 * r.NextDouble();
+        var source = new Float64Stream(data, rows, dim);
+        var a = cpu.ComputeStatistics(source, CovarianceDivisor.NMinusOne);
+        var b = cuda.ComputeStatistics(source, CovarianceDivisor.NMinusOne);
+        Assert.That(BackendVerifier.MaxScaledDifference(a.Mean, b.Mean), Is.LessThan(1e-12));
+        Assert.That(BackendVerifier.MaxScaledDifference(a.Covariance, b.Covariance), Is.LessThan(1e-9));
+    }
+
+    [Test]
+    public void StatisticsNameTheFirstNonFiniteValue()
+    {
+        var cuda = Cuda();
+        const int rows = 9000, dim = 3;
+        var data = new double[rows * dim];
+        for (int i = 0; i < data.Length; i++) data[i] = i % 7;
+        data[8500 * dim + 2] = double.PositiveInfinity;   // in the second block
+        data[8700 * dim + 0] = double.NaN;                 // a later one
+        var e = Assert.Throws<InputException>(() => cuda.ComputeStatistics(new Float64Stream(data, rows, dim), CovarianceDivisor.N));
+        Assert.That(e!.Message, Does.Contain("stream.npy: value at row 8500, column 2 is NaN or infinite"));
+
+        var floats = Array.ConvertAll(data, v => (float)v);
+        var m = new FeatureMatrix(floats, rows, dim, "features.npy");
+        e = Assert.Throws<InputException>(() => cuda.ComputeStatistics(m, CovarianceDivisor.N));
+        Assert.That(e!.Message, Does.Contain("features.npy: value at row 8500, column 2 is NaN or infinite"));
+    }
 }
 

@@ -94,7 +94,7 @@ public class CudaInteropTests
         {
             [KernelSources.KnnSmallestDistances] = ["knn_tile_update", "knn_tile_update_columns"],
             [KernelSources.CrossDistanceReductions] = ["cross_rows_tile", "cross_cols_tile"],
-            [KernelSources.FeaturePreparation] = ["prepare_rows", "column_partial_sums", "column_means_finish", "shift_rows_f64"],
+            [KernelSources.FeaturePreparation] = ["prepare_rows", "column_partial_sums", "column_means_finish", "shift_rows_f64", "shift_rows_f32_to_f64"],
         };
         Assert.That(KernelSources.All, Is.EquivalentTo(expected.Keys));
         foreach (var (file, kernels) in expected)
