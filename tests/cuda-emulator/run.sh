@@ -36,6 +36,10 @@ for p in fp32 tf32 fp16; do
 done
 # genmetrics bench --backend cuda is skipped: even --quick sizes take over 10 minutes on the emulator and it
 # has no option for smaller ones; its timing would mean nothing here anyway.
+step "out of device memory: the tile shrinks (emulated device of 12 MB)"
+(cd "$root" && GM_CUDA_EMU_MEMORY_BYTES=12000000 timeout 300 dotnet test Engine.sln -c Release --no-build \
+    --filter "FullyQualifiedName~OutOfMemoryShrinksTheTile" -nologo -v q | tee "$cache/oom.txt"); check "out-of-memory test"
+grep -q "Passed: *1," "$cache/oom.txt" || { echo "FAILED: the out-of-memory test did not run"; fail=1; }
 step "dotnet test (Gpu category)"
 (cd "$root" && timeout 900 dotnet test Engine.sln -c Release --no-build --filter "TestCategory=Gpu" -nologo -v q); check "Gpu tests"
 

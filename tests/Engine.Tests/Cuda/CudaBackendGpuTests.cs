@@ -258,5 +258,33 @@ public class CudaBackendGpuTests
         e = Assert.Throws<InputException>(() => cuda.ComputeStatistics(m, CovarianceDivisor.N));
         Assert.That(e!.Message, Does.Contain("features.npy: value at row 8500, column 2 is NaN or infinite"));
     }
+
+    /// <summary>
+    /// Out of device memory, the tile shrinks and the call restarts. Needs a device small enough for a
+    /// 2000 x 2000 float tile (16 MB) not to fit: the emulator run with GM_CUDA_EMU_MEMORY_BYTES=12000000
+    /// (tests/cuda-emulator/run.sh); ignored on a real GPU.
+    /// </summary>
+    [Test]
+    public void OutOfMemoryShrinksTheTileAndStillAnswers()
+    {
+        var cuda = Cuda();
+        if (cuda.Device.TotalMemoryBytes >= 64L << 20)
+            Assert.Ignore($"needs a device with less than 64 MiB ({cuda.Device.TotalMemoryBytes >> 20} MiB here); the emulator's GM_CUDA_EMU_MEMORY_BYTES provides one");
+        using var cpu = new CpuBackend();
+        var x = Random(2000, 8, seed: 61);
+        int before = cuda.TileSize;
+        try
+        {
+            cuda.TileSize = 8192;
+            var expected = cpu.KnnRadiiSquared(x, [3]);
+            var actual = cuda.KnnRadiiSquared(x, [3]);
+            Assert.That(cuda.TileSize, Is.LessThan(2000), "the tile must have shrunk below N");
+            Assert.That(BackendVerifier.ErrorRatio(expected[0], actual[0], 1e-4, 1e-5), Is.LessThanOrEqualTo(1));
+        }
+        finally
+        {
+            cuda.TileSize = before;
+        }
+    }
 }
 
