@@ -88,9 +88,12 @@ const char* genmetrics_version(void);
 const char* genmetrics_last_error(void);
 
 /* Creates a context on a compute backend: "cpu", "cuda" or "auto" (CUDA when a usable GPU is found,
- * else the CPU); NULL means "auto". On success *out_context receives the context.
- * Errors: GENMETRICS_E_ARGUMENT (out_context NULL), GENMETRICS_E_BACKEND (unknown name, or "cuda"
- * with no usable device). */
+ * else the CPU); NULL means "auto". A suffix ":fp32", ":tf32" or ":fp16" chooses the arithmetic of the
+ * CUDA distance GEMMs for the k-NN metrics ("cuda:tf32"; fp32 when absent; the CPU accepts only fp32).
+ * Unlike the CLI's metrics --precision, the library does not rerun the k-NN pass in fp32 to count the
+ * decisions the faster arithmetic changed. On success *out_context receives the context.
+ * Errors: GENMETRICS_E_ARGUMENT (out_context NULL), GENMETRICS_E_BACKEND (unknown name or precision,
+ * "cuda" with no usable device, a precision other than fp32 on the CPU). */
 genmetrics_status genmetrics_context_create(const char* backend, genmetrics_context** out_context);
 
 /* Releases a context and everything it holds. NULL is ignored. The context must not be in use by

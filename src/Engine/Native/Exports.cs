@@ -34,16 +34,23 @@ public static unsafe class Exports
         {
             LastError.Clear();
             if (outContext == null) throw new NativeArgumentException("out_context is NULL");
-            string name = backend == null ? "auto" : Marshal.PtrToStringUTF8((nint)backend) ?? "auto";
+            string spec = backend == null ? "auto" : Marshal.PtrToStringUTF8((nint)backend) ?? "auto";
+            // "NAME" or "NAME:PRECISION" (cuda:tf32): the CLI's --backend and --precision in one string.
+            int colon = spec.IndexOf(':');
+            string name = colon < 0 ? spec : spec[..colon];
+            string precision = colon < 0 ? "fp32" : spec[(colon + 1)..];
             IComputeBackend created;
             try
             {
-                created = ComputeBackends.Create(name);
+                created = ComputeBackends.Create(name, precision: precision);
             }
             catch (InputException e)
             {
-                // ComputeBackends words its messages for the CLI's --backend option.
-                throw new NativeBackendException(e.Message.StartsWith("--backend ", StringComparison.Ordinal) ? e.Message["--backend ".Length..] : e.Message);
+                // ComputeBackends words its messages for the CLI's --backend and --precision options.
+                string message = e.Message;
+                if (message.StartsWith("--backend ", StringComparison.Ordinal)) message = message["--backend ".Length..];
+                else if (message.StartsWith("--precision ", StringComparison.Ordinal)) message = message["--".Length..];
+                throw new NativeBackendException(message);
             }
             *outContext = NativeContexts.Add(new NativeContext(created));
             return NativeStatus.Ok;
@@ -156,7 +163,9 @@ public static unsafe class Exports
             lock (ctx.Gate)
             {
                 var result = Evaluator.Evaluate(CallerFeatures.ToInput(real, "real"), CallerFeatures.ToInput(fake, "fake"),
-                    new EvaluationOptions { Groups = [MetricGroup.Pr, MetricGroup.Prdc], Ks = [k] }, ctx.Backend);
+                    // The result struct has no room for the fp32 comparison: a tf32/fp16 context computes in its
+                    // precision only (the CLI's metrics --precision reports what it changed).
+                    new EvaluationOptions { Groups = [MetricGroup.Pr, MetricGroup.Prdc], Ks = [k], CompareWithFp32 = false }, ctx.Backend);
                 *output = new NativePrdcResult
                 {
                     Precision = result["precision"],

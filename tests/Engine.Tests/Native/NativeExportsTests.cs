@@ -215,6 +215,12 @@ public unsafe class NativeExportsTests
         ExpectError(Create("tpu"u8, &context), NativeStatus.Backend, "unknown backend 'tpu'");
         Assert.That(context, Is.EqualTo((nint)77), "out_context untouched on failure");
         ExpectError(Create("cpu"u8, null), NativeStatus.Argument, "out_context is NULL");
+        ExpectError(Create("cpu:tf32"u8, &context), NativeStatus.Backend, "precision tf32 needs the CUDA backend");
+        ExpectError(Create("cpu:fp8"u8, &context), NativeStatus.Backend, "unknown precision 'fp8'");
+        Assert.That(context, Is.EqualTo((nint)77), "out_context untouched on failure");
+        Assert.That(Create("cpu:fp32"u8, &context), Is.EqualTo(NativeStatus.Ok), LastErrorText());
+        delegate* unmanaged<nint, void> release = &Exports.DestroyContext;
+        release(context);
 
         Assert.That(Create("cpu"u8, &context), Is.EqualTo(NativeStatus.Ok));
         delegate* unmanaged<nint, void> destroy = &Exports.DestroyContext;
