@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs GenMetrics' whole CUDA path on the CPU emulator: builds the emulator and the solution, then
-# genmetrics devices, verify (every precision) and the Gpu test category (bench is skipped, see below).
+# genmetrics devices, verify and a tiny bench (every precision), and the Gpu test category.
 # Exit status non-zero if anything fails. NOT a substitute for a run on a real GPU (see README.md).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,8 +34,12 @@ for p in fp32 tf32 fp16; do
     step "genmetrics verify --backend cuda --precision $p"
     timeout 600 "$cli" verify --backend cuda --precision $p; check "verify $p"
 done
-# genmetrics bench --backend cuda is skipped: even --quick sizes take over 10 minutes on the emulator and it
-# has no option for smaller ones; its timing would mean nothing here anyway.
+# bench --backend cuda as a smoke test of its code path on tiny sizes (its times mean nothing here).
+for p in fp32 tf32 fp16; do
+    step "genmetrics bench --backend cuda --precision $p (tiny sizes)"
+    timeout 300 "$cli" bench --backend cuda --precision $p --samples 700 --dims 48 --repeats 1 --json "$cache/bench-$p.json"
+    check "bench $p"
+done
 step "out of device memory: the tile shrinks (emulated device of 12 MB)"
 (cd "$root" && GM_CUDA_EMU_MEMORY_BYTES=12000000 timeout 300 dotnet test Engine.sln -c Release --no-build \
     --filter "FullyQualifiedName~OutOfMemoryShrinksTheTile" -nologo -v q | tee "$cache/oom.txt"); check "out-of-memory test"

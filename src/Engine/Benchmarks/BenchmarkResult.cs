@@ -17,5 +17,9 @@ public sealed record BenchmarkResult(
     string? PeakDescription = null,
     string? Note = null);
 
-/// <summary>Options shared by the benchmarks.</summary>
-public sealed record BenchmarkOptions(int Repeats = 5, bool Quick = false, int Seed = 1);
+/// <summary>
+/// Options shared by the benchmarks. <paramref name="Samples"/> and <paramref name="Dims"/> replace the
+/// precision/recall sizes (N samples per set, each D) of the CPU and CUDA benchmarks; the CUDA GEMM peak
+/// then shrinks with them (a smoke test on small data, e.g. under the emulator, as much as a measurement).
+/// </summary>
+public sealed record BenchmarkOptions(int Repeats = 5, bool Quick = false, int Seed = 1, int? Samples = null, IReadOnlyList<int>? Dims = null);

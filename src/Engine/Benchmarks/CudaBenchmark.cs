@@ -29,17 +29,21 @@ public static class CudaBenchmark
         var cuda = cudaBackend as CudaBackend;
         var results = new BenchmarkResults(onResult);
         int repeats = Math.Max(1, options.Repeats);
-        int n = options.Quick ? 8192 : 50_000;
+        int n = options.Samples ?? (options.Quick ? 8192 : 50_000);
+        IReadOnlyList<int> dims = options.Dims ?? (options.Quick ? [2048] : [2048, 4096]);
         var random = new Random(options.Seed);
 
         using var fp32Twin = cudaBackend.CreateFp32Twin();
         if (profile) cuda?.Session.Profiler(start: true);
         try
         {
-            double? peak = cuda is null ? null : SgemmPeak(cuda, repeats, out string peakSizes, results, options.Quick);
+            // The peak GEMM: 8192² x 2048 (4096² with --quick), no larger than the benchmark's own sizes.
+            int peakM = Math.Min(options.Quick ? 4096 : 8192, Math.Max(256, n));
+            int peakK = Math.Min(2048, Math.Max(64, dims.Max()));
+            double? peak = cuda is null ? null : SgemmPeak(cuda, repeats, peakM, peakK, results);
             string peakDescription = $"measured cuBLAS GEMM, {cudaBackend.DistancePrecision}";
 
-            foreach (int dim in options.Quick ? new[] { 2048 } : new[] { 2048, 4096 })
+            foreach (int dim in dims)
             {
                 var real = RandomFeatures(random, n, dim, "real");
                 var fake = RandomFeatures(random, n, dim, "fake");
@@ -67,7 +71,7 @@ public static class CudaBenchmark
                 // Two self k-NN passes plus one cross pass: the whole improved precision/recall at k = 3.
                 results.Add(new BenchmarkResult("precision/recall k=3", cudaBackend.Name, $"N={n}, D={dim}", knnSeconds + crossSeconds, repeats,
                     3 * 2.0 * n * n * dim / (knnSeconds + crossSeconds) / 1e9, null, null, $"2 x KnnRadiiSquared + ReduceCrossDistances, {cudaBackend.DistancePrecision}; GFLOP/s counts 3 full N x N sets (the self passes compute half){changed}"));
-                if (dim == 2048)
+                if (dim == dims[0])
                 {
                     GaussianStatistics? a = null, b = null;
                     double statsSeconds = Time(cuda, repeats, "fid statistics", () =>
@@ -99,10 +103,9 @@ public static class CudaBenchmark
         return MembershipDecisions.From([3], cross, realRadii, fakeRadii);
     }
 
-    private static double SgemmPeak(CudaBackend cuda, int repeats, out string sizes, BenchmarkResults results, bool quick)
+    private static double SgemmPeak(CudaBackend cuda, int repeats, int m, int k, BenchmarkResults results)
     {
-        int m = quick ? 4096 : 8192, k = 2048;
-        sizes = $"{m}x{m}x{k}";
+        string sizes = $"{m}x{m}x{k}";
         var s = cuda.Session;
         s.MakeCurrent();
         using var a = s.Allocate<float>((long)m * k);

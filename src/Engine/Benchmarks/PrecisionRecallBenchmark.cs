@@ -13,9 +13,11 @@ public static class PrecisionRecallBenchmark
 {
     public static IReadOnlyList<BenchmarkResult> Run(BenchmarkOptions options, IComputeBackend backend, Action<BenchmarkResult>? onResult = null)
     {
-        (int N, int D)[] sizes = options.Quick
-            ? [(2_000, 512)]
-            : [(10_000, 2048), (10_000, 4096), (50_000, 2048), (50_000, 4096)];
+        (int N, int D)[] sizes = options.Samples is int samples
+            ? (options.Dims ?? [512]).Select(d => (samples, d)).ToArray()
+            : options.Quick
+                ? [(2_000, 512)]
+                : [(10_000, 2048), (10_000, 4096), (50_000, 2048), (50_000, 4096)];
         var results = new BenchmarkResults(onResult);
         foreach (var (n, dim) in sizes)
         {

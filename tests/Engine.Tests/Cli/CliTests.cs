@@ -62,6 +62,19 @@ public class CliTests
     }
 
     [Test]
+    public void BenchSamplesAndDimsChooseThePrecisionRecallSizes()
+    {
+        var (code, json, err) = Run("bench", "--backend", "cpu", "--only", "pr", "--samples", "60", "--dims", "8,12", "--repeats", "1", "--json", "-");
+        Assert.That(code, Is.EqualTo(0), err);
+        using var doc = JsonDocument.Parse(json);
+        var sizes = doc.RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("sizes").GetString()).ToArray();
+        Assert.That(sizes, Is.EqualTo(new[] { "N=60 D=8", "N=60 D=12" }));
+        (code, _, err) = Run("bench", "--dims", "8");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("--dims needs --samples"));
+    }
+
+    [Test]
     public void Fp32OnTheCpuGivesThePlainResult()
     {
         string real = WriteFeatures("real.npy", 30, 4, 1);
