@@ -36,19 +36,51 @@ public sealed class FeatureMatrix : IRowBlockSource
     /// <summary>Throws an <see cref="InputException"/> naming the first NaN or infinite value.</summary>
     public void EnsureFinite()
     {
-        // Exponent bits all ones is NaN or ±inf. Checked a vector at a time (this runs before every k-NN
-        // pass, over up to 10^8+ values); the scalar loop only locates the first offender for the message.
-        var bits = MemoryMarshal.Cast<float, uint>(Data.AsSpan(0, checked(Rows * Dim)));
+        // Exponent bits all ones is NaN or ±inf. This runs before every k-NN pass over up to 10^8+ values,
+        // so chunks are checked in parallel, a SIMD vector at a time; the first chunk with an offender is
+        // then scanned in order, so that the message names the first one.
+        const int chunk = 1 << 20;
+        int length = checked(Rows * Dim);
+        int chunks = (length + chunk - 1) / chunk;
+        int firstBad = int.MaxValue;
+        Parallel.For(0, chunks, c =>
+        {
+            if (c > Volatile.Read(ref firstBad)) return;
+            int start = c * chunk;
+            if (!AllFinite(Data.AsSpan(start, Math.Min(chunk, length - start)))) InterlockedMin(ref firstBad, c);
+        });
+        if (firstBad == int.MaxValue) return;
+        for (int i = firstBad * chunk; i < length; i++)
+        {
+            if (!float.IsFinite(Data[i]))
+                throw InputException.For(Name, $"value at row {i / Dim}, column {i % Dim} is {Data[i]} (features must be finite)");
+        }
+    }
+
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        var bits = MemoryMarshal.Cast<float, uint>(values);
         var exponent = new Vector<uint>(0x7f800000u);
         int i = 0;
         for (; i <= bits.Length - Vector<uint>.Count; i += Vector<uint>.Count)
         {
-            if (Vector.EqualsAny(new Vector<uint>(bits[i..]) & exponent, exponent)) break;
+            if (Vector.EqualsAny(new Vector<uint>(bits[i..]) & exponent, exponent)) return false;
         }
         for (; i < bits.Length; i++)
         {
-            if ((bits[i] & 0x7f800000u) == 0x7f800000u)
-                throw InputException.For(Name, $"value at row {i / Dim}, column {i % Dim} is {Data[i]} (features must be finite)");
+            if ((bits[i] & 0x7f800000u) == 0x7f800000u) return false;
+        }
+        return true;
+    }
+
+    private static void InterlockedMin(ref int target, int value)
+    {
+        int seen = Volatile.Read(ref target);
+        while (value < seen)
+        {
+            int previous = Interlocked.CompareExchange(ref target, value, seen);
+            if (previous == seen) return;
+            seen = previous;
         }
     }
 

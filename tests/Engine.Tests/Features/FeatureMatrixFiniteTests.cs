@@ -24,6 +24,22 @@ public class FeatureMatrixFiniteTests
     }
 
     [Test]
+    public void ChecksInParallelButReportsTheFirstAcrossChunks()
+    {
+        const int dim = 1000, rows = 3100; // 3.1M values: four chunks of 2^20, the last one partial
+        var data = new float[rows * dim];
+        data[3_050_123] = float.NaN;       // last chunk
+        data[2_500_000] = float.PositiveInfinity;
+        data[1_500_001] = float.NegativeInfinity;
+        var e = Assert.Throws<InputException>(() => new FeatureMatrix(data, rows, dim, "big.npy").EnsureFinite());
+        Assert.That(e!.Message, Does.Contain("row 1500, column 1 is -∞").Or.Contain("row 1500, column 1 is -Infinity"));
+        data[1_500_001] = 0;
+        data[2_500_000] = 0;
+        e = Assert.Throws<InputException>(() => new FeatureMatrix(data, rows, dim, "big.npy").EnsureFinite());
+        Assert.That(e!.Message, Does.Contain("row 3050, column 123 is NaN"));
+    }
+
+    [Test]
     public void FiniteExtremesPass()
     {
         var data = new[] { float.MaxValue, float.MinValue, float.Epsilon, -float.Epsilon, 0f, -0f, 1e-38f, 3e38f, 1f };
