@@ -7,7 +7,6 @@ public sealed record CudaReport(
     IReadOnlyList<string> LibraryLines,
     string? DriverVersion,
     string? NvrtcVersion,
-    string? CublasVersion,
     IReadOnlyList<CudaDeviceInfo> Devices,
     string? UnavailableReason);
 
@@ -27,7 +26,7 @@ public static class CudaAvailability
         }
         catch (Exception e) when (e is DllNotFoundException or BadImageFormatException or EntryPointNotFoundException)
         {
-            return new CudaReport(lines, null, null, null, devices, $"loading the CUDA libraries failed: {e.Message}");
+            return new CudaReport(lines, null, null, devices, $"loading the CUDA libraries failed: {e.Message}");
         }
         foreach (var p in new[] { libs.DriverProbe, libs.NvrtcProbe, libs.CublasProbe })
             lines.Add($"{p.Purpose}: {(p.IsLoaded ? p.LoadedName : "not loaded")} (tried {string.Join(", ", p.Attempts)})");
@@ -61,7 +60,7 @@ public static class CudaAvailability
                 reason = Join(reason, e.Message);
             }
         }
-        return new CudaReport(lines, driverVersion, nvrtcVersion, null, devices, reason);
+        return new CudaReport(lines, driverVersion, nvrtcVersion, devices, reason);
     }
 
     private static string Join(string? a, string b) => a is null ? b : $"{a}; {b}";

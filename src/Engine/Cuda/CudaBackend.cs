@@ -86,7 +86,10 @@ public sealed class CudaBackend : IComputeBackend
 
     public string Description =>
         $"{_session.Device}, CUDA driver {CudaLibraries.FormatVersion(_session.DriverVersion)}, NVRTC {CompilerVersion}, " +
-        $"cuBLAS {_session.CublasVersion}, {Precision.ToString().ToLowerInvariant()} distance GEMMs";
+        $"cuBLAS {FormatCublasVersion(_session.CublasVersion)}, {Precision.ToString().ToLowerInvariant()} distance GEMMs";
+
+    /// <summary>"13.0.1" from cublasGetVersion's 130001 (major·10000 + minor·100 + patch since cuBLAS 11).</summary>
+    internal static string FormatCublasVersion(int encoded) => $"{encoded / 10000}.{encoded / 100 % 100}.{encoded % 100}";
 
     /// <summary>Current tile edge (rows and columns per tile); shrinks after an out-of-memory error.</summary>
     public int TileSize

@@ -88,6 +88,15 @@ public class CudaInteropTests
     }
 
     [Test]
+    public void VersionsAreFormattedFromTheirEncodings()
+    {
+        Assert.That(CudaLibraries.FormatVersion(12040), Is.EqualTo("12.4"));
+        Assert.That(CudaLibraries.FormatVersion(13000), Is.EqualTo("13.0"));
+        Assert.That(CudaBackend.FormatCublasVersion(130001), Is.EqualTo("13.0.1"));
+        Assert.That(CudaBackend.FormatCublasVersion(120902), Is.EqualTo("12.9.2"));
+    }
+
+    [Test]
     public void KernelSourcesAreEmbeddedAndDefineTheLaunchedKernels()
     {
         var expected = new Dictionary<string, string[]>
