@@ -41,8 +41,10 @@ case "${1:-}" in
     step nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv
     step "$g" devices
     for p in fp32 tf32 fp16; do step "$g" verify --backend cuda --precision "$p"; done
-    step "$g" bench --backend cuda --quick --repeats 3
-    for p in fp32 tf32 fp16; do step "$g" bench --backend cuda --precision "$p" --json "$out/bench-$p.json"; done
+    # GM_DEVICE_RUN_TINY=1: tiny sizes, to try the script itself on the CPU emulator (tests/cuda-emulator).
+    if [ "${GM_DEVICE_RUN_TINY:-0}" = 1 ]; then sizes=(--samples 700 --dims 48 --repeats 1); else sizes=(); fi
+    [ ${#sizes[@]} -gt 0 ] || step "$g" bench --backend cuda --quick --repeats 3
+    for p in fp32 tf32 fp16; do step "$g" bench --backend cuda --precision "$p" "${sizes[@]}" --json "$out/bench-$p.json"; done
     echo "== $failures step(s) failed" | tee -a "$log"
     [ "$failures" -eq 0 ]
     ;;
