@@ -34,7 +34,7 @@ public sealed class BenchCommand : ICommand
         int? samples = args.Get("samples") is null ? null : args.GetInt("samples", 0, min: 4);
         var dims = args.GetIntList("dims", min: 1);
         if (dims is not null && samples is null) throw new UsageException("--dims needs --samples");
-        var options = new BenchmarkOptions(Repeats: args.GetInt("repeats", 5, min: 1), Quick: args.Flag("quick"), Samples: samples, Dims: dims);
+        var options = new BenchmarkOptions(Repeats: args.GetInt("repeats", 5, min: 1), Quick: args.Flag("quick"), Samples: samples, Dims: dims, Only: only);
         using var backend = ComputeBackends.Create(args.Get("backend", "cpu"), context.Notice, args.Get("precision", "fp32"));
         string? json = args.Get("json");
         var text = json == "-" ? TextWriter.Null : context.Out;
@@ -50,9 +50,9 @@ public sealed class BenchCommand : ICommand
         text.WriteLine($"{"benchmark",-34} {"sizes",-28} {"seconds",10} {"GFLOP/s",9} {"% peak",7}");
         if (backend is CpuBackend)
         {
-            if (only.Contains("gemm")) GemmBenchmark.Run(options, Print);
-            if (only.Contains("fid")) FidBenchmark.Run(options, Print);
-            if (only.Contains("pr")) PrecisionRecallBenchmark.Run(options, backend, Print);
+            if (options.Includes("gemm")) GemmBenchmark.Run(options, Print);
+            if (options.Includes("fid")) FidBenchmark.Run(options, Print);
+            if (options.Includes("pr")) PrecisionRecallBenchmark.Run(options, backend, Print);
         }
         else
         {

@@ -21,5 +21,11 @@ public sealed record BenchmarkResult(
 /// Options shared by the benchmarks. <paramref name="Samples"/> and <paramref name="Dims"/> replace the
 /// precision/recall sizes (N samples per set, each D) of the CPU and CUDA benchmarks; the CUDA GEMM peak
 /// then shrinks with them (a smoke test on small data, e.g. under the emulator, as much as a measurement).
+/// <paramref name="Only"/> limits the groups (gemm, pr, fid).
 /// </summary>
-public sealed record BenchmarkOptions(int Repeats = 5, bool Quick = false, int Seed = 1, int? Samples = null, IReadOnlyList<int>? Dims = null);
+public sealed record BenchmarkOptions(int Repeats = 5, bool Quick = false, int Seed = 1, int? Samples = null, IReadOnlyList<int>? Dims = null,
+    IReadOnlySet<string>? Only = null)
+{
+    /// <summary>Whether the benchmark group (gemm, pr, fid) is asked for; all are when <see cref="Only"/> is null.</summary>
+    public bool Includes(string group) => Only is null || Only.Contains(group);
+}
