@@ -71,31 +71,57 @@ extern "C" __global__ void __launch_bounds__(256) knn_tile_update(
 }
 
 // The other half of an off-diagonal self tile: distances are symmetric, so the tile of rows I x columns J
-// also holds, column by column, the distances of the rows of J to the rows of I. Merges column j of the tile
-// into the keep smallest of row col_start + j (best[(col_start + j) * KNN_MAX_KEEP + t], ascending), so that
-// only tiles on and above the diagonal are ever multiplied.
-// Launch: blockDim.x = 256, grid.x = ceil(cols / 256); one thread per column, scanning all rows of the tile.
+// also holds, column by column, the distances of the rows of J to the rows of I. Column j of the tile is
+// merged into the keep smallest of row col_start + j (best[(col_start + j) * KNN_MAX_KEEP + t], ascending),
+// so that only tiles on and above the diagonal are ever multiplied. Never launched for a diagonal tile (the
+// row kernel covers both halves there).
+//
+// Two passes, for parallelism: one thread per column alone would be cols / 256 blocks (32 for a tile of
+// 8192), far too few to keep a GPU's memory system busy. Pass 1 splits the rows into slices:
+// partial[(slice * cols + j) * keep + t] = the keep smallest of column j over the slice's rows.
+// Launch: blockDim.x = 256, grid = (ceil(cols / 256), slices); rows_per_slice * slices >= rows.
 // Traffic: the tile once (coalesced: a warp reads 32 adjacent columns of a row), the row norms broadcast.
-// Never launched for a diagonal tile (the row kernel covers both halves there).
-extern "C" __global__ void __launch_bounds__(256) knn_tile_update_columns(
+extern "C" __global__ void __launch_bounds__(256) knn_columns_partial(
     const float* __restrict__ tile, int rows, int cols, int ld,
     const float* __restrict__ row_norms, const float* __restrict__ col_norms,
     int dim, const float* __restrict__ values, const unsigned short* __restrict__ values_f16,
-    int row_start, int col_start, int keep, float* __restrict__ best)
+    int row_start, int col_start, int keep, int rows_per_slice, float* __restrict__ partial)
 {
     int j = blockIdx.x * blockDim.x + threadIdx.x;
     if (j >= cols) return;
     int col = col_start + j;
+    int first = blockIdx.y * rows_per_slice;
+    int last = min(rows, first + rows_per_slice);
 
     float list[KNN_MAX_KEEP];
     for (int t = 0; t < KNN_MAX_KEEP; t++) list[t] = GM_INFINITY;
-    for (int t = 0; t < keep; t++) list[t] = best[(long long)col * KNN_MAX_KEEP + t];
-
     float col_norm = col_norms[col];
-    for (int i = 0; i < rows; i++)
+    for (int i = first; i < last; i++)
     {
         float d = squared_distance(tile[(long long)i * ld + j], row_norms[row_start + i], col_norm, row_start + i, col, 0, dim, values, values_f16);
         insert_smallest(list, keep, d);
     }
-    for (int t = 0; t < keep; t++) best[(long long)col * KNN_MAX_KEEP + t] = list[t];
+    float* out = partial + ((long long)blockIdx.y * cols + j) * keep;
+    for (int t = 0; t < keep; t++) out[t] = list[t];
+}
+
+// Pass 2: best[col_start + j] ← the keep smallest of itself and the slices' partial lists.
+// Launch: blockDim.x = 256, grid.x = ceil(cols / 256).
+extern "C" __global__ void __launch_bounds__(256) knn_columns_merge(
+    const float* __restrict__ partial, int slices, int cols, int col_start, int keep, float* __restrict__ best)
+{
+    int j = blockIdx.x * blockDim.x + threadIdx.x;
+    if (j >= cols) return;
+    long long row = col_start + j;
+
+    float list[KNN_MAX_KEEP];
+    for (int t = 0; t < KNN_MAX_KEEP; t++) list[t] = GM_INFINITY;
+    for (int t = 0; t < keep; t++) list[t] = best[row * KNN_MAX_KEEP + t];
+    for (int s = 0; s < slices; s++)
+    {
+        const float* p = partial + ((long long)s * cols + j) * keep;
+        // Each partial list is ascending: once one value misses, the rest of that list does too.
+        for (int t = 0; t < keep && p[t] < list[keep - 1]; t++) insert_smallest(list, keep, p[t]);
+    }
+    for (int t = 0; t < keep; t++) best[row * KNN_MAX_KEEP + t] = list[t];
 }

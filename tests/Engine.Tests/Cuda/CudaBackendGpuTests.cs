@@ -76,6 +76,32 @@ public class CudaBackendGpuTests
         }
     }
 
+    /// <summary>
+    /// Tiles of 1536 rows: the column half of each off-diagonal tile runs in 3 row slices of 512 (one partial
+    /// for the last, shorter tile row), merged afterwards; k = 30 keeps lists of 31.
+    /// </summary>
+    [Test]
+    public void KnnRadiiMatchFloat64WhenColumnsAreMergedFromSlices()
+    {
+        var cuda = Cuda();
+        var x = Random(3500, 6, 2, offset: 3);
+        int before = cuda.TileSize;
+        float[][] radii;
+        try
+        {
+            cuda.TileSize = 1536;
+            radii = cuda.KnnRadiiSquared(x, [1, 30]);
+        }
+        finally
+        {
+            cuda.TileSize = before;
+        }
+        using var cpu = new CpuBackend();
+        var expected = cpu.KnnRadiiSquared(x, [1, 30]);
+        for (int q = 0; q < 2; q++)
+            Assert.That(BackendVerifier.ErrorRatio(expected[q], radii[q], 1e-4, 1e-5), Is.LessThanOrEqualTo(1), $"k index {q}");
+    }
+
     [Test]
     public void NearestDistancesAndIndicesMatchFloat64()
     {

@@ -101,7 +101,7 @@ public class CudaInteropTests
     {
         var expected = new Dictionary<string, string[]>
         {
-            [KernelSources.KnnSmallestDistances] = ["knn_tile_update", "knn_tile_update_columns"],
+            [KernelSources.KnnSmallestDistances] = ["knn_tile_update", "knn_columns_partial", "knn_columns_merge"],
             [KernelSources.CrossDistanceReductions] = ["cross_rows_tile", "cross_cols_tile"],
             [KernelSources.FeaturePreparation] = ["prepare_rows", "column_partial_sums", "column_means_finish", "shift_rows_f64", "shift_rows_f32_to_f64"],
         };
