@@ -68,6 +68,15 @@ public static class Program
             stderr.WriteLine($"genmetrics {command.Name}: {e.Message}");
             return ExitBadInput;
         }
+        catch (GenMetrics.Cuda.Interop.CudaException e)
+        {
+            // A CUDA call failed mid-run (the device is out of memory even at the smallest tile, or a driver
+            // error): one line naming the call and the error, as for any other input the run cannot take.
+            context.Progress.Clear();
+            string hint = e.IsOutOfMemory ? " (the feature sets do not fit in the GPU's memory: use --backend cpu or fewer samples)" : "";
+            stderr.WriteLine($"genmetrics {command.Name}: CUDA error: {e.Message}{hint}");
+            return ExitBadInput;
+        }
         catch (OutOfMemoryException)
         {
             context.Progress.Clear();

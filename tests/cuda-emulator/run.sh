@@ -44,6 +44,13 @@ step "out of device memory: the tile shrinks (emulated device of 12 MB)"
 (cd "$root" && GM_CUDA_EMU_MEMORY_BYTES=12000000 timeout 300 dotnet test Engine.sln -c Release --no-build \
     --filter "FullyQualifiedName~OutOfMemoryShrinksTheTile" -nologo -v q | tee "$cache/oom.txt"); check "out-of-memory test"
 grep -q "Passed: *1," "$cache/oom.txt" || { echo "FAILED: the out-of-memory test did not run"; fail=1; }
+step "a device too small for the sets: one line, exit 2, no stack trace"
+GM_CUDA_EMU_MEMORY_BYTES=4000000 "$cli" bench --backend cuda --only pr --samples 5000 --dims 512 --repeats 1 >/dev/null 2>"$cache/small.txt"
+rc=$?
+cat "$cache/small.txt"
+if [ $rc -ne 2 ] || ! grep -q "CUDA error: .*CUDA_ERROR_OUT_OF_MEMORY" "$cache/small.txt" || grep -q "   at " "$cache/small.txt" || [ "$(wc -l < "$cache/small.txt")" -ne 1 ]; then
+    echo "FAILED: expected exit 2 and one line naming CUDA_ERROR_OUT_OF_MEMORY (exit $rc)"; fail=1
+fi
 step "dotnet test (Gpu category)"
 (cd "$root" && timeout 900 dotnet test Engine.sln -c Release --no-build --filter "TestCategory=Gpu" -nologo -v q); check "Gpu tests"
 
