@@ -41,7 +41,8 @@ typedef enum genmetrics_status {
      * buffer that is too small, a destroyed or NULL context. */
     GENMETRICS_E_ARGUMENT = 2,
     /* The requested compute backend is unknown or not usable on this machine (e.g. "cuda" without a
-     * usable GPU); the message says why. */
+     * usable GPU), or a CUDA call failed during the computation (e.g. the device is out of memory);
+     * the message says why. */
     GENMETRICS_E_BACKEND = 3,
     /* A bug in GenMetrics (or an out-of-memory condition); the message carries the internal error. */
     GENMETRICS_E_INTERNAL = 4

@@ -30,6 +30,9 @@ internal static unsafe class LastError
             InputException => (NativeStatus.Input, e.Message),
             NativeArgumentException => (NativeStatus.Argument, e.Message),
             NativeBackendException => (NativeStatus.Backend, e.Message),
+            // A CUDA call failed during the computation (device out of memory even at the smallest tile, or a
+            // driver error): the backend could not do the work.
+            GenMetrics.Cuda.Interop.CudaException => (NativeStatus.Backend, $"CUDA error: {e.Message}"),
             OutOfMemoryException => (NativeStatus.Internal, "out of memory"),
             _ => (NativeStatus.Internal, $"internal error ({e.GetType().Name}): {e.Message}"),
         };

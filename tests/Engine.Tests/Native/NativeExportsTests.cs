@@ -209,6 +209,14 @@ public unsafe class NativeExportsTests
     }
 
     [Test]
+    public void ACudaErrorDuringTheWorkIsABackendError()
+    {
+        var e = new GenMetrics.Cuda.Interop.CudaException(GenMetrics.Cuda.Interop.CudaLibrary.Driver, "cuMemAlloc(1024 bytes)", 2, "CUDA_ERROR_OUT_OF_MEMORY: out of memory");
+        Assert.That(LastError.Set(e), Is.EqualTo(NativeStatus.Backend));
+        Assert.That(LastErrorText(), Does.StartWith("CUDA error: ").And.Contain("CUDA_ERROR_OUT_OF_MEMORY"));
+    }
+
+    [Test]
     public void BackendAndContextErrors()
     {
         nint context = 77;
