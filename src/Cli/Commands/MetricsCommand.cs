@@ -16,9 +16,7 @@ public sealed class MetricsCommand : ICommand
         new("metrics", "comma-separated: fid,kid,pr,prdc,sym or all (default: all that the inputs allow)", ValueName: "LIST"),
         new("k", "neighbourhood size(s) for pr/prdc/sym, e.g. 3 or 3,5,10 (default: pr 3, prdc and sym 5)", ValueName: "K"),
         new("json", "write one flat JSON object to PATH, or to stdout with '-'", ValueName: "PATH|-"),
-        new("backend", "cpu, cuda or auto (default auto)", ValueName: "NAME"),
-        new("precision", "CUDA distance GEMMs: fp32 (default), tf32 or fp16; the faster two also run fp32 and report the membership decisions that differ", ValueName: "P"),
-        OptionSpec.Flag("no-fp32-check", "with --precision tf32|fp16: skip the fp32 comparison run (the result then only names the precision)"),
+        .. BackendOptions.Specs,
         new("key", "array to read from an .npz holding several (applies to both inputs)", ValueName: "KEY"),
         new("kid-subsets", "KID subsets (default 100)", ValueName: "N"),
         new("kid-subset-size", "KID subset size (default 1000; reduced to the smaller set if needed)", ValueName: "M"),
@@ -38,10 +36,10 @@ public sealed class MetricsCommand : ICommand
             KidSubsetSize = args.GetInt("kid-subset-size", 1000, min: 2),
             Seed = args.GetInt("seed", 2020, min: 0),
             CovarianceDivisor = ParseDivisor(args.Get("cov-divisor", "n-1")),
-            CompareWithFp32 = !args.Flag("no-fp32-check"),
+            CompareWithFp32 = BackendOptions.CompareWithFp32(args),
         };
         string? json = args.Get("json");
-        using var backend = ComputeBackends.Create(args.Get("backend", "auto"), context.Notice, args.Get("precision", "fp32"));
+        using var backend = BackendOptions.Create(args, context);
         var images = ImageInputOptions.From(args);
         var real = InputLoader.Load(args.Positional[0], args.Get("key"), context, images, options.Groups);
         var fake = InputLoader.Load(args.Positional[1], args.Get("key"), context, images, options.Groups);

@@ -33,7 +33,7 @@ public sealed class SweepCommand : ICommand
         new("truncation-cutoff", "truncate only the first N style layers (stylegan generators)", ValueName: "N"),
         new("batch", "images per generator call (default 16)", ValueName: "N"),
         new("output", "folder for sweep.json, pr.png/pr.svg and fid.png/fid.svg", ValueName: "DIR", Short: 'o'),
-        new("backend", "cpu, cuda or auto (default auto)", ValueName: "NAME"),
+        .. BackendOptions.Specs,
         new("seed", "seed of every random draw (KID subsets; default 2020)", ValueName: "S"),
         .. ImageInputOptions.Specs,
     ];
@@ -46,14 +46,20 @@ public sealed class SweepCommand : ICommand
         var psis = ParsePsi(args.Get("psi") ?? "1.0,0.9,0.8,0.7,0.6,0.5,0.4,0.3");
         int n = args.GetInt("n", 50000, min: 2);
         var groups = MetricRegistry.Parse(args.Get("metrics") ?? "fid,pr,prdc");
-        var options = new EvaluationOptions { Groups = groups, Ks = args.GetIntList("k", min: 1), Seed = args.GetInt("seed", 2020, min: 0) };
+        var options = new EvaluationOptions
+        {
+            Groups = groups,
+            Ks = args.GetIntList("k", min: 1),
+            Seed = args.GetInt("seed", 2020, min: 0),
+            CompareWithFp32 = BackendOptions.CompareWithFp32(args),
+        };
         int? cutoff = args.Has("truncation-cutoff") ? args.GetInt("truncation-cutoff", 0, min: 1) : null;
         int batch = args.GetInt("batch", 16, min: 1, max: 4096);
         string? output = args.Get("output");
         if (output is not null) Directory.CreateDirectory(output);
         var images = ImageInputOptions.From(args);
 
-        using var backend = ComputeBackends.Create(args.Get("backend", "auto"), context.Notice);
+        using var backend = BackendOptions.Create(args, context);
         var real = InputLoader.Load(realPath, null, context, images, groups);
         using var generator = Generator.Load(generatorPath);
         var (networks, forGaussian, forKnn) = OpenNetworks(images, groups);
@@ -73,8 +79,12 @@ public sealed class SweepCommand : ICommand
                 var result = Evaluator.Evaluate(real, fake, options, backend, phase => context.Progress.Start($"psi {psi:0.0##}: {phase}"));
                 context.Progress.Clear();
                 rows.Add((psi, result));
+                // The table shows the metric columns of its header; the rest (e.g. the tf32 membership
+                // counts) is in sweep.json, and the notes go to stderr.
+                var metricValues = result.Values.Where(v => !v.Key.StartsWith("membership_", StringComparison.Ordinal));
                 context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {psi,3:0.0#}") +
-                    string.Concat(result.Values.Select(v => string.Create(CultureInfo.InvariantCulture, $" {v.Value,14:0.000000}"))));
+                    string.Concat(metricValues.Select(v => string.Create(CultureInfo.InvariantCulture, $" {v.Value,14:0.000000}"))));
+                foreach (var note in result.Notes) context.Notice(string.Create(CultureInfo.InvariantCulture, $"psi {psi:0.0##}: {note}"));
             }
             if (output is not null) WriteOutputs(output, rows, context);
         }

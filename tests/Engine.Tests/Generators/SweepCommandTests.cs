@@ -63,6 +63,33 @@ public class SweepCommandTests
     }
 
     [Test]
+    [Category("Gpu")]
+    public void Tf32SweepReportsMembershipChangesPerPsi()
+    {
+        if (GenMetrics.Cuda.CudaAvailability.Probe().UnavailableReason is { } why) Assert.Ignore($"CUDA unavailable: {why}");
+        var (onnx, real) = Prepare(300);
+        string output = Path.Combine(_dir, "out");
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = GenMetrics.Cli.Program.Run(
+            ["sweep", "--generator", GeneratorFixtures.StyleGan, "--real", real, "--psi", "1.0,0.5", "--n", "300",
+             "--metrics", "pr", "--network", onnx, "--network-output", "pool", "--backend", "cuda", "--precision", "tf32", "-o", output], stdout, stderr);
+        Assert.That(code, Is.EqualTo(0), stderr.ToString());
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "sweep.json")));
+        foreach (var row in doc.RootElement.EnumerateArray())
+        {
+            Assert.That(row.GetProperty("distance_precision").GetString(), Is.EqualTo("tf32"));
+            Assert.That(row.GetProperty("membership_decisions").GetDouble(), Is.EqualTo(3 * (300 + 300)));
+            Assert.That(row.GetProperty("membership_changed").GetDouble(), Is.InRange(0, 3 * (300 + 300)));
+        }
+        // The table keeps to its header's columns: psi, precision, recall.
+        var lines = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var table = lines.SkipWhile(l => !l.TrimStart().StartsWith("psi", StringComparison.Ordinal)).ToArray();
+        Assert.That(table.Skip(1).Take(2).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length), Is.All.EqualTo(3), stdout.ToString());
+        Assert.That(stderr.ToString(), Does.Contain("membership decisions"));
+    }
+
+    [Test]
     public void PsiOutOfRangeIsRefused()
     {
         var stderr = new StringWriter();
