@@ -88,7 +88,7 @@ public sealed class CudaBackend : IComputeBackend
 
     public string Description =>
         $"{_session.Device}, CUDA driver {CudaLibraries.FormatVersion(_session.DriverVersion)}, NVRTC {CompilerVersion}, " +
-        $"cuBLAS {FormatCublasVersion(_session.CublasVersion)}, {Precision.ToString().ToLowerInvariant()} distance GEMMs";
+        $"cuBLAS {FormatCublasVersion(_session.CublasVersion)}, {DistancePrecision} distance GEMMs";
 
     /// <summary>"13.0.1" from cublasGetVersion's 130001 (major·10000 + minor·100 + patch since cuBLAS 11).</summary>
     internal static string FormatCublasVersion(int encoded) => $"{encoded / 10000}.{encoded / 100 % 100}.{encoded % 100}";
@@ -191,8 +191,8 @@ public sealed class CudaBackend : IComputeBackend
 
         // Distances are symmetric: only tiles on and above the diagonal are multiplied. An off-diagonal tile
         // (rows I, columns J) updates the rows of I row by row and the rows of J column by column (in row
-        // slices, then merged); for
-        // T tile rows that is T(T+1)/2 GEMMs instead of T² (28 instead of 49 at N = 50k, tile 8192).
+        // slices, then merged); for T tile rows that is T(T+1)/2 GEMMs instead of T² (28 instead of 49 at
+        // N = 50k, tile 8192).
         int tileRows = Blocks(n, tile);
         long tilesTotal = (long)tileRows * (tileRows + 1) / 2, tilesDone = 0;
         using var tilesRange = Nvtx.Range($"k-NN tiles {x.Name}: GEMM + k-smallest selection");
@@ -631,16 +631,14 @@ public sealed class CudaBackend : IComputeBackend
         lock (_lock)
         {
             _session.MakeCurrent();
-            var am = new FeatureMatrix(a[..(m * dim)].ToArray(), m, dim, "A");
-            var bm = new FeatureMatrix(b[..(n * dim)].ToArray(), n, dim, "B");
             // Always fp32: --precision trades k-NN membership decisions (counted against fp32) for speed;
             // KID's kernel sums would change silently.
-            using var ra = ResidentFeatures.Upload(_session, am);
-            using var rb = ResidentFeatures.Upload(_session, bm);
+            using var ra = ResidentFeatures.Upload(_session, a[..(m * dim)], m, dim, "A");
+            using var rb = ResidentFeatures.Upload(_session, b[..(n * dim)], n, dim, "B");
             using var da = DeviceMatrix.Prepare(_session, _prepareRows, ra, null, CudaPrecision.Fp32);
             using var db = DeviceMatrix.Prepare(_session, _prepareRows, rb, null, CudaPrecision.Fp32);
             using var dc = _session.Allocate<float>((long)m * n);
-            DotTile(da, 0, m, db, 0, n, dc, ld: n, CudaPrecision.Fp32);
+            DotTile(da, 0, m, db, 0, n, dc, ld: n);
             _session.Download(dc.Start, c[..(m * n)]);
         }
     }
@@ -650,13 +648,16 @@ public sealed class CudaBackend : IComputeBackend
     /// <summary>
     /// dots[i·ld + j] = rows[rowStart + i] · cols[colStart + j]. Row-major X [r, D] is column-major Xᵀ [D, r],
     /// so the row-major tile G = R·Cᵀ is, column-major, Gᵀ = C·Rᵀ = (Cᵀ)ᵀ·(Rᵀ): op(A) = T on the column set.
+    /// The arithmetic is the one both matrices were prepared for.
     /// </summary>
-    private void DotTile(DeviceMatrix rowsMatrix, int rowStart, int rows, DeviceMatrix colsMatrix, int colStart, int cols, DeviceBuffer<float> dots, int ld, CudaPrecision? precision = null)
+    private void DotTile(DeviceMatrix rowsMatrix, int rowStart, int rows, DeviceMatrix colsMatrix, int colStart, int cols, DeviceBuffer<float> dots, int ld)
     {
+        if (rowsMatrix.Precision != colsMatrix.Precision)
+            throw new InvalidOperationException($"matrices prepared for {rowsMatrix.Precision} and {colsMatrix.Precision} cannot be multiplied together");
         int dim = rowsMatrix.Dim;
         var aCols = colsMatrix.RowPointer(colStart);
         var bRows = rowsMatrix.RowPointer(rowStart);
-        switch (precision ?? Precision)
+        switch (rowsMatrix.Precision)
         {
             case CudaPrecision.Fp32:
                 _session.Sgemm(true, false, cols, rows, dim, 1f, aCols, dim, bRows, dim, 0f, dots.Start, ld);

@@ -18,10 +18,11 @@ internal sealed class DeviceMatrix : IDisposable
     private readonly DeviceBuffer<float>? _single;
     private readonly DeviceBuffer<Half>? _half;
 
-    private DeviceMatrix(int rows, int dim, DeviceBuffer<float>? single, DeviceBuffer<Half>? half, DeviceBuffer<float> norms)
+    private DeviceMatrix(int rows, int dim, CudaPrecision precision, DeviceBuffer<float>? single, DeviceBuffer<Half>? half, DeviceBuffer<float> norms)
     {
         Rows = rows;
         Dim = dim;
+        Precision = precision;
         _single = single;
         _half = half;
         Norms = norms;
@@ -29,6 +30,10 @@ internal sealed class DeviceMatrix : IDisposable
 
     public int Rows { get; }
     public int Dim { get; }
+
+    /// <summary>The GEMM arithmetic the stored values were prepared for (float16 storage, TF32 rounding or neither).</summary>
+    public CudaPrecision Precision { get; }
+
     public DeviceBuffer<float> Norms { get; }
 
     /// <summary>The stored rows when they are float32 (fp32, tf32); the null pointer for float16.</summary>
@@ -76,7 +81,7 @@ internal sealed class DeviceMatrix : IDisposable
                 if (flag[0] != 0)
                     throw InputException.For(source.Name, "a feature (after subtracting the mean) is beyond float16's range of ±65504: use --precision tf32 or fp32");
             }
-            return new DeviceMatrix(rows, dim, single, halfBuffer, norms);
+            return new DeviceMatrix(rows, dim, precision, single, halfBuffer, norms);
         }
         catch
         {
@@ -121,20 +126,20 @@ internal sealed class ResidentFeatures : IDisposable
     public string Name { get; }
 
     /// <summary>One host-to-device copy of the matrix, in chunks of at most 256 MiB (from pageable memory).</summary>
-    public static ResidentFeatures Upload(CudaSession session, FeatureMatrix m)
+    public static ResidentFeatures Upload(CudaSession session, FeatureMatrix m) =>
+        Upload(session, m.Data.AsSpan(0, checked(m.Rows * m.Dim)), m.Rows, m.Dim, m.Name);
+
+    /// <summary>Uploads <paramref name="rows"/> x <paramref name="dim"/> row-major values straight from the caller's span.</summary>
+    public static ResidentFeatures Upload(CudaSession session, ReadOnlySpan<float> data, int rows, int dim, string name)
     {
-        using var range = Nvtx.Range($"upload {m.Name}");
-        long count = (long)m.Rows * m.Dim;
-        var values = session.Allocate<float>(count);
+        using var range = Nvtx.Range($"upload {name}");
+        var values = session.Allocate<float>(data.Length);
         try
         {
             const int chunk = 64 << 20; // floats
-            for (long start = 0; start < count; start += chunk)
-            {
-                int length = (int)Math.Min(chunk, count - start);
-                session.Upload<float>(m.Data.AsSpan((int)start, length), values.At(start));
-            }
-            return new ResidentFeatures(session, values, m.Rows, m.Dim, m.Name);
+            for (int start = 0; start < data.Length; start += chunk)
+                session.Upload(data.Slice(start, Math.Min(chunk, data.Length - start)), values.At(start));
+            return new ResidentFeatures(session, values, rows, dim, name);
         }
         catch
         {
