@@ -19,16 +19,19 @@ public sealed record VerificationLine(string Case, string Method, string Quantit
 public sealed class BackendVerifier(IComputeBackend reference, IComputeBackend candidate, int seed = 1)
 {
     /// <summary>Relative tolerance on float32 squared distances and radii for the candidate's precision.</summary>
-    public static double DistanceTolerance(IComputeBackend candidate) => candidate is CudaBackend cuda
-        ? cuda.Precision switch { CudaPrecision.Fp32 => 1e-4, CudaPrecision.Tf32 => 1e-2, _ => 3e-2 }
-        : 1e-4;
+    public static double DistanceTolerance(IComputeBackend candidate) => candidate.DistancePrecision switch
+    {
+        "tf32" => 1e-2,
+        "fp16" => 3e-2,
+        _ => 1e-4,
+    };
 
     /// <summary>
     /// Unit roundoff of the distance GEMM's inputs: 0 for float32 (the values are multiplied as stored),
     /// 2⁻¹¹ for TF32 and float16 (10 stored mantissa bits, round to nearest).
     /// </summary>
     public static double InputRounding(IComputeBackend candidate) =>
-        candidate is CudaBackend { Precision: not CudaPrecision.Fp32 } ? Math.Pow(2, -11) : 0;
+        candidate.DistancePrecision == "fp32" ? 0 : Math.Pow(2, -11);
 
     /// <summary>
     /// How far two correct backends' squared distances may differ in absolute terms, whatever the distance:
