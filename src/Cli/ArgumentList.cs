@@ -1,128 +1,55 @@
-using System.Globalization;
+using System.CommandLine;
 
 namespace GenMetrics.Cli;
 
-/// <summary>Positional arguments and `--name value` / `--name=value` / `--flag` options, checked against the command's specs.</summary>
+/// <summary>
+/// A command's parsed command line: a small typed view over System.CommandLine's <see cref="ParseResult"/>
+/// that reads each option by its name (without "--"), so that a command's Run reads as before. Values
+/// not given are the defaults of the declarations (<see cref="Opt"/>); the types must match them.
+/// </summary>
 public sealed class ArgumentList
 {
-    private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
+    private readonly ParseResult _result;
+    private readonly Command _command;
 
-    public List<string> Positional { get; } = [];
-
-    public static ArgumentList Parse(IEnumerable<string> args, IReadOnlyList<OptionSpec> specs)
+    public ArgumentList(ParseResult result, Command command)
     {
-        var result = new ArgumentList();
-        var list = args.ToList();
-        for (int i = 0; i < list.Count; i++)
-        {
-            string a = list[i];
-            if (a == "--")
-            {
-                result.Positional.AddRange(list.Skip(i + 1));
-                break;
-            }
-            if (a.StartsWith("--", StringComparison.Ordinal) && a.Length > 2)
-            {
-                string name = a[2..];
-                string? value = null;
-                int eq = name.IndexOf('=');
-                if (eq >= 0)
-                {
-                    value = name[(eq + 1)..];
-                    name = name[..eq];
-                }
-                if (name == "help")
-                {
-                    result._options["help"] = null;
-                    continue;
-                }
-                var spec = specs.FirstOrDefault(s => s.Name == name)
-                    ?? throw new UsageException($"unknown option --{name}");
-                if (spec.TakesValue)
-                {
-                    if (value is null)
-                    {
-                        if (i + 1 >= list.Count) throw new UsageException($"--{name} needs a value");
-                        value = list[++i];
-                    }
-                }
-                else if (value is not null)
-                {
-                    throw new UsageException($"--{name} takes no value");
-                }
-                result._options[name] = value;
-                continue;
-            }
-            if (a.Length == 2 && a[0] == '-' && a[1] != '-')
-            {
-                var shortSpec = specs.FirstOrDefault(s => s.Short == a[1])
-                    ?? throw new UsageException($"unknown option {a}");
-                if (shortSpec.TakesValue)
-                {
-                    if (i + 1 >= list.Count) throw new UsageException($"{a} needs a value");
-                    result._options[shortSpec.Name] = list[++i];
-                }
-                else
-                {
-                    result._options[shortSpec.Name] = null;
-                }
-                continue;
-            }
-            result.Positional.Add(a);
-        }
-        return result;
+        _result = result;
+        _command = command;
+        Positional = command.Arguments.Select(a => result.GetResult(a))
+            .Where(r => r is not null && r.Tokens.Count > 0).Select(r => r!.Tokens[0].Value).ToList();
     }
 
-    public bool Flag(string name) => _options.ContainsKey(name);
+    /// <summary>The positional arguments given, in the order of their declarations.</summary>
+    public IReadOnlyList<string> Positional { get; }
 
-    public bool Has(string name) => _options.ContainsKey(name);
-
-    public string? Get(string name) => _options.TryGetValue(name, out var v) ? v : null;
-
-    public string Get(string name, string fallback) => Get(name) ?? fallback;
-
-    public int GetInt(string name, int fallback, int min = int.MinValue, int max = int.MaxValue)
+    /// <summary>
+    /// The value of option --<paramref name="name"/>: its declared default when not given, and null (not,
+    /// as System.CommandLine would give, an empty list) when it has none.
+    /// </summary>
+    public T Value<T>(string name)
     {
-        var s = Get(name);
-        if (s is null) return fallback;
-        if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v))
-            throw new UsageException($"--{name} expects a whole number, got '{s}'");
-        if (v < min || v > max)
-            throw new UsageException($"--{name} must be between {min} and {max}, got {v}");
-        return v;
+        var option = OptionOf(name);
+        if (!option.HasDefaultValue && _result.GetResult(option) is null or { Implicit: true }) return default!;
+        return _result.GetValue<T>(option.Name)!;
     }
 
-    public double GetDouble(string name, double fallback)
-    {
-        var s = Get(name);
-        if (s is null) return fallback;
-        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
-            throw new UsageException($"--{name} expects a number, got '{s}'");
-        return v;
-    }
+    public string? Get(string name) => Value<string?>(name);
 
-    /// <summary>A comma-separated list of positive integers, e.g. `--k 3,5,10`.</summary>
-    public int[]? GetIntList(string name, int min = 1)
-    {
-        var s = Get(name);
-        if (s is null) return null;
-        var parts = s.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length == 0) throw new UsageException($"--{name} expects a comma-separated list of whole numbers, got '{s}'");
-        var values = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-        {
-            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out values[i]) || values[i] < min)
-                throw new UsageException($"--{name}: '{parts[i]}' is not a whole number >= {min}");
-        }
-        return values;
-    }
+    public bool Flag(string name) => Value<bool>(name);
 
-    /// <summary>Exactly <paramref name="count"/> positional arguments, named for the error message.</summary>
-    public void RequirePositional(params string[] names)
-    {
-        if (Positional.Count < names.Length)
-            throw new UsageException($"missing {string.Join(" and ", names.Skip(Positional.Count))}");
-        if (Positional.Count > names.Length)
-            throw new UsageException($"unexpected argument '{Positional[names.Length]}'");
-    }
+    public int GetInt(string name) => Value<int>(name);
+
+    public int? GetOptionalInt(string name) => Value<int?>(name);
+
+    public double GetDouble(string name) => Value<double>(name);
+
+    public int[]? GetIntList(string name) => Value<int[]?>(name);
+
+    /// <summary>Whether --<paramref name="name"/> was given on the command line (not merely defaulted).</summary>
+    public bool Has(string name) => _result.GetResult(OptionOf(name)) is { Implicit: false };
+
+    private Option OptionOf(string name) =>
+        _command.Options.FirstOrDefault(o => o.Name == "--" + name)
+        ?? throw new InvalidOperationException($"genmetrics {_command.Name} declares no option --{name}");
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using GenMetrics.Compute;
 
 namespace GenMetrics.Cli;
@@ -5,15 +6,50 @@ namespace GenMetrics.Cli;
 /// <summary>--backend, --precision and --no-fp32-check, for the commands that evaluate k-NN metrics through the Evaluator.</summary>
 internal static class BackendOptions
 {
-    public static IReadOnlyList<OptionSpec> Specs { get; } =
+    public static IReadOnlyList<Symbol> Specs =>
     [
-        new("backend", "cpu, cuda or auto (default auto)", ValueName: "NAME"),
-        new("precision", "CUDA distance GEMMs: fp32 (default), tf32 or fp16; the faster two also run fp32 and report the membership decisions that differ", ValueName: "P"),
-        OptionSpec.Flag("no-fp32-check", "with --precision tf32|fp16: skip the fp32 comparison run (the result then only names the precision)"),
+        CommonOptions.Backend(),
+        CommonOptions.Precision("CUDA distance GEMMs: fp32 (default), tf32 or fp16; the faster two also run fp32 and report the membership decisions that differ"),
+        Opt.Flag("no-fp32-check", "with --precision tf32|fp16: skip the fp32 comparison run (the result then only names the precision)"),
     ];
 
     public static IComputeBackend Create(ArgumentList args, CommandContext context) =>
-        ComputeBackends.Create(args.Get("backend", "auto"), context.Notice, args.Get("precision", "fp32"));
+        ComputeBackends.Create(args.Get("backend")!, context.Notice, args.Get("precision")!);
 
     public static bool CompareWithFp32(ArgumentList args) => !args.Flag("no-fp32-check");
+}
+
+/// <summary>Options that several commands declare alike: each is written here once, with its type, default and help.</summary>
+internal static class CommonOptions
+{
+    public static Option<string?> Backend(string defaultValue = "auto", string? help = null) =>
+        Opt.Text("backend", help ?? "cpu, cuda or auto", "NAME", defaultValue, suggestions: ["cpu", "cuda", "auto"]);
+
+    public static Option<string?> Precision(string help, string valueName = "P") =>
+        Opt.Text("precision", help, valueName, "fp32", suggestions: ["fp32", "tf32", "fp16"]);
+
+    public static Option<string?> Json(string help = "write JSON to PATH, or to stdout with '-'") => Opt.Text("json", help, "PATH|-");
+
+    public static Option<string?> Key(string help = "array to read from an .npz holding several") => Opt.Text("key", help, "KEY");
+
+    public static Option<string?> Output(string help, string valueName) => Opt.Text("output", help, valueName, shortName: 'o');
+
+    public static Option<string?> Generator(string help = "the generator description (generator.json; see docs/generators.md)") => Opt.Text("generator", help, "G.json");
+
+    /// <summary>--k of the realism score: one neighbourhood size.</summary>
+    public static Option<int> K(string help = "neighbourhood size of the real radii", int defaultValue = 3) => Opt.Int("k", help, "K", defaultValue, min: 1);
+
+    /// <summary>--k of the k-NN metric groups: one or several neighbourhood sizes.</summary>
+    public static Option<int[]?> KList(string help) => Opt.IntList("k", help, "K");
+
+    public static Option<int> Seed(string help, int defaultValue) => Opt.Int("seed", help, "S", defaultValue, min: 0);
+
+    public static Option<int> Batch() => Opt.Int("batch", "images per generator call", "N", 16, min: 1, max: 4096);
+
+    public static Option<double> Psi(string help = "truncation psi") => Opt.Number("psi", help, "PSI", 1.0);
+
+    public static Option<int?> TruncationCutoff() =>
+        Opt.OptionalInt("truncation-cutoff", "truncate only the first N style layers (stylegan generators; 0 truncates none)", "N", min: 0);
+
+    public static Option<string?> CovDivisor(string help) => Opt.Text("cov-divisor", help, "n-1|n", "n-1", suggestions: ["n-1", "n"]);
 }

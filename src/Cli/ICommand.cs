@@ -1,3 +1,5 @@
+using System.CommandLine;
+
 namespace GenMetrics.Cli;
 
 /// <summary>One `genmetrics` sub-command. Implementations are found by reflection: one file per command.</summary>
@@ -9,7 +11,12 @@ public interface ICommand
     /// <summary>The positional part of the usage line, e.g. "REAL FAKE [options]".</summary>
     string Usage { get; }
 
-    IReadOnlyList<OptionSpec> Options { get; }
+    /// <summary>
+    /// The command's System.CommandLine options and positional arguments, in the order of its help (declare
+    /// them with <see cref="Opt"/>; shared sets such as <see cref="BackendOptions.Specs"/> are spread in with
+    /// `..`). `--help` and `--quiet` are added to every command.
+    /// </summary>
+    IReadOnlyList<Symbol> Options { get; }
 
     /// <summary>Where the command appears in `genmetrics --help` (lower first).</summary>
     int Order => 100;
@@ -17,30 +24,23 @@ public interface ICommand
     int Run(ArgumentList args, CommandContext context);
 }
 
-/// <summary>
-/// A `--name VALUE` option (or a `--name` flag when <see cref="TakesValue"/> is false). `--help` is
-/// added to every command.
-/// </summary>
-public sealed record OptionSpec(string Name, string Help, bool TakesValue = true, string? ValueName = null, char? Short = null, string? Default = null)
-{
-    public string Display => (Short is { } c ? $"-{c}, " : "") + (TakesValue ? $"--{Name} {ValueName ?? "VALUE"}" : $"--{Name}");
-
-    public static OptionSpec Flag(string name, string help) => new(name, help, TakesValue: false);
-}
-
 /// <summary>A mistake in the command line itself (unknown option, missing argument): exit code 2 plus the usage line.</summary>
 public sealed class UsageException(string message) : Exception(message);
 
-/// <summary>Output streams and the progress bar for one command run.</summary>
-public sealed class CommandContext(TextWriter stdout, TextWriter stderr)
+/// <summary>Output streams and the progress bar for one command run; with --quiet, notices are not printed.</summary>
+public sealed class CommandContext(TextWriter stdout, TextWriter stderr, bool quiet = false)
 {
+    private readonly HashSet<string> _noticed = new(StringComparer.Ordinal);
+
     public TextWriter Out { get; } = stdout;
     public TextWriter Error { get; } = stderr;
-    public ProgressBar Progress { get; } = new(stderr, ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected);
+    public bool Quiet { get; } = quiet;
+    public ProgressBar Progress { get; } = new(stderr, !quiet && ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected);
 
-    /// <summary>A message for the user (stderr, so stdout can carry JSON alone).</summary>
+    /// <summary>A message for the user (stderr, so stdout can carry JSON alone); each distinct message once, none with --quiet.</summary>
     public void Notice(string message)
     {
+        if (Quiet || !_noticed.Add(message)) return;
         Progress.Clear();
         Error.WriteLine(message);
     }

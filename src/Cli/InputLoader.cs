@@ -1,3 +1,4 @@
+using System.CommandLine;
 using GenMetrics.Evaluation;
 using GenMetrics.Features;
 using GenMetrics.Imaging;
@@ -98,16 +99,18 @@ internal static class InputLoader
 internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int MaxImages = 0, bool Strict = false, int BatchSize = 32, bool UseCache = true,
     string? Network = null, string? NetworkOutput = null, int NetworkHeight = 0, int NetworkWidth = 0)
 {
-    public static readonly IReadOnlyList<OptionSpec> Specs =
+    /// <summary>The image-input options, fresh instances for each command that spreads them into its options.</summary>
+    public static IReadOnlyList<Symbol> Specs =>
     [
-        new("mode", "image inputs: clean (clean-fid, default), legacy-pytorch (pytorch-fid), legacy-tensorflow (TTUR, StyleGAN, torch-fidelity) or none", ValueName: "MODE"),
-        new("max-images", "image inputs: use the first N images (sorted by path)", ValueName: "N"),
-        OptionSpec.Flag("strict", "image inputs: a corrupt image is an error instead of being skipped and counted"),
-        OptionSpec.Flag("no-cache", "image inputs: do not read or write the feature cache"),
-        new("batch-size", "image inputs: images per network batch (default 32)", ValueName: "B"),
-        new("network", "image inputs: your own ONNX feature network ([N,3,H,W] in, [N,D] out) instead of the installed Inception/VGG-16", ValueName: "FILE.onnx"),
-        new("network-output", "with --network: the output tensor whose values are the features", ValueName: "NAME"),
-        new("network-size", "with --network: input height x width when the model leaves them open, e.g. 48x192", ValueName: "HxW"),
+        Opt.Text("mode", "image inputs: clean (clean-fid, default), legacy-pytorch (pytorch-fid), legacy-tensorflow (TTUR, StyleGAN, torch-fidelity) or none", "MODE", "clean",
+            suggestions: ["clean", "legacy-pytorch", "legacy-tensorflow", "none"]),
+        Opt.Int("max-images", "image inputs: use the first N images (sorted by path; default 0: all)", "N", 0, min: 0),
+        Opt.Flag("strict", "image inputs: a corrupt image is an error instead of being skipped and counted"),
+        Opt.Flag("no-cache", "image inputs: do not read or write the feature cache"),
+        Opt.Int("batch-size", "image inputs: images per network batch", "B", 32, min: 1, max: 4096),
+        Opt.Text("network", "image inputs: your own ONNX feature network ([N,3,H,W] in, [N,D] out) instead of the installed Inception/VGG-16", "FILE.onnx"),
+        Opt.Text("network-output", "with --network: the output tensor whose values are the features", "NAME"),
+        Opt.Text("network-size", "with --network: input height x width when the model leaves them open, e.g. 48x192", "HxW"),
     ];
 
     /// <summary>The network of --network / --network-output / --network-size, or null when none was given.</summary>
@@ -129,10 +132,10 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
                 throw new UsageException($"--network-size expects HxW, e.g. 48x192, got '{size}'");
         }
         return new(
-            ImagePreprocessor.ParseMode(args.Get("mode", "clean")),
-            args.GetInt("max-images", 0, min: 0),
+            ImagePreprocessor.ParseMode(args.Get("mode")!),
+            args.GetInt("max-images"),
             args.Flag("strict"),
-            args.GetInt("batch-size", 32, min: 1, max: 4096),
+            args.GetInt("batch-size"),
             !args.Flag("no-cache"),
             args.Get("network"),
             args.Get("network-output"),

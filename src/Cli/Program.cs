@@ -1,10 +1,15 @@
-using System.Reflection;
+using System.CommandLine;
+using System.CommandLine.Completions;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 
 namespace GenMetrics.Cli;
 
 /// <summary>
-/// `genmetrics COMMAND ...`. Exit codes: 0 success, 1 a check failed (e.g. verify found a difference
-/// beyond tolerance), 2 bad usage or bad input (one line on stderr naming the file and the problem).
+/// `genmetrics COMMAND ...`, parsed by System.CommandLine. Exit codes: 0 success, 1 a check failed (e.g.
+/// verify found a difference beyond tolerance), 2 bad usage or bad input (one line on stderr naming the
+/// file and the problem; a usage mistake adds the command's usage line).
 /// </summary>
 public static class Program
 {
@@ -19,39 +24,98 @@ public static class Program
         .OrderBy(c => c.Order).ThenBy(c => c.Name, StringComparer.Ordinal)
         .ToArray();
 
+    /// <summary>--quiet, on every command: no notices on stderr, only errors (and what the command writes to stdout).</summary>
+    internal static readonly Option<bool> Quiet = new("--quiet", "-q")
+    {
+        Description = "no notices or progress on stderr (the CPU fallback, skipped files, ...); errors are still printed",
+        Arity = ArgumentArity.Zero,
+        Recursive = true,
+    };
+
+    private static readonly Lazy<(RootCommand Root, Dictionary<Command, ICommand> ByCommand)> Parser = new(Build);
+
+    /// <summary>The System.CommandLine tree of every command (for tests and completion).</summary>
+    public static RootCommand Root => Parser.Value.Root;
+
+    /// <summary>The version of the engine library, which the CLI shares (both take it from Directory.Build.props).</summary>
+    public static string Version => EngineInfo.Version;
+
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        if (args.Length == 0)
         {
             PrintUsage(stdout);
-            return args.Length == 0 ? ExitBadInput : ExitOk;
-        }
-        if (args[0] is "--version" or "version")
-        {
-            stdout.WriteLine($"genmetrics {typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0"}");
-            return ExitOk;
-        }
-        var command = Commands.FirstOrDefault(c => c.Name == args[0]);
-        if (command is null)
-        {
-            stderr.WriteLine($"genmetrics: unknown command '{args[0]}' (run 'genmetrics --help' for the list)");
             return ExitBadInput;
         }
-        var context = new CommandContext(stdout, stderr);
+        var parseResult = Root.Parse(args);
+        if (parseResult.Action is ParseErrorAction)
+            return ReportParseError(parseResult, stderr);
+        return parseResult.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+    }
+
+    private static (RootCommand, Dictionary<Command, ICommand>) Build()
+    {
+        var root = new RootCommand("genmetrics: metrics for generative image models (FID, KID, IS, precision/recall, realism, density/coverage)");
+        root.Options.Add(Quiet);
+        foreach (var option in root.Options)
+        {
+            if (option is HelpOption help) help.Action = new UsageHelpAction();
+            if (option is VersionOption version) version.Action = new PrintVersionAction();
+        }
+        root.SetAction(r =>
+        {
+            PrintUsage(r.InvocationConfiguration.Output);
+            return ExitBadInput;
+        });
+        var byCommand = new Dictionary<Command, ICommand>();
+        foreach (var c in Commands)
+        {
+            var command = new Command(c.Name, c.Summary);
+            foreach (var symbol in c.Options)
+            {
+                switch (symbol)
+                {
+                    case Option o: command.Options.Add(o); break;
+                    case Argument a: command.Arguments.Add(a); break;
+                    default: throw new InvalidOperationException($"{c.Name}: {symbol.Name} is neither an option nor an argument");
+                }
+            }
+            command.SetAction(r => Execute(c, command, r));
+            root.Subcommands.Add(command);
+            byCommand[command] = c;
+        }
+        // `genmetrics help` and `genmetrics version`, as before the move to System.CommandLine.
+        var helpWord = new Command("help") { Hidden = true };
+        helpWord.SetAction(r =>
+        {
+            PrintUsage(r.InvocationConfiguration.Output);
+            return ExitOk;
+        });
+        var versionWord = new Command("version") { Hidden = true };
+        versionWord.SetAction(r =>
+        {
+            r.InvocationConfiguration.Output.WriteLine($"genmetrics {Version}");
+            return ExitOk;
+        });
+        root.Subcommands.Add(helpWord);
+        root.Subcommands.Add(versionWord);
+        return (root, byCommand);
+    }
+
+    private static int Execute(ICommand command, Command parsed, ParseResult parseResult)
+    {
+        var stdout = parseResult.InvocationConfiguration.Output;
+        var stderr = parseResult.InvocationConfiguration.Error;
+        var context = new CommandContext(stdout, stderr, parseResult.GetValue(Quiet));
         try
         {
-            var parsed = ArgumentList.Parse(args.Skip(1), command.Options);
-            if (parsed.Flag("help"))
-            {
-                PrintCommandHelp(command, stdout);
-                return ExitOk;
-            }
-            return command.Run(parsed, context);
+            return command.Run(new ArgumentList(parseResult, parsed), context);
         }
         catch (UsageException e)
         {
+            context.Progress.Clear();
             stderr.WriteLine($"genmetrics {command.Name}: {e.Message}");
             stderr.WriteLine($"usage: genmetrics {command.Name} {command.Usage}");
             return ExitBadInput;
@@ -85,7 +149,57 @@ public static class Program
         }
     }
 
-    private static void PrintUsage(TextWriter w)
+    /// <summary>
+    /// System.CommandLine's parse errors as the CLI has always reported them: one line `genmetrics CMD:
+    /// PROBLEM` and the command's usage line, exit 2 (instead of the library's list of errors and full help).
+    /// </summary>
+    private static int ReportParseError(ParseResult parseResult, TextWriter stderr)
+    {
+        var command = parseResult.CommandResult.Command;
+        if (!Parser.Value.ByCommand.TryGetValue(command, out var c))
+        {
+            string? first = parseResult.UnmatchedTokens.FirstOrDefault();
+            stderr.WriteLine(first is not null && !first.StartsWith('-')
+                ? $"genmetrics: unknown command '{first}' (run 'genmetrics --help' for the list)"
+                : $"genmetrics: {(first is null ? "missing command" : $"unknown option {first}")} (run 'genmetrics --help' for the list)");
+            return ExitBadInput;
+        }
+        stderr.WriteLine($"genmetrics {c.Name}: {Describe(parseResult, command)}");
+        stderr.WriteLine($"usage: genmetrics {c.Name} {c.Usage}");
+        return ExitBadInput;
+    }
+
+    private static string Describe(ParseResult parseResult, Command command)
+    {
+        // An unknown option or an argument too many, in the order written.
+        foreach (var token in parseResult.UnmatchedTokens)
+        {
+            if (token.StartsWith('-') && token.Length > 1 && !double.TryParse(token, System.Globalization.CultureInfo.InvariantCulture, out _))
+                return $"unknown option {token.Split('=', ':')[0]}";
+            return $"unexpected argument '{token}'";
+        }
+        foreach (var error in parseResult.Errors)
+        {
+            var symbolResult = error.SymbolResult;
+            OptionResult? optionResult = symbolResult as OptionResult ?? symbolResult?.Parent as OptionResult;
+            if (optionResult is not null)
+            {
+                var option = optionResult.Option;
+                if (optionResult.Tokens.Count == 0 && option.Arity.MinimumNumberOfValues > 0)
+                    return $"{option.Name} needs a value";
+                if (option.Arity.MaximumNumberOfValues == 0 && optionResult.Tokens.Count > 0)
+                    return $"{option.Name} takes no value";
+                if (optionResult.Tokens.Count > option.Arity.MaximumNumberOfValues)
+                    return $"{option.Name} is given more than once";
+                return error.Message;
+            }
+        }
+        var missing = command.Arguments.Where(a => a.Arity.MinimumNumberOfValues > 0 && parseResult.GetResult(a) is not { Tokens.Count: > 0 }).Select(a => a.Name).ToList();
+        if (missing.Count > 0) return $"missing {string.Join(" and ", missing)}";
+        return parseResult.Errors[0].Message;
+    }
+
+    internal static void PrintUsage(TextWriter w)
     {
         w.WriteLine("genmetrics: metrics for generative image models (FID, KID, IS, precision/recall, realism, density/coverage)");
         w.WriteLine();
@@ -94,6 +208,7 @@ public static class Program
         int width = Commands.Max(c => c.Name.Length) + 2;
         foreach (var c in Commands) w.WriteLine($"  {c.Name.PadRight(width)}{c.Summary}");
         w.WriteLine();
+        w.WriteLine("Global options: --quiet (-q) no notices on stderr; --version; --help.");
         w.WriteLine("Exit codes: 0 success, 1 a check failed, 2 bad usage or bad input.");
     }
 
@@ -102,12 +217,42 @@ public static class Program
         w.WriteLine($"usage: genmetrics {c.Name} {c.Usage}");
         w.WriteLine();
         w.WriteLine(c.Summary);
-        if (c.Options.Count > 0)
+        var rows = c.Options.OfType<Option>().Append(Quiet).Select(o => (Display(o), o.Description ?? "")).ToList();
+        w.WriteLine();
+        w.WriteLine("options:");
+        int width = rows.Max(r => r.Item1.Length) + 2;
+        foreach (var (display, help) in rows) w.WriteLine($"  {display.PadRight(width)}{help}");
+    }
+
+    /// <summary>"-o, --output DIR" or "--strict", as the help shows an option.</summary>
+    internal static string Display(Option o)
+    {
+        string shortForm = o.Aliases.FirstOrDefault(a => a.Length == 2 && a[0] == '-' && a[1] != '-') is { } s ? s + ", " : "";
+        return shortForm + (o.Arity.MaximumNumberOfValues == 0 ? o.Name : $"{o.Name} {o.HelpName ?? "VALUE"}");
+    }
+
+    /// <summary>--help: the CLI's own usage (the list of commands, or one command's usage and options).</summary>
+    private sealed class UsageHelpAction : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parseResult)
         {
-            w.WriteLine();
-            w.WriteLine("options:");
-            int width = c.Options.Max(o => o.Display.Length) + 2;
-            foreach (var o in c.Options) w.WriteLine($"  {o.Display.PadRight(width)}{o.Help}");
+            var output = parseResult.InvocationConfiguration.Output;
+            if (Parser.Value.ByCommand.TryGetValue(parseResult.CommandResult.Command, out var c)) PrintCommandHelp(c, output);
+            else PrintUsage(output);
+            return ExitOk;
+        }
+    }
+
+    private sealed class PrintVersionAction : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine($"genmetrics {Version}");
+            return ExitOk;
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using GenMetrics.Benchmarks;
@@ -12,30 +13,29 @@ public sealed class BenchCommand : ICommand
     public string Usage => "[options]";
     public int Order => 80;
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<Symbol> Options { get; } =
     [
-        new("backend", "cpu or cuda (default cpu)", ValueName: "NAME"),
-        new("precision", "cuda distance GEMMs: fp32 (default), tf32 or fp16; the faster two report the P/R membership decisions that differ from fp32", ValueName: "P"),
-        new("only", "comma-separated subset: gemm, pr, fid (default all)", ValueName: "LIST"),
-        OptionSpec.Flag("quick", "small sizes (seconds instead of minutes)"),
-        new("samples", "precision/recall with N samples per set instead of the standard sizes (with --dims)", ValueName: "N"),
-        new("dims", "feature dimensions for --samples, comma-separated (default 512)", ValueName: "D,..."),
-        OptionSpec.Flag("profile", "cuda: bracket the measured region with cuProfilerStart/Stop (for ncu/nsys --capture-range)"),
-        new("repeats", "timed repeats per benchmark, median reported (default 5)", ValueName: "R"),
-        new("json", "write the results as JSON to PATH, or to stdout with '-'", ValueName: "PATH|-"),
+        CommonOptions.Backend("cpu", "cpu or cuda"),
+        CommonOptions.Precision("cuda distance GEMMs: fp32 (default), tf32 or fp16; the faster two report the P/R membership decisions that differ from fp32"),
+        Opt.Text("only", "comma-separated subset: gemm, pr, fid (default all)", "LIST"),
+        Opt.Flag("quick", "small sizes (seconds instead of minutes)"),
+        Opt.OptionalInt("samples", "precision/recall with N samples per set instead of the standard sizes (with --dims)", "N", min: 4),
+        Opt.IntList("dims", "feature dimensions for --samples, comma-separated (default 512)", "D,...", min: 1),
+        Opt.Flag("profile", "cuda: bracket the measured region with cuProfilerStart/Stop (for ncu/nsys --capture-range)"),
+        Opt.Int("repeats", "timed repeats per benchmark, median reported", "R", 5, min: 1),
+        CommonOptions.Json("write the results as JSON to PATH, or to stdout with '-'"),
     ];
 
     public int Run(ArgumentList args, CommandContext context)
     {
-        args.RequirePositional();
         var only = (args.Get("only") ?? "gemm,pr,fid").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         foreach (var o in only)
             if (o is not ("gemm" or "pr" or "fid")) throw new UsageException($"--only: unknown benchmark '{o}' (gemm, pr, fid)");
-        int? samples = args.Get("samples") is null ? null : args.GetInt("samples", 0, min: 4);
-        var dims = args.GetIntList("dims", min: 1);
+        int? samples = args.GetOptionalInt("samples");
+        var dims = args.GetIntList("dims");
         if (dims is not null && samples is null) throw new UsageException("--dims needs --samples");
-        var options = new BenchmarkOptions(Repeats: args.GetInt("repeats", 5, min: 1), Quick: args.Flag("quick"), Samples: samples, Dims: dims, Only: only);
-        using var backend = ComputeBackends.Create(args.Get("backend", "cpu"), context.Notice, args.Get("precision", "fp32"));
+        var options = new BenchmarkOptions(Repeats: args.GetInt("repeats"), Quick: args.Flag("quick"), Samples: samples, Dims: dims, Only: only);
+        using var backend = ComputeBackends.Create(args.Get("backend")!, context.Notice, args.Get("precision")!);
         string? json = args.Get("json");
         var text = json == "-" ? TextWriter.Null : context.Out;
         text.WriteLine($"backend: {backend.Description}");

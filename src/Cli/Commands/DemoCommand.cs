@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using GenMetrics.Compute;
@@ -13,25 +14,24 @@ public sealed class DemoCommand : ICommand
     public string Usage => "[options]";
     public int Order => 1;
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<Symbol> Options { get; } =
     [
-        new("n", "samples per set (default 5000)", ValueName: "N"),
-        new("dim", "feature dimension (default 64)", ValueName: "D"),
-        new("seed", "seed of the synthetic data (default 1)", ValueName: "S"),
-        new("json", "also write the sweep as JSON to PATH, or only JSON to stdout with '-'", ValueName: "PATH|-"),
-        new("backend", "cpu, cuda or auto (default auto)", ValueName: "NAME"),
+        Opt.Int("n", "samples per set", "N", 5000, min: 10, max: 1_000_000),
+        Opt.Int("dim", "feature dimension", "D", TruncationDemo.DefaultDim, min: 1, max: 100_000),
+        CommonOptions.Seed("seed of the synthetic data", 1),
+        CommonOptions.Json("also write the sweep as JSON to PATH, or only JSON to stdout with '-'"),
+        CommonOptions.Backend(),
     ];
 
     public int Run(ArgumentList args, CommandContext context)
     {
-        args.RequirePositional();
-        int n = args.GetInt("n", 5000, min: 10, max: 1_000_000);
-        int dim = args.GetInt("dim", TruncationDemo.DefaultDim, min: 1, max: 100_000);
-        int seed = args.GetInt("seed", 1, min: 0);
+        int n = args.GetInt("n");
+        int dim = args.GetInt("dim");
+        int seed = args.GetInt("seed");
         string? json = args.Get("json");
         var text = json == "-" ? TextWriter.Null : context.Out;
 
-        using var backend = ComputeBackends.Create(args.Get("backend", "auto"), context.Notice);
+        using var backend = ComputeBackends.Create(args.Get("backend")!, context.Notice);
         var demo = new TruncationDemo(dim, seed: (ulong)seed);
         var real = MetricInput.FromFeatures(demo.Real(n));
         var options = new EvaluationOptions { Groups = [MetricGroup.Fid, MetricGroup.Pr, MetricGroup.Prdc] };

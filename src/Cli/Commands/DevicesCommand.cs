@@ -1,3 +1,4 @@
+using System.CommandLine;
 using GenMetrics.Cuda;
 
 namespace GenMetrics.Cli.Commands;
@@ -8,12 +9,11 @@ public sealed class DevicesCommand : ICommand
     public string Name => "devices";
     public string Summary => "List the CUDA libraries and devices found, and why CUDA is unavailable if it is.";
     public string Usage => "";
-    public IReadOnlyList<OptionSpec> Options { get; } = [];
+    public IReadOnlyList<Symbol> Options { get; } = [];
     public int Order => 90;
 
     public int Run(ArgumentList args, CommandContext context)
     {
-        args.RequirePositional();
         var w = context.Out;
         w.WriteLine($"cpu: {new GenMetrics.Compute.CpuBackend().Description}");
         var report = CudaAvailability.Probe();

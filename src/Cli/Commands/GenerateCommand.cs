@@ -1,3 +1,4 @@
+using System.CommandLine;
 using GenMetrics.Generators;
 using GenMetrics.Imaging;
 using GenMetrics.Reports;
@@ -12,32 +13,31 @@ public sealed class GenerateCommand : ICommand
     public string Usage => "--generator G.json --seeds 1-8 -o DIR [options]";
     public int Order => 50;
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<Symbol> Options { get; } =
     [
-        new("generator", "the generator description (generator.json; see docs/generators.md)", ValueName: "G.json"),
-        new("seeds", "seeds and inclusive ranges, e.g. 1,2,5-100 (0..4294967295)", ValueName: "LIST"),
-        new("psi", "truncation psi in [-1, 2] (default 1: none)", ValueName: "PSI"),
-        new("truncation-cutoff", "truncate only the first N style layers (stylegan generators)", ValueName: "N"),
-        new("class", "class index for a conditional generator", ValueName: "C"),
-        OptionSpec.Flag("grid", "write one grid image (grid.png) instead of one PNG per seed"),
-        new("batch", "images per generator call (default 16)", ValueName: "N"),
-        new("threads", "ONNX Runtime threads (default: its choice)", ValueName: "N"),
-        new("output", "folder for the PNGs (created when missing)", ValueName: "DIR", Short: 'o'),
+        CommonOptions.Generator(),
+        Opt.Text("seeds", "seeds and inclusive ranges, e.g. 1,2,5-100 (0..4294967295)", "LIST"),
+        CommonOptions.Psi("truncation psi in [-1, 2] (default 1: none)"),
+        CommonOptions.TruncationCutoff(),
+        Opt.OptionalInt("class", "class index for a conditional generator", "C", min: 0),
+        Opt.Flag("grid", "write one grid image (grid.png) instead of one PNG per seed"),
+        CommonOptions.Batch(),
+        Opt.Int("threads", "ONNX Runtime threads (default: its choice)", "N", 0, min: 0),
+        CommonOptions.Output("folder for the PNGs (created when missing)", "DIR"),
     ];
 
     public int Run(ArgumentList args, CommandContext context)
     {
-        args.RequirePositional();
         string generatorPath = args.Get("generator") ?? throw new UsageException("missing --generator G.json");
         string seedText = args.Get("seeds") ?? throw new UsageException("missing --seeds LIST");
         string output = args.Get("output") ?? throw new UsageException("missing -o DIR");
         var seeds = SeedList.Parse(seedText);
-        double psi = args.GetDouble("psi", 1.0);
+        double psi = args.GetDouble("psi");
         Truncation.CheckPsi(psi);
-        int? cutoff = args.Has("truncation-cutoff") ? args.GetInt("truncation-cutoff", 0, min: 0) : null;
-        int? classIndex = args.Has("class") ? args.GetInt("class", 0, min: 0) : null;
-        int batch = args.GetInt("batch", 16, min: 1, max: 4096);
-        int threads = args.GetInt("threads", 0, min: 0);
+        int? cutoff = args.GetOptionalInt("truncation-cutoff");
+        int? classIndex = args.GetOptionalInt("class");
+        int batch = args.GetInt("batch");
+        int threads = args.GetInt("threads");
         bool grid = args.Flag("grid");
 
         using var generator = Generator.Load(generatorPath, threads);

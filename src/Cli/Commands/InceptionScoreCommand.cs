@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using GenMetrics.Metrics;
 
@@ -10,21 +11,21 @@ public sealed class InceptionScoreCommand : ICommand
     public string Usage => "LOGITS [options]";
     public int Order => 40;
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<Symbol> Options { get; } =
     [
-        new("splits", "number of splits (default 10)", ValueName: "S"),
-        OptionSpec.Flag("shuffle", "shuffle rows before splitting, as torch-fidelity does (default: generation order, as StyleGAN2-ADA)"),
-        new("seed", "seed of the shuffle (default 2020, torch-fidelity's)", ValueName: "S"),
-        new("key", "array to read from an .npz holding several", ValueName: "KEY"),
-        new("json", "write JSON to PATH, or to stdout with '-'", ValueName: "PATH|-"),
+        Opt.Positional("LOGITS", "an [N, classes] .npy (or .npz with --key) of logits or probabilities"),
+        Opt.Int("splits", "number of splits", "S", 10, min: 1),
+        Opt.Flag("shuffle", "shuffle rows before splitting, as torch-fidelity does (default: generation order, as StyleGAN2-ADA)"),
+        CommonOptions.Seed("seed of the shuffle (default 2020, torch-fidelity's)", 2020),
+        CommonOptions.Key(),
+        CommonOptions.Json(),
     ];
 
     public int Run(ArgumentList args, CommandContext context)
     {
-        args.RequirePositional("LOGITS");
         var logits = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context);
-        int splits = args.GetInt("splits", 10, min: 1);
-        var r = InceptionScore.Compute(logits, splits, args.Flag("shuffle"), args.GetInt("seed", 2020, min: 0));
+        int splits = args.GetInt("splits");
+        var r = InceptionScore.Compute(logits, splits, args.Flag("shuffle"), args.GetInt("seed"));
         string json = $"{{\n  \"is_mean\": {r.Mean.ToString("R", CultureInfo.InvariantCulture)},\n  \"is_std\": {r.Std.ToString("R", CultureInfo.InvariantCulture)},\n  \"splits\": {splits},\n  \"n\": {logits.Rows},\n  \"classes\": {logits.Dim}\n}}";
         string? target = args.Get("json");
         if (target == "-")

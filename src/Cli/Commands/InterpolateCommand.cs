@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using GenMetrics.Compute;
@@ -23,36 +24,37 @@ public sealed class InterpolateCommand : ICommand
     public string Usage => "--generator G.json --seeds A,B[,C...] -o DIR [--steps 60] [--space z|w] [--slerp] [--real REAL] [options]";
     public int Order => 57;
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<Symbol> Options { get; } =
     [
-        new("generator", "the generator description", ValueName: "G.json"),
-        new("seeds", "the seeds to pass through, in order (at least 2)", ValueName: "LIST"),
-        new("steps", "frames per segment between two seeds (default 60)", ValueName: "S"),
-        new("space", "z (default) or w (StyleGAN generators: interpolate the mapped styles)", ValueName: "z|w"),
-        OptionSpec.Flag("slerp", "spherical interpolation in z (default linear)"),
-        new("psi", "truncation psi (default 1)", ValueName: "PSI"),
-        new("real", "real features or images: the realism score of every frame is computed and plotted", ValueName: "REAL"),
-        new("video", "also write this MP4 (needs ffmpeg on the PATH; default DIR/interpolation.mp4 when ffmpeg exists)", ValueName: "FILE.mp4"),
-        new("fps", "frames per second of the video (default 30)", ValueName: "F"),
-        new("output", "folder for frame0000.png ..., realism.tsv and realism.png/svg", ValueName: "DIR", Short: 'o'),
-        new("backend", "cpu, cuda or auto (default auto)", ValueName: "NAME"),
+        CommonOptions.Generator("the generator description"),
+        Opt.Text("seeds", "the seeds to pass through, in order (at least 2)", "LIST"),
+        Opt.Int("steps", "frames per segment between two seeds", "S", 60, min: 1, max: 100_000),
+        Opt.Text("space", "z (default) or w (StyleGAN generators: interpolate the mapped styles)", "z|w", "z", suggestions: ["z", "w"]),
+        Opt.Flag("slerp", "spherical interpolation in z (default linear)"),
+        CommonOptions.Psi(),
+        CommonOptions.TruncationCutoff(),
+        Opt.Text("real", "real features or images: the realism score of every frame is computed and plotted", "REAL"),
+        Opt.Text("video", "also write this MP4 (needs ffmpeg on the PATH; default DIR/interpolation.mp4 when ffmpeg exists)", "FILE.mp4"),
+        Opt.Int("fps", "frames per second of the video", "F", 30, min: 1, max: 240),
+        CommonOptions.Output("folder for frame0000.png ..., realism.tsv and realism.png/svg", "DIR"),
+        CommonOptions.Backend(),
         .. ImageInputOptions.Specs,
     ];
 
     public int Run(ArgumentList args, CommandContext context)
     {
-        args.RequirePositional();
         string generatorPath = args.Get("generator") ?? throw new UsageException("missing --generator G.json");
         var seeds = SeedList.Parse(args.Get("seeds") ?? throw new UsageException("missing --seeds A,B"));
         if (seeds.Length < 2) throw new InputException("--seeds: interpolation needs at least 2 seeds");
-        int steps = args.GetInt("steps", 60, min: 1, max: 100_000);
-        string space = args.Get("space", "z").ToLowerInvariant();
+        int steps = args.GetInt("steps");
+        string space = args.Get("space")!.ToLowerInvariant();
         if (space is not ("z" or "w")) throw new UsageException($"--space expects z or w, got '{space}'");
         bool slerp = args.Flag("slerp");
         if (slerp && space == "w") throw new UsageException("--slerp applies to z only (w is interpolated linearly, as in StyleGAN)");
-        double psi = args.GetDouble("psi", 1.0);
+        double psi = args.GetDouble("psi");
         Truncation.CheckPsi(psi);
-        int fps = args.GetInt("fps", 30, min: 1, max: 240);
+        int? cutoff = args.GetOptionalInt("truncation-cutoff");
+        int fps = args.GetInt("fps");
         string output = args.Get("output") ?? throw new UsageException("missing -o DIR");
         Directory.CreateDirectory(output);
         var images = ImageInputOptions.From(args);
@@ -71,7 +73,7 @@ public sealed class InterpolateCommand : ICommand
             styles = latents.Select(z =>
             {
                 var ws = style.MapToLayers(z, 1);
-                Truncation.Apply(ws, 1, style.NumLayers, style.WAvg, psi, null);
+                Truncation.Apply(ws, 1, style.NumLayers, style.WAvg, psi, cutoff);
                 return ws;
             }).ToArray();
         }
@@ -89,7 +91,7 @@ public sealed class InterpolateCommand : ICommand
             else
             {
                 var z = slerp ? LatentPath.Slerp(latents[segment], latents[segment + 1], t) : LatentPath.Lerp(latents[segment], latents[segment + 1], t);
-                pixels = generator.Generate(z, 1, psi);
+                pixels = generator.Generate(z, 1, psi, new GenerationOptions(cutoff));
             }
             var image = RgbImage.FromPlanar(ImageQuantizer.ToUInt8(pixels), w, h);
             frames.Add(image);
@@ -106,7 +108,7 @@ public sealed class InterpolateCommand : ICommand
 
     private static void WriteRealism(string realPath, List<RgbImage> frames, ImageInputOptions images, string output, ArgumentList args, CommandContext context)
     {
-        using var backend = ComputeBackends.Create(args.Get("backend", "auto"), context.Notice);
+        using var backend = ComputeBackends.Create(args.Get("backend")!, context.Notice);
         var real = InputLoader.LoadKnnFeatures(realPath, context, images);
         using IFeatureNetwork network = images.OpenCustomNetwork() ?? (IFeatureNetwork)ModelStore.Default().Open(KnownModel.Vgg16, "fc2_relu");
         var pre = new ImagePreprocessor(images.Mode, network.InputWidth, network.InputHeight);

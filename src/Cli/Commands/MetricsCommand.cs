@@ -1,3 +1,4 @@
+using System.CommandLine;
 using GenMetrics.Compute;
 using GenMetrics.Evaluation;
 using GenMetrics.Features;
@@ -11,31 +12,32 @@ public sealed class MetricsCommand : ICommand
     public string Usage => "REAL FAKE [options]   (REAL, FAKE: .npy/.npz features, .npz statistics with mu/sigma (fid only), or a folder / .zip of images)";
     public int Order => 10;
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<Symbol> Options { get; } =
     [
-        new("metrics", "comma-separated: fid,kid,pr,prdc,sym or all (default: all that the inputs allow)", ValueName: "LIST"),
-        new("k", "neighbourhood size(s) for pr/prdc/sym, e.g. 3 or 3,5,10 (default: pr 3, prdc and sym 5)", ValueName: "K"),
-        new("json", "write one flat JSON object to PATH, or to stdout with '-'", ValueName: "PATH|-"),
+        Opt.Positional("REAL", "the real set"),
+        Opt.Positional("FAKE", "the generated set"),
+        Opt.Text("metrics", "comma-separated: fid,kid,pr,prdc,sym or all (default: all that the inputs allow)", "LIST"),
+        CommonOptions.KList("neighbourhood size(s) for pr/prdc/sym, e.g. 3 or 3,5,10 (default: pr 3, prdc and sym 5)"),
+        CommonOptions.Json("write one flat JSON object to PATH, or to stdout with '-'"),
         .. BackendOptions.Specs,
-        new("key", "array to read from an .npz holding several (applies to both inputs)", ValueName: "KEY"),
-        new("kid-subsets", "KID subsets (default 100)", ValueName: "N"),
-        new("kid-subset-size", "KID subset size (default 1000; reduced to the smaller set if needed)", ValueName: "M"),
-        new("seed", "seed of every random draw (default 2020, torch-fidelity's)", ValueName: "S"),
-        new("cov-divisor", "covariance divisor for FID: n-1 (default, pytorch-fid) or n (StyleGAN2-ADA)", ValueName: "n-1|n"),
+        CommonOptions.Key("array to read from an .npz holding several (applies to both inputs)"),
+        Opt.Int("kid-subsets", "KID subsets", "N", 100, min: 1),
+        Opt.Int("kid-subset-size", "KID subset size (default 1000; reduced to the smaller set if needed)", "M", 1000, min: 2),
+        CommonOptions.Seed("seed of every random draw (default 2020, torch-fidelity's)", 2020),
+        CommonOptions.CovDivisor("covariance divisor for FID: n-1 (default, pytorch-fid) or n (StyleGAN2-ADA)"),
         .. ImageInputOptions.Specs,
     ];
 
     public int Run(ArgumentList args, CommandContext context)
     {
-        args.RequirePositional("REAL", "FAKE");
         var options = new EvaluationOptions
         {
             Groups = args.Get("metrics") is { } m ? MetricRegistry.Parse(m) : null,
-            Ks = args.GetIntList("k", min: 1),
-            KidSubsets = args.GetInt("kid-subsets", 100, min: 1),
-            KidSubsetSize = args.GetInt("kid-subset-size", 1000, min: 2),
-            Seed = args.GetInt("seed", 2020, min: 0),
-            CovarianceDivisor = ParseDivisor(args.Get("cov-divisor", "n-1")),
+            Ks = args.GetIntList("k"),
+            KidSubsets = args.GetInt("kid-subsets"),
+            KidSubsetSize = args.GetInt("kid-subset-size"),
+            Seed = args.GetInt("seed"),
+            CovarianceDivisor = ParseDivisor(args.Get("cov-divisor")!),
             CompareWithFp32 = BackendOptions.CompareWithFp32(args),
         };
         string? json = args.Get("json");

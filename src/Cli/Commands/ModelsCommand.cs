@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using GenMetrics.Models;
 
@@ -11,10 +12,12 @@ public sealed class ModelsCommand : ICommand
     public string Usage => "install inception|vgg16 [--from FILE] | list";
     public int Order => 80;
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<Symbol> Options { get; } =
     [
-        new("from", "Convert this local .pth instead of downloading it", ValueName: "FILE"),
-        new("dir", "Model directory", ValueName: "DIR", Default: "$GENMETRICS_HOME/models or ~/.cache/genmetrics/models"),
+        Opt.Positional("ACTION", "install or list", optional: true),
+        Opt.Positional("MODEL", "inception or vgg16 (install)", optional: true),
+        Opt.Text("from", "Convert this local .pth instead of downloading it", "FILE"),
+        Opt.Text("dir", "Model directory (default $GENMETRICS_HOME/models or ~/.cache/genmetrics/models)", "DIR"),
     ];
 
     public int Run(ArgumentList args, CommandContext context)
@@ -24,10 +27,10 @@ public sealed class ModelsCommand : ICommand
         switch (action)
         {
             case "list":
-                args.RequirePositional("ACTION");
+                if (args.Positional.Count > 1) throw new UsageException($"unexpected argument '{args.Positional[1]}'");
                 return List(store, context);
             case "install":
-                args.RequirePositional("ACTION", "MODEL");
+                if (args.Positional.Count < 2) throw new UsageException("missing MODEL");
                 var model = KnownModel.Find(args.Positional[1])
                     ?? throw new UsageException($"unknown model '{args.Positional[1]}' (known: {string.Join(", ", KnownModel.All.Select(m => m.Id))})");
                 return Install(store, model, args.Get("from"), context);

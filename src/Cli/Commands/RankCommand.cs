@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using GenMetrics.Compute;
@@ -25,39 +26,40 @@ public sealed class RankCommand : ICommand
     public string Usage => "(--generator G.json [--n 1000] | --images DIR) --real REAL -o DIR [--top 25] [options]";
     public int Order => 56;
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<Symbol> Options { get; } =
     [
-        new("generator", "an ONNX generator description (samples are seeds 0..N-1)", ValueName: "G.json"),
-        new("images", "a folder or .zip of images to rank instead of a generator", ValueName: "DIR"),
-        new("real", "the real set: .npy/.npz features (VGG-16 fc2 for images) or a folder / .zip of images", ValueName: "REAL"),
-        new("n", "generated samples (default 1000, as in the paper's experiment)", ValueName: "N"),
-        new("psi", "truncation psi for the generator (default 1)", ValueName: "PSI"),
-        new("top", "images in each grid (default 25)", ValueName: "T"),
-        new("k", "neighbourhood size of the real radii (default 3)", ValueName: "K"),
-        new("batch", "images per generator call (default 16)", ValueName: "N"),
-        new("output", "folder for scores.npy, ranking.tsv, most_realistic.png and least_realistic.png", ValueName: "DIR", Short: 'o'),
-        new("backend", "cpu, cuda or auto (default auto)", ValueName: "NAME"),
+        CommonOptions.Generator("an ONNX generator description (samples are seeds 0..N-1)"),
+        Opt.Text("images", "a folder or .zip of images to rank instead of a generator", "DIR"),
+        Opt.Text("real", "the real set: .npy/.npz features (VGG-16 fc2 for images) or a folder / .zip of images", "REAL"),
+        Opt.Int("n", "generated samples (default 1000, as in the paper's experiment)", "N", 1000, min: 1),
+        CommonOptions.Psi("truncation psi for the generator"),
+        CommonOptions.TruncationCutoff(),
+        Opt.Int("top", "images in each grid", "T", 25, min: 1),
+        CommonOptions.K("neighbourhood size of the real radii", Realism.DefaultK),
+        CommonOptions.Batch(),
+        CommonOptions.Output("folder for scores.npy, ranking.tsv, most_realistic.png and least_realistic.png", "DIR"),
+        CommonOptions.Backend(),
         .. ImageInputOptions.Specs,
     ];
 
     public int Run(ArgumentList args, CommandContext context)
     {
-        args.RequirePositional();
         string? generatorPath = args.Get("generator");
         string? imagesPath = args.Get("images");
         if ((generatorPath is null) == (imagesPath is null)) throw new UsageException("give exactly one of --generator and --images");
         string realPath = args.Get("real") ?? throw new UsageException("missing --real REAL");
         string output = args.Get("output") ?? throw new UsageException("missing -o DIR");
-        int n = args.GetInt("n", 1000, min: 1);
-        double psi = args.GetDouble("psi", 1.0);
+        int n = args.GetInt("n");
+        double psi = args.GetDouble("psi");
         Truncation.CheckPsi(psi);
-        int top = args.GetInt("top", 25, min: 1);
-        int k = args.GetInt("k", Realism.DefaultK, min: 1);
-        int batch = args.GetInt("batch", 16, min: 1, max: 4096);
+        int? cutoff = args.GetOptionalInt("truncation-cutoff");
+        int top = args.GetInt("top");
+        int k = args.GetInt("k");
+        int batch = args.GetInt("batch");
         var images = ImageInputOptions.From(args);
         Directory.CreateDirectory(output);
 
-        using var backend = ComputeBackends.Create(args.Get("backend", "auto"), context.Notice);
+        using var backend = ComputeBackends.Create(args.Get("backend")!, context.Notice);
         var real = InputLoader.LoadKnnFeatures(realPath, context, images);
         using var network = OpenNetwork(images);
 
@@ -72,13 +74,13 @@ public sealed class RankCommand : ICommand
             {
                 generator = Generator.Load(generatorPath);
                 var seeds = Enumerable.Range(0, n).Select(i => (uint)i).ToArray();
-                fake = GeneratedFeatures.Extract(generator, seeds, psi, null, [network], images.Mode, batch, context.Progress.Start("generating"), Path.GetFileName(generatorPath))[0];
+                fake = GeneratedFeatures.Extract(generator, seeds, psi, new GenerationOptions(cutoff), [network], images.Mode, batch, context.Progress.Start("generating"), Path.GetFileName(generatorPath))[0];
                 labels = seeds.Select(s => GenerateCommand.FileNameFor(s)).ToArray();
                 var g = generator;
                 imageOf = i =>
                 {
                     var (h, w) = g.ImageSize;
-                    var pixels = ImageQuantizer.ToUInt8(g.Generate(Latents.ForSeed(seeds[i], g.LatentDim), 1, psi));
+                    var pixels = ImageQuantizer.ToUInt8(g.Generate(Latents.ForSeed(seeds[i], g.LatentDim), 1, psi, new GenerationOptions(cutoff)));
                     return RgbImage.FromPlanar(pixels, w, h);
                 };
             }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using GenMetrics.Compute;
 using GenMetrics.Features;
 using GenMetrics.Metrics;
@@ -11,24 +12,26 @@ public sealed class RealismCommand : ICommand
     public string Usage => "REAL FAKE -o SCORES.npy [options]";
     public int Order => 30;
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<Symbol> Options { get; } =
     [
-        new("output", "the .npy to write (one float32 score per generated sample, in input order)", ValueName: "SCORES.npy", Short: 'o'),
-        new("k", "neighbourhood size of the real radii (default 3)", ValueName: "K"),
-        new("key", "array to read from an .npz holding several", ValueName: "KEY"),
-        new("backend", "cpu, cuda or auto (default auto)", ValueName: "NAME"),
+        Opt.Positional("REAL", "the real features"),
+        Opt.Positional("FAKE", "the generated features"),
+        CommonOptions.Output("the .npy to write (one float32 score per generated sample, in input order)", "SCORES.npy"),
+        CommonOptions.K(),
+        CommonOptions.Key(),
+        CommonOptions.Backend(),
     ];
 
     public int Run(ArgumentList args, CommandContext context)
     {
-        args.RequirePositional("REAL", "FAKE");
         string output = args.Get("output") ?? throw new UsageException("missing -o SCORES.npy");
-        int k = args.GetInt("k", 3, min: 1);
-        using var backend = ComputeBackends.Create(args.Get("backend", "auto"), context.Notice);
+        int k = args.GetInt("k");
         var real = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context);
         var fake = InputLoader.LoadFeatures(args.Positional[1], args.Get("key"), context);
         if (real.Dim != fake.Dim)
             throw new InputException($"dimension mismatch: {real.Name} has {real.Dim} features per sample, {fake.Name} has {fake.Dim}");
+        // Created once the inputs are known to be good: the CPU-fallback notice belongs to the computation.
+        using var backend = ComputeBackends.Create(args.Get("backend")!, context.Notice);
         var scores = Realism.Scores(real, fake, backend, k, progress: context.Progress.Start("realism")).Scores;
         context.Progress.Clear();
         FeatureFiles.WriteNpy(output, scores, scores.Length);

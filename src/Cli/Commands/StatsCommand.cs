@@ -1,3 +1,4 @@
+using System.CommandLine;
 using GenMetrics.Compute;
 using GenMetrics.Evaluation;
 using GenMetrics.Features;
@@ -11,25 +12,25 @@ public sealed class StatsCommand : ICommand
     public string Usage => "FEATURES -o OUT.npz [options]";
     public int Order => 20;
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<Symbol> Options { get; } =
     [
-        new("output", "the .npz to write", ValueName: "OUT.npz", Short: 'o'),
-        new("key", "array to read from an .npz holding several", ValueName: "KEY"),
-        new("cov-divisor", "n-1 (default, pytorch-fid/TTUR) or n (StyleGAN2-ADA)", ValueName: "n-1|n"),
-        new("backend", "cpu, cuda or auto (default auto)", ValueName: "NAME"),
+        Opt.Positional("FEATURES", "the feature file"),
+        CommonOptions.Output("the .npz to write", "OUT.npz"),
+        CommonOptions.Key(),
+        CommonOptions.CovDivisor("n-1 (default, pytorch-fid/TTUR) or n (StyleGAN2-ADA)"),
+        CommonOptions.Backend(),
     ];
 
     public int Run(ArgumentList args, CommandContext context)
     {
-        args.RequirePositional("FEATURES");
         string output = args.Get("output") ?? throw new UsageException("missing -o OUT.npz");
-        var divisor = MetricsCommand.ParseDivisor(args.Get("cov-divisor", "n-1"));
+        var divisor = MetricsCommand.ParseDivisor(args.Get("cov-divisor")!);
         var input = FeatureFiles.Open(args.Positional[0], args.Get("key"));
         if (input is not FeatureFileInput file)
             throw new InputException($"{args.Positional[0]}: already holds statistics (mu, sigma)");
         if (file.Rows < 2)
             throw new InputException($"{args.Positional[0]}: needs at least 2 samples for a covariance, has {file.Rows}");
-        using var backend = ComputeBackends.Create(args.Get("backend", "auto"), context.Notice);
+        using var backend = ComputeBackends.Create(args.Get("backend")!, context.Notice);
         // Streamed from the file in float64 blocks: memory is O(block + D²) whatever the file's size.
         var stats = backend.ComputeStatistics(file, divisor, context.Progress.Start("statistics"));
         context.Progress.Clear();

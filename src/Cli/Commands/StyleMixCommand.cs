@@ -1,3 +1,4 @@
+using System.CommandLine;
 using GenMetrics.Generators;
 using GenMetrics.Imaging;
 using GenMetrics.Reports;
@@ -16,32 +17,33 @@ public sealed class StyleMixCommand : ICommand
     public string Usage => "--generator G.json --row-seeds LIST --col-seeds LIST [--col-styles 0-6] -o FILE.png [--psi P]";
     public int Order => 58;
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<Symbol> Options { get; } =
     [
-        new("generator", "a StyleGAN (mapping + synthesis) generator description", ValueName: "G.json"),
-        new("row-seeds", "seeds of the rows", ValueName: "LIST"),
-        new("col-seeds", "seeds of the columns", ValueName: "LIST"),
-        new("col-styles", "style layers taken from the column seed (default 0-6, as StyleGAN2)", ValueName: "LIST"),
-        new("psi", "truncation psi (default 1)", ValueName: "PSI"),
-        new("output", "the grid PNG to write", ValueName: "FILE.png", Short: 'o'),
-        new("video", "also a video in which the column styles blend in over time: frames in FOLDER, MP4 when ffmpeg is on the PATH", ValueName: "FOLDER"),
-        new("frames", "video frames (default 60)", ValueName: "N"),
-        new("fps", "frames per second of the video (default 30)", ValueName: "F"),
+        CommonOptions.Generator("a StyleGAN (mapping + synthesis) generator description"),
+        Opt.Text("row-seeds", "seeds of the rows", "LIST"),
+        Opt.Text("col-seeds", "seeds of the columns", "LIST"),
+        Opt.Text("col-styles", "style layers taken from the column seed (default 0-6, as StyleGAN2)", "LIST", "0-6"),
+        CommonOptions.Psi(),
+        CommonOptions.TruncationCutoff(),
+        CommonOptions.Output("the grid PNG to write", "FILE.png"),
+        Opt.Text("video", "also a video in which the column styles blend in over time: frames in FOLDER, MP4 when ffmpeg is on the PATH", "FOLDER"),
+        Opt.Int("frames", "video frames", "N", 60, min: 2, max: 100_000),
+        Opt.Int("fps", "frames per second of the video", "F", 30, min: 1, max: 240),
     ];
 
     public int Run(ArgumentList args, CommandContext context)
     {
-        args.RequirePositional();
         string generatorPath = args.Get("generator") ?? throw new UsageException("missing --generator G.json");
         var rowSeeds = SeedList.Parse(args.Get("row-seeds") ?? throw new UsageException("missing --row-seeds"), "--row-seeds");
         var colSeeds = SeedList.Parse(args.Get("col-seeds") ?? throw new UsageException("missing --col-seeds"), "--col-seeds");
         string output = args.Get("output") ?? throw new UsageException("missing -o FILE.png");
-        double psi = args.GetDouble("psi", 1.0);
+        double psi = args.GetDouble("psi");
         Truncation.CheckPsi(psi);
+        int? cutoff = args.GetOptionalInt("truncation-cutoff");
 
         using var loaded = Generator.Load(generatorPath);
         var style = loaded as StyleGanGenerator ?? throw new InputException($"{generatorPath}: style mixing needs a StyleGAN (mapping + synthesis) generator");
-        var layers = SeedList.Parse(args.Get("col-styles") ?? "0-6", "--col-styles").Select(v => (int)Math.Min(v, int.MaxValue)).Distinct().ToArray();
+        var layers = SeedList.Parse(args.Get("col-styles")!, "--col-styles").Select(v => (int)Math.Min(v, int.MaxValue)).Distinct().ToArray();
         foreach (int l in layers)
             if (l >= style.NumLayers) throw new InputException($"--col-styles: layer {l} does not exist (the generator has {style.NumLayers} style layers, 0..{style.NumLayers - 1})");
 
@@ -49,7 +51,7 @@ public sealed class StyleMixCommand : ICommand
         float[] Styles(uint seed)
         {
             var ws = style.MapToLayers(Latents.ForSeed(seed, style.LatentDim), 1);
-            Truncation.Apply(ws, 1, L, style.WAvg, psi, null);
+            Truncation.Apply(ws, 1, L, style.WAvg, psi, cutoff);
             return ws;
         }
         var (h, w) = style.ImageSize;
@@ -87,7 +89,7 @@ public sealed class StyleMixCommand : ICommand
         context.Out.WriteLine($"wrote {output}: {rowSeeds.Length} row seeds x {colSeeds.Length} column seeds, layers {string.Join(",", layers)} from the columns");
         if (args.Get("video") is { } folder)
         {
-            int frames = args.GetInt("frames", 60, min: 2, max: 100_000);
+            int frames = args.GetInt("frames");
             Directory.CreateDirectory(folder);
             var progress = context.Progress.Start("style-mix video");
             for (int f = 0; f < frames; f++)
@@ -97,7 +99,7 @@ public sealed class StyleMixCommand : ICommand
             }
             context.Progress.Clear();
             context.Out.WriteLine($"wrote {frames} frames to {folder} (the column styles blend in from frame 0 to the last)");
-            Video.Encode(folder, Path.Combine(folder, "style-mix.mp4"), requested: true, args.GetInt("fps", 30, min: 1, max: 240), context);
+            Video.Encode(folder, Path.Combine(folder, "style-mix.mp4"), requested: true, args.GetInt("fps"), context);
         }
         context.Out.WriteLine($"wrote {output}: {rowSeeds.Length} row seeds x {colSeeds.Length} column seeds, layers {string.Join(",", layers)} from the columns");
         return Program.ExitOk;

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using GenMetrics.Compute;
 using GenMetrics.Evaluation;
@@ -22,39 +23,38 @@ public sealed class SweepCommand : ICommand
     public string Usage => "--generator G.json --real REAL [--psi 1.0,0.9,...,0.3] [--n 50000] [-o DIR] [options]";
     public int Order => 55;
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<Symbol> Options { get; } =
     [
-        new("generator", "the generator description (generator.json; see docs/generators.md)", ValueName: "G.json"),
-        new("real", "the real set: .npy/.npz features, .npz statistics (fid only) or a folder / .zip of images", ValueName: "REAL"),
-        new("psi", "comma-separated truncation values (default 1.0,0.9,0.8,0.7,0.6,0.5,0.4,0.3)", ValueName: "LIST"),
-        new("n", "generated samples per psi, seeds 0..N-1 (default 50000)", ValueName: "N"),
-        new("metrics", "comma-separated: fid,kid,pr,prdc,sym (default fid,pr,prdc)", ValueName: "LIST"),
-        new("k", "neighbourhood size(s) for pr/prdc/sym (default: pr 3, prdc and sym 5)", ValueName: "K"),
-        new("truncation-cutoff", "truncate only the first N style layers (stylegan generators)", ValueName: "N"),
-        new("batch", "images per generator call (default 16)", ValueName: "N"),
-        new("output", "folder for sweep.json, pr.png/pr.svg and fid.png/fid.svg", ValueName: "DIR", Short: 'o'),
+        CommonOptions.Generator(),
+        Opt.Text("real", "the real set: .npy/.npz features, .npz statistics (fid only) or a folder / .zip of images", "REAL"),
+        Opt.Text("psi", "comma-separated truncation values", "LIST", "1.0,0.9,0.8,0.7,0.6,0.5,0.4,0.3"),
+        Opt.Int("n", "generated samples per psi, seeds 0..N-1", "N", 50000, min: 2),
+        Opt.Text("metrics", "comma-separated: fid,kid,pr,prdc,sym", "LIST", "fid,pr,prdc"),
+        CommonOptions.KList("neighbourhood size(s) for pr/prdc/sym (default: pr 3, prdc and sym 5)"),
+        CommonOptions.TruncationCutoff(),
+        CommonOptions.Batch(),
+        CommonOptions.Output("folder for sweep.json, pr.png/pr.svg and fid.png/fid.svg", "DIR"),
         .. BackendOptions.Specs,
-        new("seed", "seed of every random draw (KID subsets; default 2020)", ValueName: "S"),
+        CommonOptions.Seed("seed of every random draw (KID subsets; default 2020)", 2020),
         .. ImageInputOptions.Specs,
     ];
 
     public int Run(ArgumentList args, CommandContext context)
     {
-        args.RequirePositional();
         string generatorPath = args.Get("generator") ?? throw new UsageException("missing --generator G.json");
         string realPath = args.Get("real") ?? throw new UsageException("missing --real REAL");
-        var psis = ParsePsi(args.Get("psi") ?? "1.0,0.9,0.8,0.7,0.6,0.5,0.4,0.3");
-        int n = args.GetInt("n", 50000, min: 2);
-        var groups = MetricRegistry.Parse(args.Get("metrics") ?? "fid,pr,prdc");
+        var psis = ParsePsi(args.Get("psi")!);
+        int n = args.GetInt("n");
+        var groups = MetricRegistry.Parse(args.Get("metrics")!);
         var options = new EvaluationOptions
         {
             Groups = groups,
-            Ks = args.GetIntList("k", min: 1),
-            Seed = args.GetInt("seed", 2020, min: 0),
+            Ks = args.GetIntList("k"),
+            Seed = args.GetInt("seed"),
             CompareWithFp32 = BackendOptions.CompareWithFp32(args),
         };
-        int? cutoff = args.Has("truncation-cutoff") ? args.GetInt("truncation-cutoff", 0, min: 1) : null;
-        int batch = args.GetInt("batch", 16, min: 1, max: 4096);
+        int? cutoff = args.GetOptionalInt("truncation-cutoff");
+        int batch = args.GetInt("batch");
         string? output = args.Get("output");
         if (output is not null) Directory.CreateDirectory(output);
         var images = ImageInputOptions.From(args);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using GenMetrics.Compute;
 using GenMetrics.Cuda;
@@ -12,22 +13,21 @@ public sealed class VerifyCommand : ICommand
     public string Summary => "Compare the CUDA backend with the CPU backend on fresh random data (exit 1 on a difference beyond tolerance).";
     public string Usage => "[--backend cuda] [--precision fp32|tf32|fp16] [--seed N]";
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    public IReadOnlyList<Symbol> Options { get; } =
     [
-        new("backend", "backend to check against the CPU", ValueName: "cuda", Default: "cuda"),
-        new("precision", "distance GEMM precision of the CUDA backend", ValueName: "fp32|tf32|fp16", Default: "fp32"),
-        new("seed", "random seed for the test data", ValueName: "N", Default: "1"),
+        CommonOptions.Backend("cuda", "backend to check against the CPU"),
+        CommonOptions.Precision("distance GEMM precision of the CUDA backend", "fp32|tf32|fp16"),
+        Opt.Int("seed", "random seed for the test data", "N", 1),
     ];
 
     public int Order => 95;
 
     public int Run(ArgumentList args, CommandContext context)
     {
-        args.RequirePositional();
-        string backendName = args.Get("backend", "cuda");
+        string backendName = args.Get("backend")!;
         if (backendName != "cuda") throw new UsageException($"--backend: only 'cuda' can be verified (against the CPU), got '{backendName}'");
-        var precision = ComputeBackends.ParsePrecision(args.Get("precision", "fp32"));
-        int seed = args.GetInt("seed", 1);
+        var precision = ComputeBackends.ParsePrecision(args.Get("precision")!);
+        int seed = args.GetInt("seed");
 
         var report = CudaAvailability.Probe();
         if (report.UnavailableReason is not null)
