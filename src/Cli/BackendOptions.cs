@@ -22,11 +22,37 @@ internal static class BackendOptions
 /// <summary>Options that several commands declare alike: each is written here once, with its type, default and help.</summary>
 internal static class CommonOptions
 {
-    public static Option<string?> Backend(string defaultValue = "auto", string? help = null) =>
-        Opt.Text("backend", help ?? "cpu, cuda or auto", "NAME", defaultValue, suggestions: ["cpu", "cuda", "auto"]);
+    /// <summary>
+    /// --backend, checked while parsing (so that a typo fails before any input is read); the backend itself
+    /// is created where the computation starts, after the inputs are read.
+    /// </summary>
+    public static Option<string?> Backend(string defaultValue = "auto", string? help = null)
+    {
+        var option = Opt.Text("backend", help ?? "cpu, cuda or auto", "NAME", defaultValue, suggestions: ["cpu", "cuda", "auto"]);
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { } v && v.ToLowerInvariant() is not ("cpu" or "cuda" or "auto"))
+                r.AddError($"unknown backend '{v}' (expected cpu, cuda or auto)");
+        });
+        return option;
+    }
 
-    public static Option<string?> Precision(string help, string valueName = "P") =>
-        Opt.Text("precision", help, valueName, "fp32", suggestions: ["fp32", "tf32", "fp16"]);
+    /// <summary>--precision, checked while parsing; fp16 or tf32 with --backend cpu is refused then too.</summary>
+    public static Option<string?> Precision(string help, string valueName = "P")
+    {
+        var option = Opt.Text("precision", help, valueName, "fp32", suggestions: ["fp32", "tf32", "fp16"]);
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is not { } v) return;
+            if (v.ToLowerInvariant() is not ("fp32" or "tf32" or "fp16"))
+                r.AddError($"unknown precision '{v}' (expected fp32, tf32 or fp16)");
+            else if (v.ToLowerInvariant() != "fp32" && r.Parent is System.CommandLine.Parsing.CommandResult command
+                     && command.Command.Options.FirstOrDefault(o => o.Name == "--backend") is Option<string?> backend
+                     && command.GetValue(backend)?.ToLowerInvariant() == "cpu")
+                r.AddError($"--precision {v} needs the CUDA backend: the CPU computes distances in fp32 only");
+        });
+        return option;
+    }
 
     public static Option<string?> Json(string help = "write JSON to PATH, or to stdout with '-'") => Opt.Text("json", help, "PATH|-");
 

@@ -22,7 +22,7 @@ public sealed class GenerateCommand : ICommand
         Opt.OptionalInt("class", "class index for a conditional generator", "C", min: 0),
         Opt.Flag("grid", "write one grid image (grid.png) instead of one PNG per seed"),
         CommonOptions.Batch(),
-        Opt.Int("threads", "ONNX Runtime threads (default: its choice)", "N", 0, min: 0),
+        Opt.Int("threads", "ONNX Runtime threads (default 0: its choice)", "N", 0, min: 0),
         CommonOptions.Output("folder for the PNGs (created when missing)", "DIR"),
     ];
 
@@ -32,15 +32,23 @@ public sealed class GenerateCommand : ICommand
         string seedText = args.Get("seeds") ?? throw new UsageException("missing --seeds LIST");
         string output = args.Get("output") ?? throw new UsageException("missing -o DIR");
         var seeds = SeedList.Parse(seedText);
+        bool grid = args.Flag("grid");
+        if (!grid && seeds.Distinct().Count() < seeds.Length)
+        {
+            // One file per seed: a repeated seed would only overwrite its own file (a grid shows it twice).
+            var distinct = seeds.Distinct().ToArray();
+            context.Notice($"--seeds: {seeds.Length - distinct.Length} repeated seed(s) left out (one file per seed; --grid shows repeats)");
+            seeds = distinct;
+        }
         double psi = args.GetDouble("psi");
         Truncation.CheckPsi(psi);
         int? cutoff = args.GetOptionalInt("truncation-cutoff");
         int? classIndex = args.GetOptionalInt("class");
         int batch = args.GetInt("batch");
         int threads = args.GetInt("threads");
-        bool grid = args.Flag("grid");
 
         using var generator = Generator.Load(generatorPath, threads);
+        generator.CheckRequest(psi, new GenerationOptions(cutoff, classIndex));
         var (h, w) = generator.ImageSize;
         try
         {
@@ -81,7 +89,7 @@ public sealed class GenerateCommand : ICommand
         }
         else
         {
-            context.Out.WriteLine($"wrote {seeds.Length} images of {w}x{h} to {output} ({FileNameFor(seeds[0])}{(seeds.Length > 1 ? $" .. {FileNameFor(seeds[^1])}" : "")}; {truncation})");
+            context.Out.WriteLine($"wrote {seeds.Length} image{(seeds.Length == 1 ? "" : "s")} of {w}x{h} to {output} ({FileNameFor(seeds[0])}{(seeds.Length > 1 ? $" .. {FileNameFor(seeds[^1])}" : "")}; {truncation})");
         }
         return Program.ExitOk;
     }

@@ -108,7 +108,6 @@ public sealed class InterpolateCommand : ICommand
 
     private static void WriteRealism(string realPath, List<RgbImage> frames, ImageInputOptions images, string output, ArgumentList args, CommandContext context)
     {
-        using var backend = ComputeBackends.Create(args.Get("backend")!, context.Notice);
         var real = InputLoader.LoadKnnFeatures(realPath, context, images);
         using IFeatureNetwork network = images.OpenCustomNetwork() ?? (IFeatureNetwork)ModelStore.Default().Open(KnownModel.Vgg16, "fc2_relu");
         var pre = new ImagePreprocessor(images.Mode, network.InputWidth, network.InputHeight);
@@ -122,6 +121,7 @@ public sealed class InterpolateCommand : ICommand
         }
         var fake = new FeatureMatrix(features, frames.Count, network.FeatureDim, "interpolation frames");
         if (real.Dim != fake.Dim) throw new InputException($"dimension mismatch: {realPath} has {real.Dim} features per sample, the frames have {fake.Dim}");
+        using var backend = ComputeBackends.Create(args.Get("backend")!, context.Notice);
         var scores = Realism.Scores(real, fake, backend).Scores;
         var tsv = new StringBuilder("frame\trealism\n");
         for (int i = 0; i < scores.Length; i++) tsv.Append(CultureInfo.InvariantCulture, $"{i}\t{scores[i].ToString("R", CultureInfo.InvariantCulture)}\n");

@@ -41,10 +41,11 @@ public sealed class MetricsCommand : ICommand
             CompareWithFp32 = BackendOptions.CompareWithFp32(args),
         };
         string? json = args.Get("json");
-        using var backend = BackendOptions.Create(args, context);
         var images = ImageInputOptions.From(args);
         var real = InputLoader.Load(args.Positional[0], args.Get("key"), context, images, options.Groups);
         var fake = InputLoader.Load(args.Positional[1], args.Get("key"), context, images, options.Groups);
+        // Created once the inputs are read: the CPU-fallback notice belongs to the computation, not to an input error.
+        using var backend = BackendOptions.Create(args, context);
 
         var result = Evaluator.Evaluate(real, fake, options, backend, phase => context.Progress.Start(phase));
         context.Progress.Clear();

@@ -59,7 +59,6 @@ public sealed class RankCommand : ICommand
         var images = ImageInputOptions.From(args);
         Directory.CreateDirectory(output);
 
-        using var backend = ComputeBackends.Create(args.Get("backend")!, context.Notice);
         var real = InputLoader.LoadKnnFeatures(realPath, context, images);
         using var network = OpenNetwork(images);
 
@@ -73,6 +72,7 @@ public sealed class RankCommand : ICommand
             if (generatorPath is not null)
             {
                 generator = Generator.Load(generatorPath);
+                generator.CheckRequest(psi, new GenerationOptions(cutoff));
                 var seeds = Enumerable.Range(0, n).Select(i => (uint)i).ToArray();
                 fake = GeneratedFeatures.Extract(generator, seeds, psi, new GenerationOptions(cutoff), [network], images.Mode, batch, context.Progress.Start("generating"), Path.GetFileName(generatorPath))[0];
                 labels = seeds.Select(s => GenerateCommand.FileNameFor(s)).ToArray();
@@ -99,6 +99,8 @@ public sealed class RankCommand : ICommand
             if (real.Dim != fake.Dim)
                 throw new InputException($"dimension mismatch: {realPath} has {real.Dim} features per sample, the generated set has {fake.Dim}");
 
+            // Created once the inputs are read: the CPU-fallback notice belongs to the computation.
+            using var backend = ComputeBackends.Create(args.Get("backend")!, context.Notice);
             var scores = Realism.Scores(real, fake, backend, k, progress: context.Progress.Start("realism")).Scores;
             context.Progress.Clear();
             FeatureFiles.WriteNpy(Path.Combine(output, "scores.npy"), scores, scores.Length);

@@ -101,7 +101,6 @@ public sealed class StyleMixCommand : ICommand
             context.Out.WriteLine($"wrote {frames} frames to {folder} (the column styles blend in from frame 0 to the last)");
             Video.Encode(folder, Path.Combine(folder, "style-mix.mp4"), requested: true, args.GetInt("fps"), context);
         }
-        context.Out.WriteLine($"wrote {output}: {rowSeeds.Length} row seeds x {colSeeds.Length} column seeds, layers {string.Join(",", layers)} from the columns");
         return Program.ExitOk;
     }
 }

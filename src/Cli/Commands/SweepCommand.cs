@@ -33,7 +33,7 @@ public sealed class SweepCommand : ICommand
         CommonOptions.KList("neighbourhood size(s) for pr/prdc/sym (default: pr 3, prdc and sym 5)"),
         CommonOptions.TruncationCutoff(),
         CommonOptions.Batch(),
-        CommonOptions.Output("folder for sweep.json, pr.png/pr.svg and fid.png/fid.svg", "DIR"),
+        CommonOptions.Output("folder for sweep.json, pr.png/pr.svg, density.png/density.svg and fid.png/fid.svg", "DIR"),
         .. BackendOptions.Specs,
         CommonOptions.Seed("seed of every random draw (KID subsets; default 2020)", 2020),
         .. ImageInputOptions.Specs,
@@ -59,12 +59,14 @@ public sealed class SweepCommand : ICommand
         if (output is not null) Directory.CreateDirectory(output);
         var images = ImageInputOptions.From(args);
 
-        using var backend = BackendOptions.Create(args, context);
-        var real = InputLoader.Load(realPath, null, context, images, groups);
         using var generator = Generator.Load(generatorPath);
+        // Every psi is checked before the first sample (a generator without a psi input fails now, not after the psi 1.0 row).
+        foreach (double psi in psis) generator.CheckRequest(psi, new GenerationOptions(cutoff));
+        var real = InputLoader.Load(realPath, null, context, images, groups);
         var (networks, forGaussian, forKnn) = OpenNetworks(images, groups);
         try
         {
+            using var backend = BackendOptions.Create(args, context);
             var seeds = Enumerable.Range(0, n).Select(i => (uint)i).ToArray();
             var rows = new List<(double Psi, EvaluationResult Result)>();
             var keys = MetricRegistry.All.Where(m => groups.Contains(m.Group)).SelectMany(m => m.Keys).ToList();
@@ -143,8 +145,14 @@ public sealed class SweepCommand : ICommand
         AtomicFile.WriteAllText(Path.Combine(folder, "sweep.json"), EvaluationResult.ToJsonArray("psi", rows) + "\n");
         var written = new List<string> { "sweep.json" };
 
-        // Precision-like values share one chart (0..1 or a little above for density); FID has its own scale.
-        var fractionKeys = rows[0].Result.Values.Select(v => v.Key).Where(k => !k.StartsWith("fid", StringComparison.Ordinal) && !k.StartsWith("kid", StringComparison.Ordinal)).ToList();
+        // Fractions (precision, recall, coverage, ...; all in [0, 1]) share one chart. Density is unbounded (it
+        // reaches ~150 on a collapsed generator) and FID has its own units: each has its own chart, so that
+        // neither flattens the fractions to a line.
+        static bool IsDensity(string key) => key.StartsWith("density", StringComparison.Ordinal);
+        var fractionKeys = rows[0].Result.Values.Select(v => v.Key)
+            .Where(k => !k.StartsWith("fid", StringComparison.Ordinal) && !k.StartsWith("kid", StringComparison.Ordinal)
+                        && !k.StartsWith("membership_", StringComparison.Ordinal) && !IsDensity(k)).ToList();
+        var densityKeys = rows[0].Result.Values.Select(v => v.Key).Where(IsDensity).ToList();
         if (fractionKeys.Count > 0)
         {
             var chart = new LineChart { Title = "Truncation sweep", XLabel = "psi", YLabel = "value", ReverseX = true };
@@ -152,6 +160,14 @@ public sealed class SweepCommand : ICommand
             chart.SavePng(Path.Combine(folder, "pr.png"), 800, 500);
             chart.SaveSvg(Path.Combine(folder, "pr.svg"), 800, 500);
             written.AddRange(["pr.png", "pr.svg"]);
+        }
+        if (densityKeys.Count > 0)
+        {
+            var chart = new LineChart { Title = "Density against truncation", XLabel = "psi", YLabel = "density", ReverseX = true };
+            foreach (var key in densityKeys) chart.AddSeries(key, rows.Select(r => (r.Psi, r.Result[key])));
+            chart.SavePng(Path.Combine(folder, "density.png"), 800, 500);
+            chart.SaveSvg(Path.Combine(folder, "density.svg"), 800, 500);
+            written.AddRange(["density.png", "density.svg"]);
         }
         if (rows[0].Result.Contains("fid"))
         {

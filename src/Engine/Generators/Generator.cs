@@ -118,16 +118,30 @@ internal sealed class SingleGraphGenerator : IGenerator
     public float[] Generate(ReadOnlySpan<float> z, int n, double psi = 1.0, GenerationOptions? options = null)
     {
         Generator.CheckLatents(z, n, LatentDim);
-        Truncation.CheckPsi(psi);
-        if (psi != 1.0 && _psiInput is null)
-            throw InputException.For(Name, $"psi {psi} asked for, but the generator has no psi input (name one with \"psi_input\")");
-        if (options?.TruncationCutoff is not null)
-            throw InputException.For(Name, "a truncation cutoff needs a stylegan generator (style layers); this one is a single graph");
+        CheckRequest(psi, options);
         if (n == 0) return [];
         var (data, shape) = RunRaw(z.ToArray(), n, psi, options?.ClassIndex);
         Generator.CheckImageShape(_graph, _output, shape, n, ImageSize.Height, ImageSize.Width);
         ImageQuantizer.ToPixelScale(data, _low, _high);
         return data;
+    }
+
+    public void CheckRequest(double psi, GenerationOptions? options = null)
+    {
+        Truncation.CheckPsi(psi);
+        if (psi != 1.0 && _psiInput is null)
+            throw InputException.For(Name, $"psi {psi} asked for, but the generator has no psi input (name one with \"psi_input\")");
+        if (options?.TruncationCutoff is not null)
+            throw InputException.For(Name, "a truncation cutoff needs a stylegan generator (style layers); this one is a single graph");
+        if (_classInput is not null)
+        {
+            int c = options?.ClassIndex ?? (_classCount == 1 ? 0 : throw InputException.For(Name, $"the generator is conditional ({_classCount} classes): give a class index"));
+            if (c < 0 || c >= _classCount) throw InputException.For(Name, $"class {c} is outside 0..{_classCount - 1}");
+        }
+        else if (options?.ClassIndex is not null)
+        {
+            throw InputException.For(Name, "a class index was given, but the generator has no class input (name one with \"class_input\")");
+        }
     }
 
     private (float[] Data, long[] Shape) RunRaw(float[] z, int n, double psi, int? classIndex)
@@ -244,12 +258,18 @@ internal sealed class StyleGanGenerator : IGenerator
     public float[] Generate(ReadOnlySpan<float> z, int n, double psi = 1.0, GenerationOptions? options = null)
     {
         Generator.CheckLatents(z, n, LatentDim);
-        Truncation.CheckPsi(psi);
-        if (options?.ClassIndex is not null) throw InputException.For(Name, "class-conditional StyleGAN pairs are not supported yet");
+        CheckRequest(psi, options);
         if (n == 0) return [];
         var ws = MapToLayers(z.ToArray(), n);
         Truncation.Apply(ws, n, NumLayers, WAvg, psi, options?.TruncationCutoff);
         return Synthesize(ws, n);
+    }
+
+    public void CheckRequest(double psi, GenerationOptions? options = null)
+    {
+        Truncation.CheckPsi(psi);
+        if (options?.TruncationCutoff is < 0) throw InputException.For("--truncation-cutoff", $"cutoff {options.TruncationCutoff} is negative");
+        if (options?.ClassIndex is not null) throw InputException.For(Name, "class-conditional StyleGAN pairs are not supported yet");
     }
 
     /// <summary>ws [n, L, W] for latents [n, Z], before truncation.</summary>

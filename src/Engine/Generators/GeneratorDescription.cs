@@ -49,20 +49,68 @@ public sealed class GeneratorDescription
         return Parse(bytes, path);
     }
 
+    /// <summary>
+    /// Parses and checks a description. Strict JSON (comments allowed, no trailing commas); an unknown key, a
+    /// value of the wrong type or a syntax error is an <see cref="InputException"/> naming the key or the line.
+    /// </summary>
     public static GeneratorDescription Parse(ReadOnlySpan<byte> json, string source)
     {
         GeneratorDescription? description;
+        var typeInfo = GeneratorDescriptionJson.Default.GeneratorDescription;
         try
         {
-            description = JsonSerializer.Deserialize(json, GeneratorDescriptionJson.Default.GeneratorDescription);
+            using var document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = false });
+            if (document.RootElement.ValueKind == JsonValueKind.Object)
+            {
+                var known = typeInfo.Properties.Select(p => p.Name).ToArray();
+                foreach (var property in document.RootElement.EnumerateObject())
+                    if (!known.Contains(property.Name, StringComparer.Ordinal))
+                        throw InputException.For(source, $"not a valid generator description: unknown key \"{property.Name}\" (known keys: {string.Join(", ", known)})");
+            }
+            else if (document.RootElement.ValueKind != JsonValueKind.Null)
+            {
+                throw InputException.For(source, "not a valid generator description: it must be a JSON object ({ \"kind\": ... })");
+            }
         }
         catch (JsonException e)
         {
-            throw InputException.For(source, $"not a valid generator description: {e.Message}");
+            throw InputException.For(source, $"not a valid generator description: {Describe(e)}");
+        }
+        try
+        {
+            description = JsonSerializer.Deserialize(json, typeInfo);
+        }
+        catch (JsonException e)
+        {
+            // A value of the wrong type: name the key and what it takes, not the .NET type.
+            string key = e.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : "?";
+            int bracket = key.IndexOf('[');
+            string bare = bracket > 0 ? key[..bracket] : key;
+            throw InputException.For(source, $"not a valid generator description: \"{key}\" must be {ExpectedValue(bare)}");
         }
         if (description is null) throw InputException.For(source, "the generator description is empty (null)");
         description.Validate(source);
         return description;
+    }
+
+    private static string ExpectedValue(string key) => key switch
+    {
+        "num_layers" => "a whole number",
+        "output_range" => "[low, high] (two numbers)",
+        "w_avg" => "an array of numbers or the name of a .npy file",
+        _ => "a string",
+    };
+
+    /// <summary>System.Text.Json's syntax error as a user reads it: what is wrong, at which line and column (1-based).</summary>
+    private static string Describe(JsonException e)
+    {
+        string message = e.Message;
+        int cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (cut >= 0) message = message[..cut];
+        message = message.Replace(" Change the reader options.", "", StringComparison.Ordinal);
+        if (message.Contains("trailing comma", StringComparison.OrdinalIgnoreCase)) message = "a trailing comma (JSON allows none)";
+        string where = e.LineNumber is { } line ? $"line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}: " : "";
+        return where + message.TrimEnd('.');
     }
 
     private void Validate(string source)
@@ -100,6 +148,6 @@ public sealed class GeneratorDescription
 
 /// <summary>Source-generated parsing: no reflection, so NativeAOT builds stay clean.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, ReadCommentHandling = JsonCommentHandling.Skip,
-    AllowTrailingCommas = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+    AllowTrailingCommas = false, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
 [JsonSerializable(typeof(GeneratorDescription))]
 internal sealed partial class GeneratorDescriptionJson : JsonSerializerContext;

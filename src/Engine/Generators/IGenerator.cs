@@ -17,6 +17,13 @@ public interface IGenerator : IDisposable
     /// <param name="options">Truncation cutoff, class; null for the defaults.</param>
     /// <returns>Row-major [n, 3, H, W] pixels in [0, 255] (float; quantise with <see cref="ImageQuantizer"/>).</returns>
     float[] Generate(ReadOnlySpan<float> z, int n, double psi = 1.0, GenerationOptions? options = null);
+
+    /// <summary>
+    /// Throws the <see cref="InputException"/> that <see cref="Generate"/> would throw for this psi and these
+    /// options (psi out of range, no psi input, a cutoff on a single graph, a missing or unexpected class),
+    /// without running the network: long runs check every request before the first sample.
+    /// </summary>
+    void CheckRequest(double psi, GenerationOptions? options = null);
 }
 
 /// <param name="TruncationCutoff">StyleGAN generators: truncate only the first N style layers (null: all).</param>

@@ -22,7 +22,11 @@ public static unsafe class Exports
     public static int GetApiVersion() => ApiVersion;
 
     [UnmanagedCallersOnly(EntryPoint = "genmetrics_version")]
-    public static byte* GetVersion() => StaticUtf8("0.1.0\0"u8);
+    public static byte* GetVersion() => (byte*)VersionUtf8;
+
+    // EngineInfo.Version (Directory.Build.props, shared with the CLI's --version), NUL-terminated, allocated
+    // once and never freed: the static storage the header promises.
+    private static readonly nint VersionUtf8 = Marshal.StringToCoTaskMemUTF8(EngineInfo.Version);
 
     [UnmanagedCallersOnly(EntryPoint = "genmetrics_last_error")]
     public static byte* GetLastError() => LastError.Pointer;

@@ -4,13 +4,17 @@ using SkiaSharp;
 
 namespace GenMetrics.Reports;
 
-/// <summary>Lossless PNG output of <see cref="RgbImage"/> through SkiaSharp (8-bit RGBA, alpha all opaque).</summary>
+/// <summary>
+/// Lossless PNG output of <see cref="RgbImage"/> through SkiaSharp: 8-bit RGB (colour type 2, no alpha
+/// channel), as StyleGAN's scripts and PIL write generated images. The pixels are handed to Skia as opaque,
+/// which makes its encoder leave the alpha channel out.
+/// </summary>
 public static class PngWriter
 {
     public static byte[] Encode(RgbImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
         using var bitmap = new SKBitmap(info);
         // Row by row through one small buffer: a large grid is not held twice more in managed memory.
         var row = new byte[4 * image.Width];
