@@ -51,7 +51,7 @@ public static class Program
         }
         var parseResult = Root.Parse(args);
         if (parseResult.Action is ParseErrorAction)
-            return ReportParseError(parseResult, stderr);
+            return ReportParseError(parseResult, args, stderr);
         return parseResult.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
     }
 
@@ -117,7 +117,7 @@ public static class Program
         {
             context.Progress.Clear();
             stderr.WriteLine($"genmetrics {command.Name}: {e.Message}");
-            stderr.WriteLine($"usage: genmetrics {command.Name} {command.Usage}");
+            stderr.WriteLine(UsageLine(command));
             return ExitBadInput;
         }
         catch (InputException e)
@@ -153,7 +153,7 @@ public static class Program
     /// System.CommandLine's parse errors as the CLI has always reported them: one line `genmetrics CMD:
     /// PROBLEM` and the command's usage line, exit 2 (instead of the library's list of errors and full help).
     /// </summary>
-    private static int ReportParseError(ParseResult parseResult, TextWriter stderr)
+    private static int ReportParseError(ParseResult parseResult, string[] args, TextWriter stderr)
     {
         var command = parseResult.CommandResult.Command;
         if (!Parser.Value.ByCommand.TryGetValue(command, out var c))
@@ -164,13 +164,21 @@ public static class Program
                 : $"genmetrics: {(first is null ? "missing command" : $"unknown option {first}")} (run 'genmetrics --help' for the list)");
             return ExitBadInput;
         }
-        stderr.WriteLine($"genmetrics {c.Name}: {Describe(parseResult, command)}");
-        stderr.WriteLine($"usage: genmetrics {c.Name} {c.Usage}");
+        stderr.WriteLine($"genmetrics {c.Name}: {Describe(parseResult, command, args)}");
+        stderr.WriteLine(UsageLine(c));
         return ExitBadInput;
     }
 
-    private static string Describe(ParseResult parseResult, Command command)
+    private static string Describe(ParseResult parseResult, Command command, string[] args)
     {
+        // `--flag=value`: System.CommandLine splits it and reports the value as an unexpected argument.
+        foreach (var arg in args)
+        {
+            int eq = arg.IndexOfAny(['=', ':']);
+            if (arg.StartsWith("--", StringComparison.Ordinal) && eq > 2
+                && command.Options.FirstOrDefault(o => o.Name == arg[..eq]) is { Arity.MaximumNumberOfValues: 0 } flag)
+                return $"{flag.Name} takes no value";
+        }
         // An unknown option or an argument too many, in the order written.
         foreach (var token in parseResult.UnmatchedTokens)
         {
@@ -212,9 +220,11 @@ public static class Program
         w.WriteLine("Exit codes: 0 success, 1 a check failed, 2 bad usage or bad input.");
     }
 
+    private static string UsageLine(ICommand c) => $"usage: genmetrics {c.Name} {c.Usage}".TrimEnd();
+
     internal static void PrintCommandHelp(ICommand c, TextWriter w)
     {
-        w.WriteLine($"usage: genmetrics {c.Name} {c.Usage}");
+        w.WriteLine(UsageLine(c));
         w.WriteLine();
         w.WriteLine(c.Summary);
         var rows = c.Options.OfType<Option>().Append(Quiet).Select(o => (Display(o), o.Description ?? "")).ToList();
