@@ -14,7 +14,7 @@ internal static class BackendOptions
     ];
 
     public static IComputeBackend Create(ArgumentList args, CommandContext context) =>
-        ComputeBackends.Create(args.Get("backend")!, context.Notice, args.Get("precision")!);
+        ComputeBackends.Create(args.Get("backend")!, context.NoticeWhenComputing, args.Get("precision")!);
 
     public static bool CompareWithFp32(ArgumentList args) => !args.Flag("no-fp32-check");
 }

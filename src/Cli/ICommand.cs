@@ -31,11 +31,31 @@ public sealed class UsageException(string message) : Exception(message);
 public sealed class CommandContext(TextWriter stdout, TextWriter stderr, bool quiet = false)
 {
     private readonly HashSet<string> _noticed = new(StringComparer.Ordinal);
+    private readonly List<string> _pending = [];
 
     public TextWriter Out { get; } = stdout;
     public TextWriter Error { get; } = stderr;
     public bool Quiet { get; } = quiet;
     public ProgressBar Progress { get; } = new(stderr, !quiet && ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected);
+
+    /// <summary>
+    /// A notice about how the computation will run (the CPU fallback of --backend auto): printed when the
+    /// computation starts (its first progress phase) or when the command succeeds, and never when an input
+    /// error stops the command first, so that an error stays one line.
+    /// </summary>
+    public void NoticeWhenComputing(string message)
+    {
+        _pending.Add(message);
+        Progress.Starting ??= FlushPendingNotices;
+    }
+
+    /// <summary>Prints the notices held by <see cref="NoticeWhenComputing"/>.</summary>
+    public void FlushPendingNotices()
+    {
+        var pending = _pending.ToArray();
+        _pending.Clear();
+        foreach (var message in pending) Notice(message);
+    }
 
     /// <summary>A message for the user (stderr, so stdout can carry JSON alone); each distinct message once, none with --quiet.</summary>
     public void Notice(string message)

@@ -111,7 +111,9 @@ public static class Program
         var context = new CommandContext(stdout, stderr, parseResult.GetValue(Quiet));
         try
         {
-            return command.Run(new ArgumentList(parseResult, parsed), context);
+            int code = command.Run(new ArgumentList(parseResult, parsed), context);
+            context.FlushPendingNotices();
+            return code;
         }
         catch (UsageException e)
         {

@@ -13,8 +13,12 @@ public sealed class ProgressBar(TextWriter writer, bool enabled)
     private long _lastDrawTicks;
     private bool _drawn;
 
+    /// <summary>Called at every <see cref="Start"/>, before anything is drawn (the context prints its pending notices).</summary>
+    public Action? Starting { get; set; }
+
     public IProgress<double> Start(string label)
     {
+        Starting?.Invoke();
         _label = label;
         _clock.Restart();
         _lastDrawTicks = 0;

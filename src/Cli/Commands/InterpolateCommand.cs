@@ -121,7 +121,7 @@ public sealed class InterpolateCommand : ICommand
         }
         var fake = new FeatureMatrix(features, frames.Count, network.FeatureDim, "interpolation frames");
         if (real.Dim != fake.Dim) throw new InputException($"dimension mismatch: {realPath} has {real.Dim} features per sample, the frames have {fake.Dim}");
-        using var backend = ComputeBackends.Create(args.Get("backend")!, context.Notice);
+        using var backend = ComputeBackends.Create(args.Get("backend")!, context.NoticeWhenComputing);
         var scores = Realism.Scores(real, fake, backend).Scores;
         var tsv = new StringBuilder("frame\trealism\n");
         for (int i = 0; i < scores.Length; i++) tsv.Append(CultureInfo.InvariantCulture, $"{i}\t{scores[i].ToString("R", CultureInfo.InvariantCulture)}\n");

@@ -100,7 +100,7 @@ public sealed class RankCommand : ICommand
                 throw new InputException($"dimension mismatch: {realPath} has {real.Dim} features per sample, the generated set has {fake.Dim}");
 
             // Created once the inputs are read: the CPU-fallback notice belongs to the computation.
-            using var backend = ComputeBackends.Create(args.Get("backend")!, context.Notice);
+            using var backend = ComputeBackends.Create(args.Get("backend")!, context.NoticeWhenComputing);
             var scores = Realism.Scores(real, fake, backend, k, progress: context.Progress.Start("realism")).Scores;
             context.Progress.Clear();
             FeatureFiles.WriteNpy(Path.Combine(output, "scores.npy"), scores, scores.Length);

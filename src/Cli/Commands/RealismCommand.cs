@@ -31,7 +31,7 @@ public sealed class RealismCommand : ICommand
         if (real.Dim != fake.Dim)
             throw new InputException($"dimension mismatch: {real.Name} has {real.Dim} features per sample, {fake.Name} has {fake.Dim}");
         // Created once the inputs are known to be good: the CPU-fallback notice belongs to the computation.
-        using var backend = ComputeBackends.Create(args.Get("backend")!, context.Notice);
+        using var backend = ComputeBackends.Create(args.Get("backend")!, context.NoticeWhenComputing);
         var scores = Realism.Scores(real, fake, backend, k, progress: context.Progress.Start("realism")).Scores;
         context.Progress.Clear();
         FeatureFiles.WriteNpy(output, scores, scores.Length);

@@ -30,7 +30,7 @@ public sealed class StatsCommand : ICommand
             throw new InputException($"{args.Positional[0]}: already holds statistics (mu, sigma)");
         if (file.Rows < 2)
             throw new InputException($"{args.Positional[0]}: needs at least 2 samples for a covariance, has {file.Rows}");
-        using var backend = ComputeBackends.Create(args.Get("backend")!, context.Notice);
+        using var backend = ComputeBackends.Create(args.Get("backend")!, context.NoticeWhenComputing);
         // Streamed from the file in float64 blocks: memory is O(block + D²) whatever the file's size.
         var stats = backend.ComputeStatistics(file, divisor, context.Progress.Start("statistics"));
         context.Progress.Clear();
