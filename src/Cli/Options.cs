@@ -89,13 +89,14 @@ internal static class Opt
     }
 
     /// <summary>A positional argument; optional ones may be left out (the command says what is missing).</summary>
-    public static Argument<string> Positional(string name, string help, bool optional = false)
+    public static Argument<string> Positional(string name, string help, bool optional = false, string[]? suggestions = null)
     {
         var argument = new Argument<string>(name)
         {
             Description = help,
             Arity = optional ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne,
         };
+        if (suggestions is not null) argument.CompletionSources.Add(suggestions);
         return argument;
     }
 

@@ -34,6 +34,9 @@ public static class Program
 
     private static readonly Lazy<(RootCommand Root, Dictionary<Command, ICommand> ByCommand)> Parser = new(Build);
 
+    // No response files: an argument such as "@real.npy" stays a file name, as it always was.
+    private static readonly ParserConfiguration ParserSettings = new() { ResponseFileTokenReplacer = null };
+
     /// <summary>The System.CommandLine tree of every command (for tests and completion).</summary>
     public static RootCommand Root => Parser.Value.Root;
 
@@ -49,7 +52,7 @@ public static class Program
             PrintUsage(stdout);
             return ExitBadInput;
         }
-        var parseResult = Root.Parse(args);
+        var parseResult = Root.Parse(args, ParserSettings);
         if (parseResult.Action is ParseErrorAction)
             return ReportParseError(parseResult, args, stderr);
         return parseResult.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });

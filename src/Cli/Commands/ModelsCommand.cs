@@ -14,8 +14,8 @@ public sealed class ModelsCommand : ICommand
 
     public IReadOnlyList<Symbol> Options { get; } =
     [
-        Opt.Positional("ACTION", "install or list", optional: true),
-        Opt.Positional("MODEL", "inception or vgg16 (install)", optional: true),
+        Opt.Positional("ACTION", "install or list", optional: true, suggestions: ["install", "list"]),
+        Opt.Positional("MODEL", "inception or vgg16 (install)", optional: true, suggestions: [.. KnownModel.All.Select(m => m.Id)]),
         Opt.Text("from", "Convert this local .pth instead of downloading it", "FILE"),
         Opt.Text("dir", "Model directory (default $GENMETRICS_HOME/models or ~/.cache/genmetrics/models)", "DIR"),
     ];
