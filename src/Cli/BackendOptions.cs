@@ -26,15 +26,34 @@ internal static class CommonOptions
     /// --backend, checked while parsing (so that a typo fails before any input is read); the backend itself
     /// is created where the computation starts, after the inputs are read.
     /// </summary>
-    public static Option<string?> Backend(string defaultValue = "auto", string? help = null)
+    public static Option<string?> Backend(string defaultValue = "auto", string? help = null, bool checkCudaFirst = true)
     {
         var option = Opt.Text("backend", help ?? "cpu, cuda or auto", "NAME", defaultValue, suggestions: ["cpu", "cuda", "auto"]);
+        if (checkCudaFirst) CheckedBeforeRun.Add(option);
         option.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<string?>() is { } v && v.ToLowerInvariant() is not ("cpu" or "cuda" or "auto"))
                 r.AddError($"unknown backend '{v}' (expected cpu, cuda or auto)");
         });
         return option;
+    }
+
+    /// <summary>The --backend options whose `cuda` is checked before the command runs (see <see cref="CheckCudaBeforeRun"/>).</summary>
+    private static readonly HashSet<Option> CheckedBeforeRun = [];
+
+    /// <summary>
+    /// `--backend cuda` on a machine without a usable CUDA driver and device: one line naming what is missing,
+    /// before any input is read (the backend itself is created only when the computation starts).
+    /// </summary>
+    public static void CheckCudaBeforeRun(ParseResult parseResult, Command command)
+    {
+        foreach (var option in command.Options)
+        {
+            if (!CheckedBeforeRun.Contains(option) || option is not Option<string?> backend) continue;
+            if (parseResult.GetValue(backend)?.ToLowerInvariant() != "cuda") continue;
+            if (GenMetrics.Cuda.CudaAvailability.Probe().UnavailableReason is { } reason)
+                throw new InputException($"--backend cuda: {reason}");
+        }
     }
 
     /// <summary>--precision, checked while parsing; fp16 or tf32 with --backend cpu is refused then too.</summary>

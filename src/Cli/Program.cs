@@ -114,6 +114,7 @@ public static class Program
         var context = new CommandContext(stdout, stderr, parseResult.GetValue(Quiet));
         try
         {
+            CommonOptions.CheckCudaBeforeRun(parseResult, parsed);
             int code = command.Run(new ArgumentList(parseResult, parsed), context);
             context.FlushPendingNotices();
             return code;

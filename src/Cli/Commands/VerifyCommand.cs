@@ -15,7 +15,7 @@ public sealed class VerifyCommand : ICommand
 
     public IReadOnlyList<Symbol> Options { get; } =
     [
-        CommonOptions.Backend("cuda", "backend to check against the CPU"),
+        CommonOptions.Backend("cuda", "backend to check against the CPU", checkCudaFirst: false),
         CommonOptions.Precision("distance GEMM precision of the CUDA backend", "fp32|tf32|fp16"),
         Opt.Int("seed", "random seed for the test data", "N", 1),
     ];

@@ -174,6 +174,17 @@ public class CommandLineTests
     }
 
     [Test]
+    public void BackendCudaWithoutCudaFailsBeforeAnyInputIsRead()
+    {
+        if (GenMetrics.Cuda.CudaAvailability.Probe().UnavailableReason is null) Assert.Ignore("CUDA is usable here");
+        // The missing input would be the first error if the inputs were read before the backend was checked.
+        var (code, _, err) = Run("metrics", Path.Combine(_dir, "nope.npy"), Path.Combine(_dir, "nope2.npy"), "--backend", "cuda");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err.TrimEnd().Split('\n'), Has.Length.EqualTo(1), err);
+        Assert.That(err, Does.StartWith("genmetrics metrics: --backend cuda: "));
+    }
+
+    [Test]
     public void TheCpuFallbackNoticeIsPrintedAtMostOnce()
     {
         string real = WriteFeatures("real.npy", 30, 4, 1);
