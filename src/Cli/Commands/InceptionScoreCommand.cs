@@ -1,4 +1,5 @@
 using System.Globalization;
+using GenMetrics.Evaluation;
 using GenMetrics.Metrics;
 
 namespace GenMetrics.Cli.Commands;
@@ -12,9 +13,10 @@ public sealed class InceptionScoreCommand : ICommand
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
-        new("splits", "number of splits (default 10)", ValueName: "S"),
+        new("splits", $"number of splits (default {MetricDefaults.InceptionScoreSplits})", ValueName: "S"),
         OptionSpec.Flag("shuffle", "shuffle rows before splitting, as torch-fidelity does (default: generation order, as StyleGAN2-ADA)"),
-        new("seed", "seed of the shuffle (default 2020, torch-fidelity's)", ValueName: "S"),
+        new("seed", $"seed of the shuffle (default {MetricDefaults.Seed}, torch-fidelity's)", ValueName: "S"),
+        ConventionOptions.Spec,
         new("key", "array to read from an .npz holding several", ValueName: "KEY"),
         new("json", "write JSON to PATH, or to stdout with '-'", ValueName: "PATH|-"),
     ];
@@ -23,8 +25,17 @@ public sealed class InceptionScoreCommand : ICommand
     {
         args.RequirePositional("LOGITS");
         var logits = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context);
-        int splits = args.GetInt("splits", 10, min: 1);
-        var r = InceptionScore.Compute(logits, splits, args.Flag("shuffle"), args.GetInt("seed", 2020, min: 0));
+        var convention = Conventions.Resolve(args.Get("convention"), new ConventionOverrides
+        {
+            InceptionScoreSplits = args.Has("splits") ? args.GetInt("splits", 0, min: 1) : null,
+            InceptionScoreShuffle = args.Flag("shuffle") ? true : null,
+            Seed = args.Has("seed") ? args.GetInt("seed", 0, min: 0) : null,
+        });
+        foreach (var note in convention.OverrideNotes) context.Notice(note);
+        int splits = convention.InceptionScoreSplits;
+        var r = InceptionScore.Compute(logits, splits, convention.InceptionScoreShuffle, convention.Options.Seed);
+        context.Notice(string.Create(CultureInfo.InvariantCulture,
+            $"convention {convention.Convention.Name}: {splits} splits, {(convention.InceptionScoreShuffle ? $"shuffled with RandomState({convention.Options.Seed})" : "generation order")}"));
         string json = $"{{\n  \"is_mean\": {r.Mean.ToString("R", CultureInfo.InvariantCulture)},\n  \"is_std\": {r.Std.ToString("R", CultureInfo.InvariantCulture)},\n  \"splits\": {splits},\n  \"n\": {logits.Rows},\n  \"classes\": {logits.Dim}\n}}";
         string? target = args.Get("json");
         if (target == "-")

@@ -16,6 +16,7 @@ public sealed class StatsCommand : ICommand
         new("output", "the .npz to write", ValueName: "OUT.npz", Short: 'o'),
         new("key", "array to read from an .npz holding several", ValueName: "KEY"),
         new("cov-divisor", "n-1 (default, pytorch-fid/TTUR) or n (StyleGAN2-ADA)", ValueName: "n-1|n"),
+        ConventionOptions.Spec,
         new("backend", "cpu, cuda or auto (default auto)", ValueName: "NAME"),
     ];
 
@@ -23,7 +24,9 @@ public sealed class StatsCommand : ICommand
     {
         args.RequirePositional("FEATURES");
         string output = args.Get("output") ?? throw new UsageException("missing -o OUT.npz");
-        var divisor = MetricsCommand.ParseDivisor(args.Get("cov-divisor", "n-1"));
+        var convention = ConventionOptions.Resolve(args, [MetricGroup.Fid]);
+        var divisor = convention.Options.CovarianceDivisor;
+        foreach (var note in convention.OverrideNotes) context.Notice(note);
         var input = FeatureFiles.Open(args.Positional[0], args.Get("key"));
         if (input is not FeatureFileInput file)
             throw new InputException($"{args.Positional[0]}: already holds statistics (mu, sigma)");
@@ -35,6 +38,8 @@ public sealed class StatsCommand : ICommand
         context.Progress.Clear();
         FeatureFiles.WriteStatistics(output, stats);
         context.Out.WriteLine($"wrote {output}: mu [{stats.Dim}], sigma [{stats.Dim}, {stats.Dim}] from {file.Rows} samples");
+        context.Notice(ResolvedConvention.Table(convention.Convention.Name, convention.ChoicesFor([MetricGroup.Fid], images: false)));
+        foreach (var d in convention.DifferencesFor([MetricGroup.Fid])) context.Notice($"{convention.Convention.Name} differs: {d}");
         return Program.ExitOk;
     }
 }

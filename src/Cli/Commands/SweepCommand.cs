@@ -28,13 +28,15 @@ public sealed class SweepCommand : ICommand
         new("real", "the real set: .npy/.npz features, .npz statistics (fid only) or a folder / .zip of images", ValueName: "REAL"),
         new("psi", "comma-separated truncation values (default 1.0,0.9,0.8,0.7,0.6,0.5,0.4,0.3)", ValueName: "LIST"),
         new("n", "generated samples per psi, seeds 0..N-1 (default 50000)", ValueName: "N"),
-        new("metrics", "comma-separated: fid,kid,pr,prdc,sym (default fid,pr,prdc)", ValueName: "LIST"),
-        new("k", "neighbourhood size(s) for pr/prdc/sym (default: pr 3, prdc and sym 5)", ValueName: "K"),
+        new("metrics", "comma-separated: fid,kid,pr,prdc,sym (default: the convention's, else fid,pr,prdc)", ValueName: "LIST"),
+        new("k", $"neighbourhood size(s) for pr/prdc/sym (default: the convention's, else pr {MetricDefaults.PrK}, prdc and sym {MetricDefaults.PrdcK})", ValueName: "K"),
+        ConventionOptions.Spec,
         new("truncation-cutoff", "truncate only the first N style layers (stylegan generators)", ValueName: "N"),
         new("batch", "images per generator call (default 16)", ValueName: "N"),
         new("output", "folder for sweep.json, pr.png/pr.svg and fid.png/fid.svg", ValueName: "DIR", Short: 'o'),
         .. BackendOptions.Specs,
-        new("seed", "seed of every random draw (KID subsets; default 2020)", ValueName: "S"),
+        new("seed", $"seed of every random draw (KID subsets; default {MetricDefaults.Seed})", ValueName: "S"),
+        new("cov-divisor", "covariance divisor for FID: n-1 (default, pytorch-fid) or n (StyleGAN2-ADA)", ValueName: "n-1|n"),
         .. ImageInputOptions.Specs,
     ];
 
@@ -45,19 +47,16 @@ public sealed class SweepCommand : ICommand
         string realPath = args.Get("real") ?? throw new UsageException("missing --real REAL");
         var psis = ParsePsi(args.Get("psi") ?? "1.0,0.9,0.8,0.7,0.6,0.5,0.4,0.3");
         int n = args.GetInt("n", 50000, min: 2);
-        var groups = MetricRegistry.Parse(args.Get("metrics") ?? "fid,pr,prdc");
-        var options = new EvaluationOptions
-        {
-            Groups = groups,
-            Ks = args.GetIntList("k", min: 1),
-            Seed = args.GetInt("seed", 2020, min: 0),
-            CompareWithFp32 = BackendOptions.CompareWithFp32(args),
-        };
+        var named = args.Get("convention") is { } name ? Conventions.Find(name) : null;
+        var groups = args.Get("metrics") is { } m ? MetricRegistry.Parse(m)
+            : named?.Groups ?? [MetricGroup.Fid, MetricGroup.Pr, MetricGroup.Prdc];
+        var convention = ConventionOptions.Resolve(args, groups);
+        var options = convention.Options;
         int? cutoff = args.Has("truncation-cutoff") ? args.GetInt("truncation-cutoff", 0, min: 1) : null;
         int batch = args.GetInt("batch", 16, min: 1, max: 4096);
         string? output = args.Get("output");
         if (output is not null) Directory.CreateDirectory(output);
-        var images = ImageInputOptions.From(args);
+        var images = ImageInputOptions.From(args) with { Mode = convention.ImageMode, KnnLayer = convention.KnnLayer };
 
         using var backend = BackendOptions.Create(args, context);
         var real = InputLoader.Load(realPath, null, context, images, groups);
@@ -84,6 +83,7 @@ public sealed class SweepCommand : ICommand
                 var metricValues = result.Values.Where(v => !v.Key.StartsWith("membership_", StringComparison.Ordinal));
                 context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {psi,3:0.0#}") +
                     string.Concat(metricValues.Select(v => string.Create(CultureInfo.InvariantCulture, $" {v.Value,14:0.000000}"))));
+                if (rows.Count == 1) ConventionOptions.Print(convention, result, context);
                 foreach (var note in result.Notes) context.Notice(string.Create(CultureInfo.InvariantCulture, $"psi {psi:0.0##}: {note}"));
             }
             if (output is not null) WriteOutputs(output, rows, context);
@@ -132,7 +132,7 @@ public sealed class SweepCommand : ICommand
         }
         if (knn)
         {
-            networks.Add(store.Open(KnownModel.Vgg16, "fc2_relu"));
+            networks.Add(store.Open(KnownModel.Vgg16, images.KnnLayer));
             k = networks.Count - 1;
         }
         return (networks, g, k);

@@ -34,6 +34,9 @@ public sealed class MetricInput
 
     public bool HasFeatures => Features is not null;
 
+    /// <summary>Whether the features were extracted from images (then the convention's image choices apply).</summary>
+    public bool IsImages { get; private init; }
+
     public static MetricInput FromFeatures(FeatureMatrix features, IRowBlockSource? statisticsSource = null) =>
         new(features.Name, features.Dim, features, statisticsSource ?? features, null);
 
@@ -42,7 +45,7 @@ public sealed class MetricInput
     /// not installed) and VGG-16 fc2 for the k-NN metrics.
     /// </summary>
     public static MetricInput FromImages(string name, FeatureMatrix? inception, FeatureMatrix? vgg) =>
-        new(name, (inception ?? vgg)!.Dim, inception, inception, null, vgg);
+        new(name, (inception ?? vgg)!.Dim, inception, inception, null, vgg) { IsImages = true };
 
     public static MetricInput FromStatistics(GaussianStatistics statistics) =>
         new(statistics.Name, statistics.Dim, null, null, statistics);
