@@ -415,7 +415,7 @@ public static class Conventions
             [
                 SqrtmRoute,
                 "kid: dgm-eval draws real then generated rows from the global np.random; we draw with numpy RandomState(seed), so only a subset size equal to both set sizes reproduces its KD exactly",
-                "k-NN: dgm-eval first subsamples both sets to --reduced_n 10000 rows (np.random); with more rows, pass the same subsets as files to reproduce it",
+                "k-NN: dgm-eval first subsamples both sets to min(--reduced_n 10000, N_real, N_fake) rows with an unseeded np.random; we use every row, so its prdc numbers are reproduced only for equal set sizes up to 10000 (otherwise pass the same subsets as files)",
                 "images: dgm-eval's default encoder (DINOv2) is not installed by genmetrics; image inputs use the Inception/VGG-16 features",
             ],
             Source = "layer6ai-labs/dgm-eval @ d57a6d2d: dgm_eval/__main__.py, metrics/fd.py, metrics/mmd.py, metrics/prdc.py",
