@@ -39,8 +39,10 @@ public sealed class ListCommand : ICommand
             var groups = c.Groups ?? all;
             context.Out.WriteLine($"{c.Name}{(c.Aliases.Count > 0 ? $" (also: {string.Join(", ", c.Aliases)})" : "")}");
             context.Out.WriteLine($"  tool: {c.Tool}");
-            context.Out.WriteLine($"  metrics: {string.Join(",", groups.Select(g => MetricRegistry.Get(g).Name))}" +
-                $"; k: {(c.K is { } k ? k.ToString(System.Globalization.CultureInfo.InvariantCulture) : "pr 3, prdc and sym 5")}");
+            string k = c.K is { } ck ? ck.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                : $"pr {MetricDefaults.PrK}, prdc and sym {MetricDefaults.PrdcK}";
+            bool knn = groups.Any(g => MetricRegistry.Get(g).IsKnn);
+            context.Out.WriteLine($"  metrics: {string.Join(",", groups.Select(g => MetricRegistry.Get(g).Name))}{(knn ? $"; k: {k}" : "")}");
             foreach (var choice in resolved.ChoicesFor(groups, images: true))
                 context.Out.WriteLine($"  {choice.Key}: {choice.Text}");
             context.Out.WriteLine($"  is_splits: {resolved.InceptionScoreSplits}; is_shuffle: {(resolved.InceptionScoreShuffle ? "true" : "false")}");
