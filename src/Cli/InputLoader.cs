@@ -74,7 +74,7 @@ internal static class InputLoader
             // A user's own ONNX network: its features serve every metric.
             using var network = images.OpenCustomNetwork()!;
             var own = Run(network, Path.GetFileName(custom));
-            return MetricInput.FromImages(path, own, own);
+            return MetricInput.FromImages(path, own, own, $"{Path.GetFileName(custom)}:{images.NetworkOutput}");
         }
         var store = ModelStore.Default();
         var installed = store.List().Select(m => m.Model).ToHashSet();

@@ -74,7 +74,8 @@ public sealed class SweepCommand : ICommand
                 var features = GeneratedFeatures.Extract(generator, seeds, psi, new GenerationOptions(cutoff), networks, images.Mode, batch,
                     context.Progress.Start($"psi {psi:0.0##}: generating"), $"{Path.GetFileName(generatorPath)} psi {psi}");
                 context.Progress.Clear();
-                var fake = MetricInput.FromImages($"generator psi {psi}", forGaussian is { } g ? features[g] : null, forKnn is { } k ? features[k] : null);
+                var fake = MetricInput.FromImages($"generator psi {psi}", forGaussian is { } g ? features[g] : null, forKnn is { } k ? features[k] : null,
+                    images.Network is { } own ? $"{Path.GetFileName(own)}:{images.NetworkOutput}" : null);
                 var result = Evaluator.Evaluate(real, fake, options, backend, phase => context.Progress.Start($"psi {psi:0.0##}: {phase}"));
                 context.Progress.Clear();
                 rows.Add((psi, result));

@@ -167,8 +167,20 @@ public sealed class ResolvedConvention
     /// <summary>"--seed 7 overrides torch-fidelity's 2020"-style lines, one per explicit option that changed a value.</summary>
     public IReadOnlyList<string> OverrideNotes { get; }
 
-    /// <summary>The choices that apply to an evaluation of <paramref name="groups"/> (image choices only for image inputs).</summary>
-    public IReadOnlyList<ConventionChoice> ChoicesFor(IReadOnlyCollection<MetricGroup> groups, bool images)
+    /// <summary>
+    /// The choices that apply to an evaluation of <paramref name="groups"/> (image choices only for image inputs;
+    /// with <paramref name="ownNetwork"/>, the user's network replaces the convention's feature networks).
+    /// </summary>
+    public IReadOnlyList<ConventionChoice> ChoicesFor(IReadOnlyCollection<MetricGroup> groups, bool images, string? ownNetwork = null)
+    {
+        var chosen = Applicable(groups, images);
+        if (ownNetwork is null) return chosen;
+        var own = chosen.Where(c => c.Key is not ("feature_network" or "knn_features")).ToList();
+        if (images) own.Add(new ConventionChoice("feature_network", $"{ownNetwork} (--network; instead of the convention's)", ChoiceScope.Images));
+        return own;
+    }
+
+    private List<ConventionChoice> Applicable(IReadOnlyCollection<MetricGroup> groups, bool images)
     {
         bool fid = groups.Contains(MetricGroup.Fid), kid = groups.Contains(MetricGroup.Kid);
         bool knn = groups.Any(g => MetricRegistry.Get(g).IsKnn);

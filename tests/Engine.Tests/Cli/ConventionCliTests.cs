@@ -122,6 +122,34 @@ public class ConventionCliTests
     }
 
     [Test]
+    public void SweepTakesTheConventionsMetricsAndK()
+    {
+        var store = new GenMetrics.Models.ModelStore(Path.Combine(_dir, "models"));
+        store.Install(GenMetrics.Tests.Models.ModelStoreTests.TinyModel("tiny_zip.pt"), GenMetrics.Tests.Models.SyntheticWeights.FixturePath("tiny_zip.pt"));
+        string onnx = store.OnnxPath("tiny");
+        using var generator = GenMetrics.Generators.Generator.Load(GenMetrics.Tests.Generators.GeneratorFixtures.StyleGan);
+        using var network = GenMetrics.Models.OnnxFeatureNetwork.Load(onnx, "pool");
+        var seeds = Enumerable.Range(100_000, 60).Select(i => (uint)i).ToArray();
+        var real = GenMetrics.Generators.GeneratedFeatures.Extract(generator, seeds, 1.0, null, [network], GenMetrics.Imaging.ResizeMode.Clean)[0];
+        string realPath = Path.Combine(_dir, "real.npy");
+        FeatureFiles.WriteNpy(realPath, real.Data, real.Rows, real.Dim);
+        string output = Path.Combine(_dir, "out");
+        var (code, stdout, err) = Run("sweep", "--generator", GenMetrics.Tests.Generators.GeneratorFixtures.StyleGan, "--real", realPath,
+            "--psi", "1.0,0.5", "--n", "60", "--convention", "manifmetric", "--network", onnx, "--network-output", "pool", "--backend", "cpu", "-o", output);
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(stdout, Does.Contain("prdc_precision").And.Contain("sym_precision").And.Not.Contain(" fid"));
+        Assert.That(err, Does.Match(@"convention\s+manifmetric"));
+        Assert.That(err, Does.Match(@"feature_network\s+tiny.onnx:pool \(--network"), "the user's network, not the convention's VGG-16 fc2");
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "sweep.json")));
+        foreach (var row in doc.RootElement.EnumerateArray())
+        {
+            Assert.That(row.GetProperty("k").GetInt32(), Is.EqualTo(5));
+            Assert.That(row.GetProperty("convention").GetString(), Is.EqualTo("manifmetric"));
+            Assert.That(row.TryGetProperty("comp_precision", out _), Is.True);
+        }
+    }
+
+    [Test]
     public void ListConventionsNamesEveryConventionAndItsChoices()
     {
         var (code, stdout, err) = Run("list", "--conventions");
