@@ -32,11 +32,12 @@ public sealed class InceptionScoreCommand : ICommand
             Seed = args.Has("seed") ? args.GetInt("seed", 0, min: 0) : null,
         });
         foreach (var note in convention.OverrideNotes) context.Notice(note);
+        foreach (var d in convention.DifferencesFor([])) context.Notice($"{convention.Convention.Name} differs: {d}");
         int splits = convention.InceptionScoreSplits;
         var r = InceptionScore.Compute(logits, splits, convention.InceptionScoreShuffle, convention.Options.Seed);
         context.Notice(string.Create(CultureInfo.InvariantCulture,
             $"convention {convention.Convention.Name}: {splits} splits, {(convention.InceptionScoreShuffle ? $"shuffled with RandomState({convention.Options.Seed})" : "generation order")}"));
-        string json = $"{{\n  \"is_mean\": {r.Mean.ToString("R", CultureInfo.InvariantCulture)},\n  \"is_std\": {r.Std.ToString("R", CultureInfo.InvariantCulture)},\n  \"splits\": {splits},\n  \"n\": {logits.Rows},\n  \"classes\": {logits.Dim}\n}}";
+        string json = $"{{\n  \"is_mean\": {r.Mean.ToString("R", CultureInfo.InvariantCulture)},\n  \"is_std\": {r.Std.ToString("R", CultureInfo.InvariantCulture)},\n  \"splits\": {splits},\n  \"n\": {logits.Rows},\n  \"classes\": {logits.Dim},\n  \"convention\": \"{convention.Convention.Name}\",\n  \"is_shuffle\": {(convention.InceptionScoreShuffle ? "true" : "false")},\n  \"seed\": {convention.Options.Seed}\n}}";
         string? target = args.Get("json");
         if (target == "-")
         {

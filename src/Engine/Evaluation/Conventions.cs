@@ -211,6 +211,7 @@ public sealed class ResolvedConvention
             "kid" => groups.Contains(MetricGroup.Kid),
             "k-NN" => groups.Any(g => MetricRegistry.Get(g).IsKnn),
             "images" => images,
+            "is" => groups.Count == 0, // the Inception Score (the `is` command) evaluates no group
             _ => true,
         };
     }
@@ -277,7 +278,7 @@ public static class Conventions
             Groups = [MetricGroup.Fid, MetricGroup.Kid],
             ImageMode = ResizeMode.Clean,
             FeatureNetwork = "NVIDIA inception-2015-12-05 TorchScript pool3, 2048; PIL bicubic (antialias) to 299 on float32, (x-128)/128",
-            Differences = [CleanFidMean, SqrtmRoute, NoDraws],
+            Differences = [CleanFidMean, SqrtmRoute, NoDraws, Float32Kernel],
             Source = "GaParmar/clean-fid @ e88c4d62: cleanfid/fid.py, resize.py, features.py",
         },
         new()
@@ -288,7 +289,7 @@ public static class Conventions
             Groups = [MetricGroup.Fid, MetricGroup.Kid],
             ImageMode = ResizeMode.LegacyTensorFlow,
             FeatureNetwork = "NVIDIA inception-2015-12-05 TorchScript pool3, 2048; internal TF1 bilinear to 299, (x-128)/128",
-            Differences = [CleanFidMean, SqrtmRoute, NoDraws],
+            Differences = [CleanFidMean, SqrtmRoute, NoDraws, Float32Kernel],
             Source = "GaParmar/clean-fid @ e88c4d62: cleanfid/fid.py, resize.py, features.py",
         },
         new()
@@ -299,7 +300,7 @@ public static class Conventions
             Groups = [MetricGroup.Fid, MetricGroup.Kid],
             ImageMode = ResizeMode.LegacyPyTorch,
             FeatureNetwork = "pytorch-fid InceptionV3 pool3, 2048; PyTorch bilinear to 299, clip, /255, 2x-1",
-            Differences = [CleanFidMean, SqrtmRoute, NoDraws],
+            Differences = [CleanFidMean, SqrtmRoute, NoDraws, Float32Kernel],
             Source = "GaParmar/clean-fid @ e88c4d62: cleanfid/fid.py, resize.py, inception_pytorch.py",
         },
         new()
@@ -321,6 +322,7 @@ public static class Conventions
             Differences =
             [
                 "fid: torch-fidelity sums Re sqrt of np.linalg.eigvals(Σ1Σ2); we take the same eigenvalues from a symmetric PSD form (equal to rounding)",
+                Float32Kernel,
                 "k-NN: torch-fidelity's float32 torch.cdist can flip an exact tie at the last ulp; our decisions are exact",
             ],
             Source = "toshas/torch-fidelity @ 5e211a95: torch_fidelity/defaults.py, metric_fid.py, metric_kid.py, metric_prc.py, metric_isc.py",
@@ -339,6 +341,8 @@ public static class Conventions
             [
                 "fid: torchmetrics returns FID cast to the features' dtype (float32, ~1e-7 relative); we report the float64 value",
                 SqrtmRoute,
+                Float32Kernel,
+                "is: torchmetrics shuffles with an unseeded torch.randperm; we shuffle with numpy RandomState(seed), so only the mean over splits is comparable",
                 "kid: torchmetrics draws each subset with torch.randperm (unseeded torch generator); we draw real then generated rows with numpy RandomState(seed), so only a subset size equal to both set sizes reproduces its KID exactly",
             ],
             Source = "Lightning-AI/torchmetrics: src/torchmetrics/image/fid.py, kid.py, inception.py",
@@ -363,6 +367,8 @@ public static class Conventions
                 "fid: covariance Σxxᵀ/N − μμᵀ accumulated in float64 (we compute the same divisor-N covariance in two passes; equal to rounding)",
                 "k-NN: StyleGAN2-ADA (and StyleGAN2-TF, pr50k3) compute P&R distances in float16 on the GPU; we decide exactly, so P and R can differ from its published numbers by about 1e-3",
                 NoDraws,
+                Float32Kernel,
+                "kid: StyleGAN2-ADA reports the mean only; kid_std is ours",
             ],
             Source = "NVlabs/stylegan2-ada-pytorch @ d72cc7d0: metrics/metric_utils.py, frechet_inception_distance.py, kernel_inception_distance.py, precision_recall.py, inception_score.py",
         },
@@ -426,6 +432,7 @@ public static class Conventions
             Differences =
             [
                 SqrtmRoute,
+                Float32Kernel,
                 "kid: dgm-eval draws real then generated rows from the global np.random; we draw with numpy RandomState(seed), so only a subset size equal to both set sizes reproduces its KD exactly",
                 "k-NN: dgm-eval first subsamples both sets to min(--reduced_n 10000, N_real, N_fake) rows with an unseeded np.random; we use every row, so its prdc numbers are reproduced only for equal set sizes up to 10000 (otherwise pass the same subsets as files)",
                 "images: dgm-eval's default encoder (DINOv2) is not installed by genmetrics; image inputs use the Inception/VGG-16 features",
@@ -433,6 +440,8 @@ public static class Conventions
             Source = "layer6ai-labs/dgm-eval @ d57a6d2d: dgm_eval/__main__.py, metrics/fd.py, metrics/mmd.py, metrics/prdc.py",
         },
     ];
+
+    private const string Float32Kernel = "kid: the tool evaluates the kernel values and sums them in float32, its features' dtype; we sum float64 kernel values of the same float32 products (differences of ~1e-6 relative)";
 
     private const string CleanFidMean = "fid: clean-fid keeps mu as the float32 mean of float32 features; we keep the float64 mean (differences of ~1e-7 relative in the mean term)";
 

@@ -150,6 +150,21 @@ public class ConventionCliTests
     }
 
     [Test]
+    public void InceptionScoreTakesTheConventionsSplitsAndShuffle()
+    {
+        string logits = WriteFeatures("logits.npy", 57, 10, 9);
+        double Mean(params string[] extra)
+        {
+            var (code, stdout, err) = Run(["is", logits, "--json", "-", .. extra]);
+            Assert.That(code, Is.EqualTo(0), err);
+            return JsonDocument.Parse(stdout).RootElement.GetProperty("is_mean").GetDouble();
+        }
+        Assert.That(Mean("--convention", "torch-fidelity"), Is.EqualTo(Mean("--shuffle", "--seed", "2020")));
+        Assert.That(Mean("--convention", "stylegan2-ada"), Is.EqualTo(Mean()));
+        Assert.That(Mean("--convention", "torch-fidelity"), Is.Not.EqualTo(Mean()));
+    }
+
+    [Test]
     public void ListConventionsNamesEveryConventionAndItsChoices()
     {
         var (code, stdout, err) = Run("list", "--conventions");
