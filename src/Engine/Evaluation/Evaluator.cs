@@ -20,6 +20,8 @@ public static class Evaluator
         // Without --metrics: every group of the convention (all groups by default) that the inputs allow.
         var candidates = options.Convention?.Convention.Groups ?? MetricRegistry.All.Select(m => m.Group).ToList();
         var groups = options.Groups ?? candidates.Where(g => Available(g, real) && Available(g, fake)).ToList();
+        if (groups.Count == 0 && options.Convention is { Named: true, Convention.Groups: { } own })
+            throw new InputException($"{real.Name}, {fake.Name}: none of {options.Convention.Convention.Name}'s metrics ({string.Join(",", own.Select(g => MetricRegistry.Get(g).Name))}) can be computed from these inputs (statistics give fid only)");
         if (groups.Count == 0) throw new InputException($"no metric can be computed from {real.Name} and {fake.Name}");
         foreach (var g in groups)
         {

@@ -108,6 +108,20 @@ public class ConventionCliTests
     }
 
     [Test]
+    public void AConventionWhoseMetricsNeedFeaturesSaysSoForStatistics()
+    {
+        string features = WriteFeatures("f.npy", 20, 3, 10);
+        string stats = Path.Combine(_dir, "s.npz");
+        Assert.That(Run("stats", features, "-o", stats, "--backend", "cpu").Code, Is.EqualTo(0));
+        var (code, _, err) = Run("metrics", stats, stats, "--convention", "prdc", "--backend", "cpu");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err.TrimEnd().Split('\n').Last(), Does.Contain("none of prdc's metrics (prdc) can be computed from these inputs"));
+        var (fidCode, stdout, fidErr) = Run("metrics", stats, stats, "--convention", "torch-fidelity", "--backend", "cpu");
+        Assert.That(fidCode, Is.EqualTo(0), fidErr);
+        Assert.That(stdout, Does.StartWith("fid"), "of torch-fidelity's fid, kid and pr, statistics allow fid");
+    }
+
+    [Test]
     public void StatsTakesTheConventionsDivisor()
     {
         string features = WriteFeatures("f.npy", 20, 3, 8);
