@@ -28,7 +28,16 @@ extern "C" {
 
 /* Version of this header's API. Incremented on any incompatible change; compare with
  * genmetrics_api_version() at run time to detect a library built from a different header. */
-#define GENMETRICS_API_VERSION 1
+#define GENMETRICS_API_VERSION 2
+
+/* Reference defaults (the engine's MetricDefaults; a test checks that these equal it):
+ * KID as torch-fidelity (subsets, subset size, seed of numpy's RandomState), k of NVIDIA's precision/recall
+ * and of clovaai/prdc. */
+#define GENMETRICS_DEFAULT_KID_SUBSETS 100
+#define GENMETRICS_DEFAULT_KID_SUBSET_SIZE 1000
+#define GENMETRICS_DEFAULT_SEED 2020
+#define GENMETRICS_DEFAULT_PR_K 3
+#define GENMETRICS_DEFAULT_PRDC_K 5
 
 /* Status codes. Stable: new codes may be added, existing values never change. */
 typedef enum genmetrics_status {
@@ -65,12 +74,16 @@ typedef struct genmetrics_features {
     int32_t dtype;     /* a genmetrics_dtype */
 } genmetrics_features;
 
-/* Precision, recall, density and coverage at one k. */
+/* Precision, recall, density and coverage at one k: NVIDIA's precision/recall and clovaai/prdc's four
+ * numbers (API version 2 added prdc_precision and prdc_recall). Field names are the CLI's JSON keys. */
 typedef struct genmetrics_prdc_result {
-    double precision;  /* improved precision, Kynkäänniemi et al. / StyleGAN2 (distance <= radius) */
-    double recall;     /* improved recall, same semantics */
-    double density;    /* density of clovaai/prdc (strict <) */
-    double coverage;   /* coverage of clovaai/prdc (strict <) */
+    double precision;       /* improved precision, Kynkäänniemi et al. / StyleGAN2 (distance <= radius) */
+    double recall;          /* improved recall, same semantics */
+    double density;         /* density of clovaai/prdc (strict <) */
+    double coverage;        /* coverage of clovaai/prdc (strict <) */
+    double prdc_precision;  /* precision of clovaai/prdc: as precision with strict < (radius = max of the
+                             * k+1 smallest distances within the set, self included) */
+    double prdc_recall;     /* recall of clovaai/prdc: as recall with strict < */
 } genmetrics_prdc_result;
 
 /* Opaque evaluation context: owns a compute backend (CPU threads, or a GPU and its memory). */
@@ -123,8 +136,8 @@ genmetrics_status genmetrics_fid_from_statistics(genmetrics_context* context,
                                                  int64_t dim,
                                                  double* out_fid);
 
-/* Precision/recall (Kynkäänniemi et al., reference default k = 3) and density/coverage (clovaai/prdc,
- * reference default k = 5) at the given k, from one shared k-NN computation. Requires 1 <= k < N for
+/* Precision/recall (Kynkäänniemi et al., reference default k = 3) and clovaai/prdc's precision, recall,
+ * density and coverage (reference default k = 5) at the given k, from one shared k-NN computation. Requires 1 <= k < N for
  * both sets. Results are in [0, 1] except density (>= 0, may exceed 1).
  * Errors: GENMETRICS_E_ARGUMENT (NULL pointer, bad dtype, k < 1), GENMETRICS_E_INPUT (k >= N,
  * dimensions differ, non-finite values). */
@@ -149,7 +162,7 @@ genmetrics_status genmetrics_realism(genmetrics_context* context,
 
 /* Kernel Inception Distance (torch-fidelity: cubic polynomial kernel, unbiased MMD²) over `subsets`
  * random subsets of `subset_size` rows of each set, drawn with numpy's RandomState(seed) as
- * torch-fidelity does (reference defaults: 100, 1000, seed 2020). When a set has fewer rows than
+ * torch-fidelity does (reference defaults: GENMETRICS_DEFAULT_KID_SUBSETS, _SUBSET_SIZE and _SEED). When a set has fewer rows than
  * subset_size, the subset size is reduced to the smaller set. out_std (population standard deviation
  * over subsets) may be NULL.
  * Errors: GENMETRICS_E_ARGUMENT (NULL pointer, bad dtype), GENMETRICS_E_INPUT (subsets < 1,

@@ -7,12 +7,12 @@ example=$1 real=$2 fake=$3
 shift 3
 
 ours=$("$example" "$real" "$fake" 3 cpu)
-theirs=$("$@" metrics "$real" "$fake" --metrics fid,pr --k 3 --backend cpu --json -)
+theirs=$("$@" metrics "$real" "$fake" --metrics fid,pr,prdc --k 3 --backend cpu --json -)
 echo "C example:"; echo "$ours"
 echo "CLI JSON:"; echo "$theirs"
 
 status=0
-for key in fid precision recall; do
+for key in fid precision recall prdc_precision prdc_recall density coverage; do
   a=$(printf '%s\n' "$ours" | awk -v k="$key" '$1 == k { print $2 }')
   # The CLI's JSON is flat with one "key": value per line.
   b=$(printf '%s\n' "$theirs" | sed -n "s/^ *\"$key\": *\([^,]*\),*$/\1/p")

@@ -1,4 +1,4 @@
-/* Computes FID and precision/recall between two .npy feature files through libgenmetrics.so.
+/* Computes FID, precision/recall and prdc's four numbers between two .npy feature files through libgenmetrics.so.
  *
  *   genmetrics_example REAL.npy FAKE.npy [k] [backend]     (k default 3, backend default auto)
  *
@@ -55,6 +55,10 @@ int main(int argc, char** argv)
         printf("fid %.17g\n", fid);
         printf("precision %.17g\n", prdc.precision);
         printf("recall %.17g\n", prdc.recall);
+        printf("prdc_precision %.17g\n", prdc.prdc_precision);
+        printf("prdc_recall %.17g\n", prdc.prdc_recall);
+        printf("density %.17g\n", prdc.density);
+        printf("coverage %.17g\n", prdc.coverage);
         fprintf(stderr, "libgenmetrics %s, backend %s, k = %d\n",
                 genmetrics_version(), genmetrics_context_backend(context), k);
         exit_code = 0;

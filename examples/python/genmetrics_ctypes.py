@@ -25,7 +25,8 @@ class Features(ctypes.Structure):
 
 class PrdcResult(ctypes.Structure):
     _fields_ = [("precision", ctypes.c_double), ("recall", ctypes.c_double),
-                ("density", ctypes.c_double), ("coverage", ctypes.c_double)]
+                ("density", ctypes.c_double), ("coverage", ctypes.c_double),
+                ("prdc_precision", ctypes.c_double), ("prdc_recall", ctypes.c_double)]
 
 
 class GenMetricsError(RuntimeError):
@@ -103,7 +104,8 @@ class GenMetrics:
     def prdc(self, real, fake, k=3):
         out = PrdcResult()
         self._check("genmetrics_prdc", self._lib.genmetrics_prdc(self._context, self._view(real), self._view(fake), k, ctypes.byref(out)))
-        return {"precision": out.precision, "recall": out.recall, "density": out.density, "coverage": out.coverage}
+        return {"precision": out.precision, "recall": out.recall, "prdc_precision": out.prdc_precision,
+                "prdc_recall": out.prdc_recall, "density": out.density, "coverage": out.coverage}
 
     def realism(self, real, fake, k=3):
         scores = np.empty(fake.shape[0], dtype=np.float32)

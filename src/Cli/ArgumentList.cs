@@ -49,6 +49,9 @@ public sealed class ArgumentList
     /// <summary>Whether --<paramref name="name"/> was given on the command line (not merely defaulted).</summary>
     public bool Has(string name) => _result.GetResult(OptionOf(name)) is { Implicit: false };
 
+    /// <summary>Whether this command declares --<paramref name="name"/> at all (shared helpers read options some commands lack).</summary>
+    public bool Declares(string name) => _command.Options.Any(o => o.Name == "--" + name);
+
     private Option OptionOf(string name) =>
         _command.Options.FirstOrDefault(o => o.Name == "--" + name)
         ?? throw new InvalidOperationException($"genmetrics {_command.Name} declares no option --{name}");

@@ -75,7 +75,7 @@ internal static class InputLoader
             // A user's own ONNX network: its features serve every metric.
             using var network = images.OpenCustomNetwork()!;
             var own = Run(network, Path.GetFileName(custom));
-            return MetricInput.FromImages(path, own, own);
+            return MetricInput.FromImages(path, own, own, $"{Path.GetFileName(custom)}:{images.NetworkOutput}");
         }
         var store = ModelStore.Default();
         var installed = store.List().Select(m => m.Model).ToHashSet();
@@ -90,14 +90,14 @@ internal static class InputLoader
             return Run(network, model.Id);
         }
         var inception = wantInception ? Extract(KnownModel.Inception, "pool3") : null;
-        var vgg = wantVgg ? Extract(KnownModel.Vgg16, "fc2_relu") : null;
+        var vgg = wantVgg ? Extract(KnownModel.Vgg16, images.KnnLayer) : null;
         return MetricInput.FromImages(path, inception, vgg);
     }
 }
 
 /// <summary>How image folders are read: the preprocessing mode of the reference tool to match, and limits.</summary>
 internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int MaxImages = 0, bool Strict = false, int BatchSize = 32, bool UseCache = true,
-    string? Network = null, string? NetworkOutput = null, int NetworkHeight = 0, int NetworkWidth = 0)
+    string? Network = null, string? NetworkOutput = null, int NetworkHeight = 0, int NetworkWidth = 0, string KnnLayer = "fc2_relu")
 {
     /// <summary>The image-input options, fresh instances for each command that spreads them into its options.</summary>
     public static IReadOnlyList<Symbol> Specs =>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using GenMetrics.Evaluation;
 using GenMetrics.Metrics;
 
 namespace GenMetrics.Cli.Commands;
@@ -14,9 +15,10 @@ public sealed class InceptionScoreCommand : ICommand
     public IReadOnlyList<Symbol> Options { get; } =
     [
         Opt.Positional("LOGITS", "an [N, classes] .npy (or .npz with --key) of logits or probabilities"),
-        Opt.Int("splits", "number of splits", "S", 10, min: 1),
-        Opt.Flag("shuffle", "shuffle rows before splitting, as torch-fidelity does (default: generation order, as StyleGAN2-ADA)"),
-        CommonOptions.Seed("seed of the shuffle (default 2020, torch-fidelity's)", 2020),
+        Opt.OptionalInt("splits", $"number of splits (default: the convention's, else {MetricDefaults.InceptionScoreSplits})", "S", min: 1),
+        Opt.Flag("shuffle", "shuffle rows before splitting, as torch-fidelity does (default: the convention's, else generation order, as StyleGAN2-ADA)"),
+        Opt.OptionalInt("seed", $"seed of the shuffle (default {MetricDefaults.Seed}, torch-fidelity's)", "S", min: 0),
+        ConventionOptions.Spec,
         CommonOptions.Key(),
         CommonOptions.Json(),
     ];
@@ -24,9 +26,19 @@ public sealed class InceptionScoreCommand : ICommand
     public int Run(ArgumentList args, CommandContext context)
     {
         var logits = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context);
-        int splits = args.GetInt("splits");
-        var r = InceptionScore.Compute(logits, splits, args.Flag("shuffle"), args.GetInt("seed"));
-        string json = $"{{\n  \"is_mean\": {r.Mean.ToString("R", CultureInfo.InvariantCulture)},\n  \"is_std\": {r.Std.ToString("R", CultureInfo.InvariantCulture)},\n  \"splits\": {splits},\n  \"n\": {logits.Rows},\n  \"classes\": {logits.Dim}\n}}";
+        var convention = Conventions.Resolve(args.Get("convention"), new ConventionOverrides
+        {
+            InceptionScoreSplits = args.GetOptionalInt("splits"),
+            InceptionScoreShuffle = args.Flag("shuffle") ? true : null,
+            Seed = args.GetOptionalInt("seed"),
+        });
+        foreach (var note in convention.OverrideNotes) context.Notice(note);
+        foreach (var d in convention.DifferencesFor([])) context.Notice($"{convention.Convention.Name} differs: {d}");
+        int splits = convention.InceptionScoreSplits;
+        var r = InceptionScore.Compute(logits, splits, convention.InceptionScoreShuffle, convention.Options.Seed);
+        context.Notice(string.Create(CultureInfo.InvariantCulture,
+            $"convention {convention.Convention.Name}: {splits} splits, {(convention.InceptionScoreShuffle ? $"shuffled with RandomState({convention.Options.Seed})" : "generation order")}"));
+        string json = $"{{\n  \"is_mean\": {r.Mean.ToString("R", CultureInfo.InvariantCulture)},\n  \"is_std\": {r.Std.ToString("R", CultureInfo.InvariantCulture)},\n  \"splits\": {splits},\n  \"n\": {logits.Rows},\n  \"classes\": {logits.Dim},\n  \"convention\": \"{convention.Convention.Name}\",\n  \"is_shuffle\": {(convention.InceptionScoreShuffle ? "true" : "false")},\n  \"seed\": {convention.Options.Seed}\n}}";
         string? target = args.Get("json");
         if (target == "-")
         {

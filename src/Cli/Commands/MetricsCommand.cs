@@ -16,39 +16,34 @@ public sealed class MetricsCommand : ICommand
     [
         Opt.Positional("REAL", "the real set"),
         Opt.Positional("FAKE", "the generated set"),
-        Opt.Text("metrics", "comma-separated: fid,kid,pr,prdc,sym or all (default: all that the inputs allow)", "LIST"),
-        CommonOptions.KList("neighbourhood size(s) for pr/prdc/sym, e.g. 3 or 3,5,10 (default: pr 3, prdc and sym 5)"),
+        Opt.Text("metrics", "comma-separated: fid,kid,pr,prdc,sym or all (default: all that the inputs allow, of the convention's)", "LIST"),
+        CommonOptions.KList($"neighbourhood size(s) for pr/prdc/sym, e.g. 3 or 3,5,10 (default: the convention's, else pr {MetricDefaults.PrK}, prdc and sym {MetricDefaults.PrdcK})"),
+        ConventionOptions.Spec,
         CommonOptions.Json("write one flat JSON object to PATH, or to stdout with '-'"),
         .. BackendOptions.Specs,
         CommonOptions.Key("array to read from an .npz holding several (applies to both inputs)"),
-        Opt.Int("kid-subsets", "KID subsets", "N", 100, min: 1),
-        Opt.Int("kid-subset-size", "KID subset size (default 1000; reduced to the smaller set if needed)", "M", 1000, min: 2),
-        CommonOptions.Seed("seed of every random draw (default 2020, torch-fidelity's)", 2020),
+        Opt.Int("kid-subsets", "KID subsets", "N", MetricDefaults.KidSubsets, min: 1),
+        Opt.Int("kid-subset-size", $"KID subset size (default {MetricDefaults.KidSubsetSize}; reduced to the smaller set if needed, unless the convention refuses)", "M", MetricDefaults.KidSubsetSize, min: 2),
+        CommonOptions.Seed($"seed of every random draw (default {MetricDefaults.Seed}, torch-fidelity's)", MetricDefaults.Seed),
         CommonOptions.CovDivisor("covariance divisor for FID: n-1 (default, pytorch-fid) or n (StyleGAN2-ADA)"),
         .. ImageInputOptions.Specs,
     ];
 
     public int Run(ArgumentList args, CommandContext context)
     {
-        var options = new EvaluationOptions
-        {
-            Groups = args.Get("metrics") is { } m ? MetricRegistry.Parse(m) : null,
-            Ks = args.GetIntList("k"),
-            KidSubsets = args.GetInt("kid-subsets"),
-            KidSubsetSize = args.GetInt("kid-subset-size"),
-            Seed = args.GetInt("seed"),
-            CovarianceDivisor = ParseDivisor(args.Get("cov-divisor")!),
-            CompareWithFp32 = BackendOptions.CompareWithFp32(args),
-        };
+        var convention = ConventionOptions.Resolve(args);
+        var options = convention.Options;
         string? json = args.Get("json");
-        var images = ImageInputOptions.From(args);
-        var real = InputLoader.Load(args.Positional[0], args.Get("key"), context, images, options.Groups);
-        var fake = InputLoader.Load(args.Positional[1], args.Get("key"), context, images, options.Groups);
+        var images = ImageInputOptions.From(args) with { Mode = convention.ImageMode, KnnLayer = convention.KnnLayer };
+        var groups = options.Groups ?? convention.Convention.Groups;
+        var real = InputLoader.Load(args.Positional[0], args.Get("key"), context, images, groups);
+        var fake = InputLoader.Load(args.Positional[1], args.Get("key"), context, images, groups);
         // Created once the inputs are read: the CPU-fallback notice belongs to the computation, not to an input error.
         using var backend = BackendOptions.Create(args, context);
 
         var result = Evaluator.Evaluate(real, fake, options, backend, phase => context.Progress.Start(phase));
         context.Progress.Clear();
+        ConventionOptions.Print(convention, result, context);
         foreach (var note in result.Notes) context.Notice(note);
 
         if (json is null)

@@ -18,13 +18,16 @@ public sealed class StatsCommand : ICommand
         CommonOptions.Output("the .npz to write", "OUT.npz"),
         CommonOptions.Key(),
         CommonOptions.CovDivisor("n-1 (default, pytorch-fid/TTUR) or n (StyleGAN2-ADA)"),
+        ConventionOptions.Spec,
         CommonOptions.Backend(),
     ];
 
     public int Run(ArgumentList args, CommandContext context)
     {
         string output = args.Get("output") ?? throw new UsageException("missing -o OUT.npz");
-        var divisor = MetricsCommand.ParseDivisor(args.Get("cov-divisor")!);
+        var convention = ConventionOptions.Resolve(args, [MetricGroup.Fid]);
+        var divisor = convention.Options.CovarianceDivisor;
+        foreach (var note in convention.OverrideNotes) context.Notice(note);
         var input = FeatureFiles.Open(args.Positional[0], args.Get("key"));
         if (input is not FeatureFileInput file)
             throw new InputException($"{args.Positional[0]}: already holds statistics (mu, sigma)");
@@ -36,6 +39,8 @@ public sealed class StatsCommand : ICommand
         context.Progress.Clear();
         FeatureFiles.WriteStatistics(output, stats);
         context.Out.WriteLine($"wrote {output}: mu [{stats.Dim}], sigma [{stats.Dim}, {stats.Dim}] from {file.Rows} samples");
+        context.Notice(ResolvedConvention.Table(convention.Convention.Name, convention.ChoicesFor([MetricGroup.Fid], images: false)));
+        foreach (var d in convention.DifferencesFor([MetricGroup.Fid])) context.Notice($"{convention.Convention.Name} differs: {d}");
         return Program.ExitOk;
     }
 }

@@ -29,13 +29,15 @@ public sealed class SweepCommand : ICommand
         Opt.Text("real", "the real set: .npy/.npz features, .npz statistics (fid only) or a folder / .zip of images", "REAL"),
         Opt.Text("psi", "comma-separated truncation values", "LIST", "1.0,0.9,0.8,0.7,0.6,0.5,0.4,0.3"),
         Opt.Int("n", "generated samples per psi, seeds 0..N-1", "N", 50000, min: 2),
-        Opt.Text("metrics", "comma-separated: fid,kid,pr,prdc,sym", "LIST", "fid,pr,prdc"),
-        CommonOptions.KList("neighbourhood size(s) for pr/prdc/sym (default: pr 3, prdc and sym 5)"),
+        Opt.Text("metrics", "comma-separated: fid,kid,pr,prdc,sym (default: the convention's, else fid,pr,prdc)", "LIST"),
+        CommonOptions.KList($"neighbourhood size(s) for pr/prdc/sym (default: the convention's, else pr {MetricDefaults.PrK}, prdc and sym {MetricDefaults.PrdcK})"),
+        ConventionOptions.Spec,
         CommonOptions.TruncationCutoff(),
         CommonOptions.Batch(),
         CommonOptions.Output("folder for sweep.json, pr.png/pr.svg, density.png/density.svg and fid.png/fid.svg", "DIR"),
         .. BackendOptions.Specs,
-        CommonOptions.Seed("seed of every random draw (KID subsets; default 2020)", 2020),
+        CommonOptions.Seed($"seed of every random draw (KID subsets; default {MetricDefaults.Seed})", MetricDefaults.Seed),
+        CommonOptions.CovDivisor("covariance divisor for FID: n-1 (default, pytorch-fid) or n (StyleGAN2-ADA)"),
         .. ImageInputOptions.Specs,
     ];
 
@@ -45,19 +47,16 @@ public sealed class SweepCommand : ICommand
         string realPath = args.Get("real") ?? throw new UsageException("missing --real REAL");
         var psis = ParsePsi(args.Get("psi")!);
         int n = args.GetInt("n");
-        var groups = MetricRegistry.Parse(args.Get("metrics")!);
-        var options = new EvaluationOptions
-        {
-            Groups = groups,
-            Ks = args.GetIntList("k"),
-            Seed = args.GetInt("seed"),
-            CompareWithFp32 = BackendOptions.CompareWithFp32(args),
-        };
+        var named = args.Get("convention") is { } name ? Conventions.Find(name) : null;
+        var groups = args.Get("metrics") is { } m ? MetricRegistry.Parse(m)
+            : named?.Groups ?? [MetricGroup.Fid, MetricGroup.Pr, MetricGroup.Prdc];
+        var convention = ConventionOptions.Resolve(args, groups);
+        var options = convention.Options;
         int? cutoff = args.GetOptionalInt("truncation-cutoff");
         int batch = args.GetInt("batch");
         string? output = args.Get("output");
         if (output is not null) Directory.CreateDirectory(output);
-        var images = ImageInputOptions.From(args);
+        var images = ImageInputOptions.From(args) with { Mode = convention.ImageMode, KnnLayer = convention.KnnLayer };
 
         using var generator = Generator.Load(generatorPath);
         // Every psi is checked before the first sample (a generator without a psi input fails now, not after the psi 1.0 row).
@@ -77,7 +76,8 @@ public sealed class SweepCommand : ICommand
                 var features = GeneratedFeatures.Extract(generator, seeds, psi, new GenerationOptions(cutoff), networks, images.Mode, batch,
                     context.Progress.Start($"psi {psi:0.0##}: generating"), $"{Path.GetFileName(generatorPath)} psi {psi}");
                 context.Progress.Clear();
-                var fake = MetricInput.FromImages($"generator psi {psi}", forGaussian is { } g ? features[g] : null, forKnn is { } k ? features[k] : null);
+                var fake = MetricInput.FromImages($"generator psi {psi}", forGaussian is { } g ? features[g] : null, forKnn is { } k ? features[k] : null,
+                    images.Network is { } own ? $"{Path.GetFileName(own)}:{images.NetworkOutput}" : null);
                 var result = Evaluator.Evaluate(real, fake, options, backend, phase => context.Progress.Start($"psi {psi:0.0##}: {phase}"));
                 context.Progress.Clear();
                 rows.Add((psi, result));
@@ -86,6 +86,7 @@ public sealed class SweepCommand : ICommand
                 var metricValues = result.Values.Where(v => !v.Key.StartsWith("membership_", StringComparison.Ordinal));
                 context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {psi,3:0.0#}") +
                     string.Concat(metricValues.Select(v => string.Create(CultureInfo.InvariantCulture, $" {v.Value,14:0.000000}"))));
+                if (rows.Count == 1) ConventionOptions.Print(convention, result, context);
                 foreach (var note in result.Notes) context.Notice(string.Create(CultureInfo.InvariantCulture, $"psi {psi:0.0##}: {note}"));
             }
             if (output is not null) WriteOutputs(output, rows, context);
@@ -134,7 +135,7 @@ public sealed class SweepCommand : ICommand
         }
         if (knn)
         {
-            networks.Add(store.Open(KnownModel.Vgg16, "fc2_relu"));
+            networks.Add(store.Open(KnownModel.Vgg16, images.KnnLayer));
             k = networks.Count - 1;
         }
         return (networks, g, k);

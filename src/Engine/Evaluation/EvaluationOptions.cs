@@ -2,10 +2,13 @@ using GenMetrics.Features;
 
 namespace GenMetrics.Evaluation;
 
-/// <summary>What to compute and with which parameters. Defaults reproduce the reference tools' defaults.</summary>
+/// <summary>
+/// What to compute and with which parameters. Defaults reproduce the reference tools' defaults
+/// (<see cref="MetricDefaults"/>); <see cref="Conventions.Resolve"/> builds one for a named tool's convention.
+/// </summary>
 public sealed class EvaluationOptions
 {
-    /// <summary>Metric groups to compute; null means every group the inputs allow.</summary>
+    /// <summary>Metric groups to compute; null means every group the inputs allow (of the convention's groups, when one is named).</summary>
     public IReadOnlyList<MetricGroup>? Groups { get; init; }
 
     /// <summary>
@@ -14,11 +17,17 @@ public sealed class EvaluationOptions
     /// </summary>
     public IReadOnlyList<int>? Ks { get; init; }
 
-    public int KidSubsets { get; init; } = 100;
-    public int KidSubsetSize { get; init; } = 1000;
+    public int KidSubsets { get; init; } = MetricDefaults.KidSubsets;
+    public int KidSubsetSize { get; init; } = MetricDefaults.KidSubsetSize;
+
+    /// <summary>Which set each KID round draws from first (torch-fidelity: generated).</summary>
+    public KidDrawOrder KidDrawOrder { get; init; } = KidDrawOrder.FakeFirst;
+
+    /// <summary>Shrink the KID subset to the smaller set (default), or refuse as torch-fidelity and torchmetrics do.</summary>
+    public KidSmallSets KidSmallSets { get; init; } = KidSmallSets.Shrink;
 
     /// <summary>Seed of every random draw (KID subsets); 2020 makes the draws torch-fidelity's.</summary>
-    public int Seed { get; init; } = 2020;
+    public int Seed { get; init; } = MetricDefaults.Seed;
 
     public CovarianceDivisor CovarianceDivisor { get; init; } = CovarianceDivisor.NMinusOne;
 
@@ -28,4 +37,10 @@ public sealed class EvaluationOptions
     /// it is what tells a user what the speed costs; off, the result only says which precision was used.
     /// </summary>
     public bool CompareWithFp32 { get; init; } = true;
+
+    /// <summary>
+    /// The convention these options were resolved from (null: built directly). With it the result carries
+    /// `convention` and each resolved choice, and the evaluation defaults to the convention's metric groups.
+    /// </summary>
+    public ResolvedConvention? Convention { get; internal set; }
 }

@@ -1,14 +1,17 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace GenMetrics.Evaluation;
 
 /// <summary>
 /// The numbers of one evaluation as a flat, ordered list of (key, value): `fid`, `kid_mean`, `kid_std`,
-/// `precision`, `recall`, `density`, `coverage`, `sym_precision`, `sym_recall`, `comp_precision` for
+/// `precision`, `recall`, `prdc_precision`, `prdc_recall`, `density`, `coverage`, `sym_precision`, `sym_recall`, `comp_precision` for
 /// what was asked (k-dependent keys suffixed `_k3`, `_k5`, ... when several k were asked), then
-/// `n_real`, `n_fake`, `dim`, `k` (and `distance_precision` when it was not fp32).
+/// `n_real`, `n_fake`, `dim`, `k` (and `distance_precision` when it was not fp32), then `convention` and
+/// each resolved choice of it (`cov_divisor`, `seed`, `comparison`, ...) when the options came from one.
+/// Keys come from <see cref="MetricRegistry"/>.
 /// </summary>
 public sealed class EvaluationResult
 {
@@ -33,6 +36,12 @@ public sealed class EvaluationResult
     /// <summary>The distinct k used by the k-NN groups asked for (empty when none was asked).</summary>
     public IReadOnlyList<int> Ks { get; init; } = [];
 
+    /// <summary>Name of the convention the options were resolved from (e.g. "torch-fidelity"; "genmetrics" for the defaults); null when none.</summary>
+    public string? Convention { get; set; }
+
+    /// <summary>The convention's resolved choices that apply to this result, written to the JSON after `convention`.</summary>
+    public IReadOnlyList<ConventionChoice> Choices { get; set; } = [];
+
     /// <summary>Notes for the reader (e.g. the KID subset size was reduced), printed on stderr by the CLI.</summary>
     public List<string> Notes { get; } = [];
 
@@ -52,7 +61,7 @@ public sealed class EvaluationResult
     private string ToJson((string Key, double Value)? leading)
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             if (leading is { } first) w.WriteNumber(first.Key, first.Value);
@@ -72,6 +81,19 @@ public sealed class EvaluationResult
                 w.WriteEndArray();
             }
             if (DistancePrecision is not null) w.WriteString("distance_precision", DistancePrecision);
+            if (Convention is not null)
+            {
+                w.WriteString("convention", Convention);
+                foreach (var choice in Choices)
+                {
+                    switch (choice.Value)
+                    {
+                        case int i: w.WriteNumber(choice.Key, i); break;
+                        case bool b: w.WriteBoolean(choice.Key, b); break;
+                        default: w.WriteString(choice.Key, choice.Text); break;
+                    }
+                }
+            }
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());

@@ -17,7 +17,11 @@ public static class Evaluator
 
     public static EvaluationResult Evaluate(MetricInput real, MetricInput fake, EvaluationOptions options, IComputeBackend backend, PhaseReporter? phases = null)
     {
-        var groups = options.Groups ?? MetricRegistry.All.Where(m => Available(m.Group, real) && Available(m.Group, fake)).Select(m => m.Group).ToList();
+        // Without --metrics: every group of the convention (all groups by default) that the inputs allow.
+        var candidates = options.Convention?.Convention.Groups ?? MetricRegistry.All.Select(m => m.Group).ToList();
+        var groups = options.Groups ?? candidates.Where(g => Available(g, real) && Available(g, fake)).ToList();
+        if (groups.Count == 0 && options.Convention is { Named: true, Convention.Groups: { } own })
+            throw new InputException($"{real.Name}, {fake.Name}: none of {options.Convention.Convention.Name}'s metrics ({string.Join(",", own.Select(g => MetricRegistry.Get(g).Name))}) can be computed from these inputs (statistics give fid only)");
         if (groups.Count == 0) throw new InputException($"no metric can be computed from {real.Name} and {fake.Name}");
         foreach (var g in groups)
         {
@@ -48,21 +52,29 @@ public static class Evaluator
             Ks = allKs,
             DistancePrecision = backend.DistancePrecision == "fp32" ? null : backend.DistancePrecision,
         };
+        if (options.Convention is { } convention)
+        {
+            result.Convention = convention.Convention.Name;
+            bool images = real.IsImages || fake.IsImages;
+            result.Choices = convention.ChoicesFor(groups, images, real.OwnNetwork ?? fake.OwnNetwork);
+            result.Notes.AddRange(convention.DifferencesFor(groups, images).Select(d => $"{convention.Convention.Name} differs: {d}"));
+        }
 
         if (groups.Contains(MetricGroup.Fid))
         {
             var a = real.Statistics ?? ComputeStatistics(real, options, backend, phases);
             var b = fake.Statistics ?? ComputeStatistics(fake, options, backend, phases);
             phases?.Invoke("fid: trace of the matrix square root");
-            result.Add("fid", Fid.FromStatistics(a, b, backend));
+            result.Add(MetricRegistry.Fid, Fid.FromStatistics(a, b, backend));
         }
 
         if (groups.Contains(MetricGroup.Kid))
         {
             phases?.Invoke("kid");
-            var kid = Kid.Compute(real.Features!, fake.Features!, backend, options.KidSubsets, options.KidSubsetSize, options.Seed);
-            result.Add("kid_mean", kid.Mean);
-            result.Add("kid_std", kid.Std);
+            var kid = Kid.Compute(real.Features!, fake.Features!, backend, options.KidSubsets, options.KidSubsetSize, options.Seed,
+                options.KidDrawOrder, options.KidSmallSets);
+            result.Add(MetricRegistry.KidMean, kid.Mean);
+            result.Add(MetricRegistry.KidStd, kid.Std);
             if (kid.SubsetSize < options.KidSubsetSize)
                 result.Notes.Add($"kid: subsets of {kid.SubsetSize} samples (fewer than {options.KidSubsetSize} in one of the sets)");
         }
@@ -80,22 +92,7 @@ public static class Evaluator
                 {
                     var r = knn.PerK.First(x => x.K == k);
                     string s = suffix ? $"_k{k}" : "";
-                    switch (g)
-                    {
-                        case MetricGroup.Pr:
-                            result.Add("precision" + s, r.Precision);
-                            result.Add("recall" + s, r.Recall);
-                            break;
-                        case MetricGroup.Prdc:
-                            result.Add("density" + s, r.Density);
-                            result.Add("coverage" + s, r.Coverage);
-                            break;
-                        case MetricGroup.Sym:
-                            result.Add("sym_precision" + s, r.SymmetricPrecision);
-                            result.Add("sym_recall" + s, r.SymmetricRecall);
-                            result.Add("comp_precision" + s, r.ComplementPrecision);
-                            break;
-                    }
+                    foreach (var key in MetricRegistry.Get(g).KeyInfo) result.Add(key.Name + s, key.FromKnn!(r));
                 }
             }
             if (comparison is not null)

@@ -34,6 +34,9 @@ public sealed class MetricInput
 
     public bool HasFeatures => Features is not null;
 
+    /// <summary>Whether the features were extracted from images (then the convention's image choices apply).</summary>
+    public bool IsImages { get; private init; }
+
     public static MetricInput FromFeatures(FeatureMatrix features, IRowBlockSource? statisticsSource = null) =>
         new(features.Name, features.Dim, features, statisticsSource ?? features, null);
 
@@ -41,8 +44,11 @@ public sealed class MetricInput
     /// Features extracted from images: Inception pool3 for FID/KID (either may be null when the network is
     /// not installed) and VGG-16 fc2 for the k-NN metrics.
     /// </summary>
-    public static MetricInput FromImages(string name, FeatureMatrix? inception, FeatureMatrix? vgg) =>
-        new(name, (inception ?? vgg)!.Dim, inception, inception, null, vgg);
+    public static MetricInput FromImages(string name, FeatureMatrix? inception, FeatureMatrix? vgg, string? ownNetwork = null) =>
+        new(name, (inception ?? vgg)!.Dim, inception, inception, null, vgg) { IsImages = true, OwnNetwork = ownNetwork };
+
+    /// <summary>The user's own feature network (e.g. "net.onnx:pool") when it, not Inception/VGG-16, made the features.</summary>
+    public string? OwnNetwork { get; private init; }
 
     public static MetricInput FromStatistics(GaussianStatistics statistics) =>
         new(statistics.Name, statistics.Dim, null, null, statistics);

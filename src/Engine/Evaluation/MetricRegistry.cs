@@ -1,3 +1,5 @@
+using GenMetrics.Metrics;
+
 namespace GenMetrics.Evaluation;
 
 /// <summary>The user-facing metric groups of `genmetrics metrics --metrics ...`.</summary>
@@ -9,36 +11,103 @@ public enum MetricGroup
     Kid,
     /// <summary>Improved precision and recall, NVIDIA semantics (keys: precision, recall).</summary>
     Pr,
-    /// <summary>Density and coverage of clovaai/prdc (keys: density, coverage).</summary>
+    /// <summary>clovaai/prdc's four numbers (keys: prdc_precision, prdc_recall, density, coverage).</summary>
     Prdc,
     /// <summary>Symmetric precision/recall of the 2023 asymmetry paper (keys: sym_precision, sym_recall, comp_precision).</summary>
     Sym,
 }
 
 /// <summary>
-/// One declaration per metric group: its CLI name, the JSON keys it produces, its default k (for the
-/// k-NN groups), whether statistics files suffice, and the reference tool whose number it reproduces.
-/// Help text and JSON keys come from here.
+/// One result key of a metric group. For the k-NN groups, <see cref="FromKnn"/> picks the value out of the
+/// shared k-NN pass; FID and KID keys are filled by the evaluator's own code for them.
 /// </summary>
-public sealed record MetricInfo(MetricGroup Group, string Name, string[] Keys, int? DefaultK, bool WorksFromStatistics, string Reference);
+/// <param name="Name">The JSON / table key (k-dependent keys get `_k3`, `_k5`, ... when several k are asked).</param>
+/// <param name="Meaning">One line for `genmetrics list` and the docs.</param>
+/// <param name="FromKnn">The value at one k, for k-NN keys; null otherwise.</param>
+public sealed record MetricKey(string Name, string Meaning, Func<KnnMetricsAtK, double>? FromKnn = null);
+
+/// <summary>
+/// One declaration per metric group: its CLI name, the keys it produces, its default k (for the k-NN
+/// groups), whether statistics files suffice, and the reference tool whose number it reproduces.
+/// The evaluator, help text, `genmetrics list`, the JSON writer and the C API read keys and defaults from here.
+/// </summary>
+public sealed record MetricInfo(MetricGroup Group, string Name, IReadOnlyList<MetricKey> KeyInfo, int? DefaultK, bool WorksFromStatistics, string Reference)
+{
+    /// <summary>The key names, in output order.</summary>
+    public IReadOnlyList<string> Keys { get; } = KeyInfo.Select(k => k.Name).ToArray();
+
+    /// <summary>Whether the group is computed from the shared k-NN pass (it has a default k).</summary>
+    public bool IsKnn => DefaultK is not null;
+}
+
+/// <summary>
+/// Reference defaults that several places need (evaluator, metric functions, CLI help, C header): written once.
+/// Each is the value of the tool named beside it; a <see cref="Convention"/> may choose others.
+/// </summary>
+public static class MetricDefaults
+{
+    /// <summary>Seed of every random draw: torch-fidelity's RandomState(2020) (KID subsets, IS shuffle).</summary>
+    public const int Seed = 2020;
+
+    /// <summary>KID subsets (every reference: 100).</summary>
+    public const int KidSubsets = 100;
+
+    /// <summary>KID subset size (every reference: 1000).</summary>
+    public const int KidSubsetSize = 1000;
+
+    /// <summary>Inception Score splits (every reference: 10).</summary>
+    public const int InceptionScoreSplits = 10;
+
+    /// <summary>k of NVIDIA's improved precision and recall (kynkaat, StyleGAN2, torch-fidelity).</summary>
+    public const int PrK = 3;
+
+    /// <summary>k of clovaai/prdc (its README's nearest_k) and of manifmetric (its default).</summary>
+    public const int PrdcK = 5;
+}
 
 public static class MetricRegistry
 {
+    /// <summary>Keys of FID and KID, which the evaluator fills directly.</summary>
+    public const string Fid = "fid", KidMean = "kid_mean", KidStd = "kid_std";
+
     public static IReadOnlyList<MetricInfo> All { get; } =
     [
-        new(MetricGroup.Fid, "fid", ["fid"], null, true,
+        new(MetricGroup.Fid, "fid", [new(Fid, "Fréchet distance of the two Gaussians")], null, true,
             "pytorch-fid / TTUR (np.cov with N-1, Tr sqrt through a symmetric PSD form in float64)"),
-        new(MetricGroup.Kid, "kid", ["kid_mean", "kid_std"], null, false,
-            "torch-fidelity (cubic polynomial kernel, unbiased MMD², 100 subsets of 1000, RandomState(seed) draws)"),
-        new(MetricGroup.Pr, "pr", ["precision", "recall"], 3, false,
-            "Kynkäänniemi et al. 2019 / StyleGAN2 (k = 3, d <= radius), in float32 or better"),
-        new(MetricGroup.Prdc, "prdc", ["density", "coverage"], 5, false,
-            "clovaai/prdc (nearest_k = 5, strict <)"),
-        new(MetricGroup.Sym, "sym", ["sym_precision", "sym_recall", "comp_precision"], 5, false,
-            "Khayatkhoei & AbdAlmageed 2023 manifmetric (k = 5, strict <)"),
+        new(MetricGroup.Kid, "kid",
+            [new(KidMean, "KID: mean of the unbiased MMD² over the subsets"), new(KidStd, "population std of the per-subset MMD²")], null, false,
+            $"torch-fidelity (cubic polynomial kernel, unbiased MMD², {MetricDefaults.KidSubsets} subsets of {MetricDefaults.KidSubsetSize}, RandomState(seed) draws)"),
+        new(MetricGroup.Pr, "pr",
+            [
+                new("precision", "fraction of fakes inside some real k-NN ball (d <= radius)", r => r.Precision),
+                new("recall", "fraction of reals inside some fake k-NN ball (d <= radius)", r => r.Recall),
+            ], MetricDefaults.PrK, false,
+            $"Kynkäänniemi et al. 2019 / StyleGAN2 / torch-fidelity (k = {MetricDefaults.PrK}, d <= radius), in float32 or better"),
+        new(MetricGroup.Prdc, "prdc",
+            [
+                new("prdc_precision", "prdc precision: fraction of fakes inside some real k-NN ball (strict d < radius)", r => r.PrdcPrecision),
+                new("prdc_recall", "prdc recall: fraction of reals inside some fake k-NN ball (strict d < radius)", r => r.PrdcRecall),
+                new("density", "mean number of real balls holding a fake, divided by k (strict <; can exceed 1)", r => r.Density),
+                new("coverage", "fraction of reals whose nearest fake is strictly inside the real's own ball", r => r.Coverage),
+            ], MetricDefaults.PrdcK, false,
+            $"clovaai/prdc (nearest_k = {MetricDefaults.PrdcK}, radius = max of the k+1 smallest distances incl. self, strict <)"),
+        new(MetricGroup.Sym, "sym",
+            [
+                new("sym_precision", "min(prdc_precision, comp_precision)", r => r.SymmetricPrecision),
+                new("sym_recall", "min(prdc_recall, coverage)", r => r.SymmetricRecall),
+                new("comp_precision", "fraction of fakes whose nearest real is strictly inside the fake's own ball", r => r.ComplementPrecision),
+            ], MetricDefaults.PrdcK, false,
+            $"Khayatkhoei & AbdAlmageed 2023 manifmetric (k = {MetricDefaults.PrdcK}, strict <)"),
     ];
 
     public static MetricInfo Get(MetricGroup g) => All.First(m => m.Group == g);
+
+    /// <summary>The key declaration of a k-NN key name (without a `_kN` suffix).</summary>
+    public static MetricKey Key(string name) =>
+        All.SelectMany(m => m.KeyInfo).FirstOrDefault(k => k.Name == name) ?? throw new ArgumentException($"no metric key '{name}'", nameof(name));
+
+    /// <summary>The named conventions (reference tools' settings), in `genmetrics list --conventions` order.</summary>
+    public static IReadOnlyList<Convention> Conventions => Evaluation.Conventions.All;
 
     /// <summary>
     /// Parses `fid,kid,pr,prdc,sym` or `all` (case-insensitive, any order); throws an

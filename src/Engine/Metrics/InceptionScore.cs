@@ -1,3 +1,4 @@
+using GenMetrics.Evaluation;
 using GenMetrics.Features;
 using GenMetrics.Randomness;
 
@@ -31,7 +32,7 @@ public static class InceptionScore
     /// otherwise they are logits. shuffle reorders the rows by numpy RandomState(seed).permutation(N)
     /// first, as torch-fidelity does; without it (StyleGAN2-ADA) the splits follow generation order.
     /// </summary>
-    public static InceptionScoreResult Compute(FeatureMatrix logitsOrProbabilities, int splits = 10, bool shuffle = false, int seed = 2020)
+    public static InceptionScoreResult Compute(FeatureMatrix logitsOrProbabilities, int splits = MetricDefaults.InceptionScoreSplits, bool shuffle = false, int seed = MetricDefaults.Seed)
     {
         var input = logitsOrProbabilities;
         input.EnsureFinite();

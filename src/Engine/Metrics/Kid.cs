@@ -1,4 +1,5 @@
 using GenMetrics.Compute;
+using GenMetrics.Evaluation;
 using GenMetrics.Features;
 using GenMetrics.Randomness;
 
@@ -24,21 +25,30 @@ public static class Kid
     /// choice(N_fake, m, replace=False) for the fake rows (torch-fidelity's input1), then the same for the
     /// real rows. The subset size actually used is m = min(N_real, N_fake, subsetSize): like StyleGAN2-ADA
     /// and clean-fid we shrink it instead of failing as torch-fidelity does when a set is smaller than
-    /// subsetSize (with both sets ≥ subsetSize, the draws equal torch-fidelity's). Gram matrices are
+    /// subsetSize (with both sets ≥ subsetSize, the draws equal torch-fidelity's), unless
+    /// <paramref name="smallSets"/> asks to refuse. <paramref name="drawOrder"/> RealFirst draws the real rows of
+    /// each round first (torchmetrics, dgm-eval; their generators are unseeded). Gram matrices are
     /// float32 products from the backend; the kernel values and their sums are float64.
     /// </summary>
     public static KidResult Compute(
         FeatureMatrix real,
         FeatureMatrix fake,
         IComputeBackend backend,
-        int subsets = 100,
-        int subsetSize = 1000,
-        int seed = 2020)
+        int subsets = MetricDefaults.KidSubsets,
+        int subsetSize = MetricDefaults.KidSubsetSize,
+        int seed = MetricDefaults.Seed,
+        KidDrawOrder drawOrder = KidDrawOrder.FakeFirst,
+        KidSmallSets smallSets = KidSmallSets.Shrink)
     {
         KnnMetrics.ValidateSets(real, fake);
         if (subsets < 1) throw new InputException($"KID needs at least 1 subset, got {subsets}");
         if (subsetSize < 2) throw new InputException($"KID subset size must be at least 2, got {subsetSize}");
         if (seed < 0) throw new InputException($"seed must be a non-negative 32-bit integer, got {seed}");
+        if (smallSets == KidSmallSets.Error && Math.Min(real.Rows, fake.Rows) < subsetSize)
+        {
+            var small = real.Rows < fake.Rows ? real : fake;
+            throw InputException.For(small.Name, $"KID with subsets of {subsetSize} needs at least {subsetSize} samples per set, has {small.Rows} (this convention refuses smaller sets, as its tool does; --kid-subset-size sets a smaller subset)");
+        }
         int m = Math.Min(subsetSize, Math.Min(real.Rows, fake.Rows));
         if (m < 2)
         {
@@ -54,8 +64,16 @@ public static class Kid
         var values = new double[subsets];
         for (int s = 0; s < subsets; s++)
         {
-            Gather(fake, rng.ChoiceWithoutReplacement(fake.Rows, m), x);
-            Gather(real, rng.ChoiceWithoutReplacement(real.Rows, m), y);
+            if (drawOrder == KidDrawOrder.FakeFirst)
+            {
+                Gather(fake, rng.ChoiceWithoutReplacement(fake.Rows, m), x);
+                Gather(real, rng.ChoiceWithoutReplacement(real.Rows, m), y);
+            }
+            else
+            {
+                Gather(real, rng.ChoiceWithoutReplacement(real.Rows, m), y);
+                Gather(fake, rng.ChoiceWithoutReplacement(fake.Rows, m), x);
+            }
             backend.MultiplyTransposed(x, m, x, m, dim, gram);
             double sumXx = KernelSum(gram, dim, excludeDiagonal: m);
             backend.MultiplyTransposed(y, m, y, m, dim, gram);

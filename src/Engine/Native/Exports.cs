@@ -16,7 +16,7 @@ namespace GenMetrics.Native;
 public static unsafe class Exports
 {
     /// <summary>GENMETRICS_API_VERSION of include/genmetrics.h; change both together.</summary>
-    public const int ApiVersion = 1;
+    public const int ApiVersion = 2;
 
     [UnmanagedCallersOnly(EntryPoint = "genmetrics_api_version")]
     public static int GetApiVersion() => ApiVersion;
@@ -111,7 +111,7 @@ public static unsafe class Exports
             {
                 var result = Evaluator.Evaluate(CallerFeatures.ToInput(real, "real"), CallerFeatures.ToInput(fake, "fake"),
                     new EvaluationOptions { Groups = [MetricGroup.Fid] }, ctx.Backend);
-                *outFid = result["fid"];
+                *outFid = result[MetricRegistry.Fid];
             }
             return NativeStatus.Ok;
         }
@@ -141,7 +141,7 @@ public static unsafe class Exports
             {
                 var result = Evaluator.Evaluate(MetricInput.FromStatistics(a), MetricInput.FromStatistics(b),
                     new EvaluationOptions { Groups = [MetricGroup.Fid] }, ctx.Backend);
-                *outFid = result["fid"];
+                *outFid = result[MetricRegistry.Fid];
             }
             return NativeStatus.Ok;
         }
@@ -170,12 +170,15 @@ public static unsafe class Exports
                     // The result struct has no room for the fp32 comparison: a tf32/fp16 context computes in its
                     // precision only (the CLI's metrics --precision reports what it changed).
                     new EvaluationOptions { Groups = [MetricGroup.Pr, MetricGroup.Prdc], Ks = [k], CompareWithFp32 = false }, ctx.Backend);
+                // Field by registry key: the struct's fields are the keys of groups pr and prdc.
                 *output = new NativePrdcResult
                 {
-                    Precision = result["precision"],
-                    Recall = result["recall"],
-                    Density = result["density"],
-                    Coverage = result["coverage"],
+                    Precision = result[PrdcField("precision")],
+                    Recall = result[PrdcField("recall")],
+                    Density = result[PrdcField("density")],
+                    Coverage = result[PrdcField("coverage")],
+                    PrdcPrecision = result[PrdcField("prdc_precision")],
+                    PrdcRecall = result[PrdcField("prdc_recall")],
                 };
             }
             return NativeStatus.Ok;
@@ -231,8 +234,8 @@ public static unsafe class Exports
                 var result = Evaluator.Evaluate(CallerFeatures.ToInput(real, "real"), CallerFeatures.ToInput(fake, "fake"),
                     new EvaluationOptions { Groups = [MetricGroup.Kid], KidSubsets = subsets, KidSubsetSize = subsetSize, Seed = seed },
                     ctx.Backend);
-                *outMean = result["kid_mean"];
-                if (outStd != null) *outStd = result["kid_std"];
+                *outMean = result[MetricRegistry.KidMean];
+                if (outStd != null) *outStd = result[MetricRegistry.KidStd];
             }
             return NativeStatus.Ok;
         }
@@ -241,6 +244,8 @@ public static unsafe class Exports
             return LastError.Set(e);
         }
     }
+
+    private static string PrdcField(string key) => MetricRegistry.Key(key).Name;
 
     private static void RequireOutput(void* pointer, string name)
     {

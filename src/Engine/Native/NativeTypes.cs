@@ -29,14 +29,20 @@ public unsafe struct NativeFeatures
     public int DType;
 }
 
-/// <summary>genmetrics_prdc_result.</summary>
+/// <summary>genmetrics_prdc_result (API version 2 added PrdcPrecision and PrdcRecall at the end).</summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct NativePrdcResult
 {
+    /// <summary>NVIDIA improved precision (d ≤ radius): key `precision`.</summary>
     public double Precision;
+    /// <summary>NVIDIA improved recall (d ≤ radius): key `recall`.</summary>
     public double Recall;
     public double Density;
     public double Coverage;
+    /// <summary>clovaai/prdc precision (strict d &lt; radius): key `prdc_precision`.</summary>
+    public double PrdcPrecision;
+    /// <summary>clovaai/prdc recall (strict d &lt; radius): key `prdc_recall`.</summary>
+    public double PrdcRecall;
 }
 
 /// <summary>

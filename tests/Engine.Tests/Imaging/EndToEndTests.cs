@@ -81,11 +81,13 @@ public class EndToEndTests
         var same = Metrics([real, copy, .. common]);
         Assert.That(same.Code, Is.EqualTo(0), same.Err);
         var s = same.Json!.RootElement;
-        Assert.That(s.EnumerateObject().Select(p => p.Name), Is.EquivalentTo(new[]
+        // The numbers and sizes; then `convention` and its resolved choices (ConventionCliTests).
+        Assert.That(s.EnumerateObject().Select(p => p.Name).TakeWhile(n => n != "convention"), Is.EquivalentTo(new[]
         {
-            "fid", "kid_mean", "kid_std", "precision", "recall", "density", "coverage",
+            "fid", "kid_mean", "kid_std", "precision", "recall", "prdc_precision", "prdc_recall", "density", "coverage",
             "sym_precision", "sym_recall", "comp_precision", "n_real", "n_fake", "dim", "k",
         }));
+        Assert.That(s.GetProperty("image_mode").GetString(), Is.EqualTo("clean"));
         Assert.That(s.GetProperty("n_real").GetInt32(), Is.EqualTo(40));
         Assert.That(s.GetProperty("dim").GetInt32(), Is.EqualTo(4));
         // The same images on both sides: identical features, so FID is 0 up to rounding and every

@@ -43,6 +43,24 @@ public unsafe class NativeExportsTests
     }
 
     [Test]
+    public void HeaderDefaultsAreTheRegistrysAndItsPrdcFieldsAreItsKeys()
+    {
+        var header = File.ReadAllText(Path.Combine(RepositoryRoot(), "include", "genmetrics.h"));
+        Assert.That(header, Does.Contain($"#define GENMETRICS_DEFAULT_KID_SUBSETS {MetricDefaults.KidSubsets}\n"));
+        Assert.That(header, Does.Contain($"#define GENMETRICS_DEFAULT_KID_SUBSET_SIZE {MetricDefaults.KidSubsetSize}\n"));
+        Assert.That(header, Does.Contain($"#define GENMETRICS_DEFAULT_SEED {MetricDefaults.Seed}\n"));
+        Assert.That(header, Does.Contain($"#define GENMETRICS_DEFAULT_PR_K {MetricDefaults.PrK}\n"));
+        Assert.That(header, Does.Contain($"#define GENMETRICS_DEFAULT_PRDC_K {MetricDefaults.PrdcK}\n"));
+        // genmetrics_prdc_result: one double per key of the pr and prdc groups, named as the key, in this order.
+        int start = header.IndexOf("typedef struct genmetrics_prdc_result", StringComparison.Ordinal);
+        string body = header[start..header.IndexOf("} genmetrics_prdc_result;", start, StringComparison.Ordinal)];
+        var fields = System.Text.RegularExpressions.Regex.Matches(body, @"double (\w+);").Select(m => m.Groups[1].Value).ToArray();
+        Assert.That(fields, Is.EqualTo(new[] { "precision", "recall", "density", "coverage", "prdc_precision", "prdc_recall" }));
+        Assert.That(fields, Is.EquivalentTo(MetricRegistry.Get(MetricGroup.Pr).Keys.Concat(MetricRegistry.Get(MetricGroup.Prdc).Keys)));
+        Assert.That(sizeof(NativePrdcResult), Is.EqualTo(fields.Length * sizeof(double)));
+    }
+
+    [Test]
     public void FidFromFloat32MatchesEvaluator()
     {
         var real = RandomMatrix(60, 1, 0f, "real");
@@ -112,6 +130,8 @@ public unsafe class NativeExportsTests
             Assert.That(got.Recall, Is.EqualTo(expected["recall"]));
             Assert.That(got.Density, Is.EqualTo(expected["density"]));
             Assert.That(got.Coverage, Is.EqualTo(expected["coverage"]));
+            Assert.That(got.PrdcPrecision, Is.EqualTo(expected["prdc_precision"]));
+            Assert.That(got.PrdcRecall, Is.EqualTo(expected["prdc_recall"]));
         });
     }
 

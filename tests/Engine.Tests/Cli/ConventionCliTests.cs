@@ -1,0 +1,191 @@
+using System.Text.Json;
+using GenMetrics.Cli;
+using GenMetrics.Evaluation;
+using GenMetrics.Features;
+
+namespace GenMetrics.Tests.Cli;
+
+/// <summary>`--convention` through the CLI: what it computes, what it prints on stderr and in the JSON, overrides, `list --conventions`.</summary>
+public class ConventionCliTests
+{
+    private string _dir = "";
+
+    [SetUp]
+    public void SetUp()
+    {
+        _dir = Path.Combine(Path.GetTempPath(), "genmetrics-conv-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_dir);
+    }
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Program.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private string WriteFeatures(string name, int n, int d, int seed, float shift = 0f)
+    {
+        var rng = new Random(seed);
+        var data = new float[n * d];
+        for (int i = 0; i < data.Length; i++) data[i] = (float)(rng.NextDouble() * 2 - 1) + shift;
+        string path = Path.Combine(_dir, name);
+        FeatureFiles.WriteNpy(path, data, n, d);
+        return path;
+    }
+
+    [Test]
+    public void PrdcConventionGivesPrdcsFourNumbers()
+    {
+        string real = WriteFeatures("real.npy", 60, 6, 1);
+        string fake = WriteFeatures("fake.npy", 50, 6, 2, shift: 0.2f);
+        var (code, stdout, err) = Run("metrics", real, fake, "--convention", "prdc", "--json", "-", "--backend", "cpu");
+        Assert.That(code, Is.EqualTo(0), err);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        var keys = root.EnumerateObject().Select(p => p.Name).ToArray();
+        Assert.That(keys.Take(4), Is.EqualTo(new[] { "prdc_precision", "prdc_recall", "density", "coverage" }));
+        Assert.That(root.GetProperty("k").GetInt32(), Is.EqualTo(5));
+        Assert.That(root.GetProperty("convention").GetString(), Is.EqualTo("prdc"));
+        Assert.That(root.GetProperty("comparison").GetString(), Is.EqualTo("<"));
+        Assert.That(root.GetProperty("squared_distances").GetBoolean(), Is.False);
+        Assert.That(keys, Does.Not.Contain("fid").And.Not.Contain("precision"));
+
+        // The same numbers as the engine's prdc group at k = 5 without a convention.
+        var (_, plain, _) = Run("metrics", real, fake, "--metrics", "prdc", "--k", "5", "--json", "-", "--backend", "cpu");
+        using var plainDoc = JsonDocument.Parse(plain);
+        foreach (var key in MetricRegistry.Get(MetricGroup.Prdc).Keys)
+            Assert.That(root.GetProperty(key).GetDouble(), Is.EqualTo(plainDoc.RootElement.GetProperty(key).GetDouble()), key);
+    }
+
+    [Test]
+    public void ChoicesArePrintedOnStderrAndExplicitOptionsSayTheyOverride()
+    {
+        string real = WriteFeatures("real.npy", 40, 4, 3);
+        string fake = WriteFeatures("fake.npy", 40, 4, 4);
+        var (code, stdout, err) = Run("metrics", real, fake, "--convention", "stylegan2-ada", "--seed", "7", "--metrics", "fid,kid",
+            "--json", "-", "--backend", "cpu");
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(err, Does.Contain("--seed 7 overrides stylegan2-ada's seed 2020"));
+        Assert.That(err, Does.Contain("--metrics fid,kid overrides stylegan2-ada's metrics fid,kid,pr"));
+        Assert.That(err, Does.Match(@"convention\s+stylegan2-ada"));
+        Assert.That(err, Does.Match(@"cov_divisor\s+n\b"));
+        Assert.That(err, Does.Match(@"seed\s+7\s+\(option; stylegan2-ada: 2020\)"));
+        Assert.That(err, Does.Contain("kid: the tool draws its subsets from an unseeded global generator"));
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.That(doc.RootElement.GetProperty("seed").GetInt32(), Is.EqualTo(7));
+        Assert.That(doc.RootElement.GetProperty("cov_divisor").GetString(), Is.EqualTo("n"));
+        Assert.That(doc.RootElement.GetProperty("kid_small_sets").GetString(), Is.EqualTo("shrink"));
+        Assert.That(doc.RootElement.TryGetProperty("comparison", out _), Is.False, "no k-NN group was computed");
+    }
+
+    [Test]
+    public void ExplicitCovDivisorOverridesTheConvention()
+    {
+        string real = WriteFeatures("real.npy", 30, 3, 5);
+        string fake = WriteFeatures("fake.npy", 30, 3, 6, shift: 0.1f);
+        var (_, ada, _) = Run("metrics", real, fake, "--convention", "stylegan2-ada", "--metrics", "fid", "--json", "-", "--backend", "cpu");
+        var (_, overridden, err) = Run("metrics", real, fake, "--convention", "stylegan2-ada", "--metrics", "fid", "--cov-divisor", "n-1", "--json", "-", "--backend", "cpu");
+        var (_, pytorchFid, _) = Run("metrics", real, fake, "--convention", "pytorch-fid", "--json", "-", "--backend", "cpu");
+        double Fid(string json) => JsonDocument.Parse(json).RootElement.GetProperty("fid").GetDouble();
+        Assert.That(Fid(overridden), Is.EqualTo(Fid(pytorchFid)));
+        Assert.That(Fid(ada), Is.Not.EqualTo(Fid(pytorchFid)));
+        Assert.That(err, Does.Contain("--cov-divisor n-1 overrides stylegan2-ada's cov_divisor n"));
+    }
+
+    [Test]
+    public void UnknownConventionIsOneLineAndExit2()
+    {
+        string real = WriteFeatures("real.npy", 10, 3, 7);
+        var (code, _, err) = Run("metrics", real, real, "--convention", "pytorch-fdi", "--backend", "cpu");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err.TrimEnd().Split('\n'), Has.Length.EqualTo(1), err);
+        Assert.That(err, Does.Contain("unknown convention 'pytorch-fdi'").And.Contain("pytorch-fid"));
+    }
+
+    [Test]
+    public void AConventionWhoseMetricsNeedFeaturesSaysSoForStatistics()
+    {
+        string features = WriteFeatures("f.npy", 20, 3, 10);
+        string stats = Path.Combine(_dir, "s.npz");
+        Assert.That(Run("stats", features, "-o", stats, "--backend", "cpu").Code, Is.EqualTo(0));
+        var (code, _, err) = Run("metrics", stats, stats, "--convention", "prdc", "--backend", "cpu");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err.TrimEnd().Split('\n').Last(), Does.Contain("none of prdc's metrics (prdc) can be computed from these inputs"));
+        var (fidCode, stdout, fidErr) = Run("metrics", stats, stats, "--convention", "torch-fidelity", "--backend", "cpu");
+        Assert.That(fidCode, Is.EqualTo(0), fidErr);
+        Assert.That(stdout, Does.StartWith("fid"), "of torch-fidelity's fid, kid and pr, statistics allow fid");
+    }
+
+    [Test]
+    public void StatsTakesTheConventionsDivisor()
+    {
+        string features = WriteFeatures("f.npy", 20, 3, 8);
+        string a = Path.Combine(_dir, "a.npz"), b = Path.Combine(_dir, "b.npz");
+        Assert.That(Run("stats", features, "-o", a, "--backend", "cpu").Code, Is.EqualTo(0));
+        var (code, _, err) = Run("stats", features, "-o", b, "--convention", "stylegan3", "--backend", "cpu");
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(err, Does.Match(@"cov_divisor\s+n\b"));
+        var unbiased = FeatureFiles.ReadStatistics(a).Covariance;
+        var biased = FeatureFiles.ReadStatistics(b).Covariance;
+        for (int i = 0; i < unbiased.Length; i++) Assert.That(biased[i], Is.EqualTo(unbiased[i] * 19 / 20).Within(1e-12 * Math.Abs(unbiased[i]) + 1e-300));
+    }
+
+    [Test]
+    public void SweepTakesTheConventionsMetricsAndK()
+    {
+        var store = new GenMetrics.Models.ModelStore(Path.Combine(_dir, "models"));
+        store.Install(GenMetrics.Tests.Models.ModelStoreTests.TinyModel("tiny_zip.pt"), GenMetrics.Tests.Models.SyntheticWeights.FixturePath("tiny_zip.pt"));
+        string onnx = store.OnnxPath("tiny");
+        using var generator = GenMetrics.Generators.Generator.Load(GenMetrics.Tests.Generators.GeneratorFixtures.StyleGan);
+        using var network = GenMetrics.Models.OnnxFeatureNetwork.Load(onnx, "pool");
+        var seeds = Enumerable.Range(100_000, 60).Select(i => (uint)i).ToArray();
+        var real = GenMetrics.Generators.GeneratedFeatures.Extract(generator, seeds, 1.0, null, [network], GenMetrics.Imaging.ResizeMode.Clean)[0];
+        string realPath = Path.Combine(_dir, "real.npy");
+        FeatureFiles.WriteNpy(realPath, real.Data, real.Rows, real.Dim);
+        string output = Path.Combine(_dir, "out");
+        var (code, stdout, err) = Run("sweep", "--generator", GenMetrics.Tests.Generators.GeneratorFixtures.StyleGan, "--real", realPath,
+            "--psi", "1.0,0.5", "--n", "60", "--convention", "manifmetric", "--network", onnx, "--network-output", "pool", "--backend", "cpu", "-o", output);
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(stdout, Does.Contain("prdc_precision").And.Contain("sym_precision").And.Not.Contain(" fid"));
+        Assert.That(err, Does.Match(@"convention\s+manifmetric"));
+        Assert.That(err, Does.Match(@"feature_network\s+tiny.onnx:pool \(--network"), "the user's network, not the convention's VGG-16 fc2");
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "sweep.json")));
+        foreach (var row in doc.RootElement.EnumerateArray())
+        {
+            Assert.That(row.GetProperty("k").GetInt32(), Is.EqualTo(5));
+            Assert.That(row.GetProperty("convention").GetString(), Is.EqualTo("manifmetric"));
+            Assert.That(row.TryGetProperty("comp_precision", out _), Is.True);
+        }
+    }
+
+    [Test]
+    public void InceptionScoreTakesTheConventionsSplitsAndShuffle()
+    {
+        string logits = WriteFeatures("logits.npy", 57, 10, 9);
+        double Mean(params string[] extra)
+        {
+            var (code, stdout, err) = Run(["is", logits, "--json", "-", .. extra]);
+            Assert.That(code, Is.EqualTo(0), err);
+            return JsonDocument.Parse(stdout).RootElement.GetProperty("is_mean").GetDouble();
+        }
+        Assert.That(Mean("--convention", "torch-fidelity"), Is.EqualTo(Mean("--shuffle", "--seed", "2020")));
+        Assert.That(Mean("--convention", "stylegan2-ada"), Is.EqualTo(Mean()));
+        Assert.That(Mean("--convention", "torch-fidelity"), Is.Not.EqualTo(Mean()));
+    }
+
+    [Test]
+    public void ListConventionsNamesEveryConventionAndItsChoices()
+    {
+        var (code, stdout, err) = Run("list", "--conventions");
+        Assert.That(code, Is.EqualTo(0), err);
+        foreach (var c in Conventions.All) Assert.That(stdout, Does.Contain(c.Name + Environment.NewLine).Or.Contain(c.Name + " (also:"), c.Name);
+        Assert.That(stdout, Does.Contain("cov_divisor: n").And.Contain("kid_draw_first: real").And.Contain("knn_features: vgg16 fc2"));
+        var (_, list, _) = Run("list");
+        Assert.That(list, Does.Contain("prdc   keys: prdc_precision, prdc_recall, density, coverage"));
+    }
+}
