@@ -30,10 +30,22 @@ public sealed class ProgressBar(TextWriter writer, bool enabled)
         if (!_drawn) return;
         lock (this)
         {
-            writer.Write("\r" + new string(' ', Math.Min(Console.WindowWidth - 1, 100)) + "\r");
+            writer.Write("\r" + new string(' ', ClearWidth()) + "\r");
             writer.Flush();
             _drawn = false;
         }
+    }
+
+    /// <summary>
+    /// Blanks to overwrite the bar with: the terminal's width less one, at most 100. A terminal that reports
+    /// 0 columns (some pseudo-terminals, `script`) or none at all gets the bar's own longest line instead.
+    /// </summary>
+    private static int ClearWidth()
+    {
+        int columns;
+        try { columns = Console.WindowWidth; }
+        catch (IOException) { columns = 0; }
+        return columns > 1 ? Math.Min(columns - 1, 100) : 100;
     }
 
     private void Report(double fraction)
