@@ -282,7 +282,9 @@ internal sealed unsafe class CudaSession : IDisposable
     {
         if (_disposed) return;
         lock (_pendingFrees) _pendingFrees.Add(address);
-        if (_pendingFrees.Count >= 256) Synchronize();
+        // Bound the list without throwing from Dispose paths: a failed synchronisation keeps the memory queued.
+        if (_pendingFrees.Count >= 256 && _driver.cuCtxSetCurrent(_context) == 0 && _driver.cuStreamSynchronize(_stream) == 0)
+            ReleasePendingFrees();
     }
 
     private void ReleasePendingFrees()
