@@ -68,7 +68,9 @@ internal static unsafe class Nvtx
             if (push != 0 && pop != 0)
                 return new State(push, pop, $"{prefix}NVTX ranges through {probe.LoadedName} (NVTX 2 library)");
         }
-        return new State(0, 0, $"{prefix}NVTX ranges off (no {InjectionVariable} set by a tool, no libnvToolsExt.so.1)");
+        return new State(0, 0, injectionProblem is null
+            ? $"NVTX ranges off (no {InjectionVariable} set by a tool, no libnvToolsExt.so.1)"
+            : $"{prefix}NVTX ranges off (no libnvToolsExt.so.1 to fall back on)");
     }
 
     /// <summary>The NVTX 3 injection protocol; null (and why) when the library cannot be used.</summary>
