@@ -30,6 +30,29 @@ cli=$(ls "$root"/src/Cli/bin/Release/*/genmetrics | head -1)
 step "genmetrics devices"
 "$cli" devices | tee "$cache/devices.txt"; check "genmetrics devices"
 grep -q "cuda backend: available" "$cache/devices.txt" || { echo "FAILED: the emulated device is not usable"; fail=1; }
+step "libraries chosen by the driver's version (emulated driver for CUDA 12.8: CUDA 12 libraries only)"
+GM_CUDA_EMU_DRIVER_VERSION=12080 "$cli" devices | tee "$cache/devices12.txt"; check "genmetrics devices (driver 12.8)"
+for want in "cuBLAS: libcublas.so.12 (tried libcublas.so.13: skipped" "NVRTC: libnvrtc.so.12" "cuSOLVER: libcusolver.so.11" \
+            "library choice: the driver supports CUDA 12.8" "cuda backend: available"; do
+    grep -qF "$want" "$cache/devices12.txt" || { echo "FAILED: driver 12.8: expected '$want'"; fail=1; }
+done
+GM_CUDA_EMU_DRIVER_VERSION=12080 timeout 600 "$cli" verify --backend cuda --precision fp32 >/dev/null; check "verify with the CUDA 12 libraries"
+step "a driver older than CUDA 12: unavailable, and why"
+GM_CUDA_EMU_DRIVER_VERSION=11080 "$cli" devices | tee "$cache/devices11.txt"; check "genmetrics devices (driver 11.8)"
+grep -q "cuda backend: unavailable (.*CUDA 12.0 or newer is needed" "$cache/devices11.txt" || { echo "FAILED: driver 11.8 not refused with the reason"; fail=1; }
+
+step "NVTX 3 injection: ranges reach a tool named by NVTX_INJECTION64_PATH"
+NVTX_INJECTION64_PATH="$out/libfake_nvtx_injection.so" "$cli" devices | grep -F "NVTX 3 injection library" \
+    || { echo "FAILED: devices does not say NVTX injection is active"; fail=1; }
+rm -f "$cache/nvtx.log"
+NVTX_INJECTION64_PATH="$out/libfake_nvtx_injection.so" GM_FAKE_NVTX_LOG="$cache/nvtx.log" \
+    timeout 300 "$cli" bench --backend cuda --only fid --samples 300 --dims 32 --repeats 1 >/dev/null; check "bench with the NVTX tool"
+pushes=$(grep -c "^push " "$cache/nvtx.log" 2>/dev/null || echo 0); pops=$(grep -c "^pop$" "$cache/nvtx.log" 2>/dev/null || echo 0)
+echo "NVTX tool saw: $(grep -c '^init' "$cache/nvtx.log" 2>/dev/null) init, $pushes pushes, $pops pops; $(grep -c '^push sqrtm' "$cache/nvtx.log" 2>/dev/null) square-root ranges"
+if ! grep -q "^init" "$cache/nvtx.log" || [ "$pushes" -eq 0 ] || [ "$pushes" -ne "$pops" ] || grep -q "^error" "$cache/nvtx.log" || ! grep -q "^push sqrtm" "$cache/nvtx.log"; then
+    echo "FAILED: NVTX ranges did not reach the injected tool, or are unbalanced"; fail=1
+fi
+
 for p in fp32 tf32 fp16; do
     step "genmetrics verify --backend cuda --precision $p"
     timeout 600 "$cli" verify --backend cuda --precision $p; check "verify $p"

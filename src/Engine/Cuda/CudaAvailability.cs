@@ -28,8 +28,14 @@ public static class CudaAvailability
         {
             return new CudaReport(lines, null, null, devices, $"loading the CUDA libraries failed: {e.Message}");
         }
-        foreach (var p in new[] { libs.DriverProbe, libs.NvrtcProbe, libs.CublasProbe })
+        lines.Add($"library choice: {libs.SelectionReason}");
+        foreach (var p in new[] { libs.DriverProbe, libs.NvrtcProbe, libs.CublasProbe, libs.CusolverProbe })
             lines.Add($"{p.Purpose}: {(p.IsLoaded ? p.LoadedName : "not loaded")} (tried {string.Join(", ", p.Attempts)})");
+        if (libs.Cusolver is null)
+            lines.Add($"cuSOLVER is optional: without it the FID square root's eigen route (singular or ill-conditioned statistics) runs on the CPU{(libs.CusolverProblem is null ? "" : $" ({libs.CusolverProblem})")}");
+        else if (libs.Cusolver.VersionText() is { } solverVersion)
+            lines.Add($"cuSOLVER {solverVersion}");
+        lines.Add(Nvtx.Status);
 
         string? reason = libs.MissingReason;
         if (libs.Driver is not null)

@@ -525,11 +525,20 @@ public sealed class CudaBackend : IComputeBackend
 
     // ------------------------------------------------------------------ Tr √(Σa Σb)
 
-    /// <summary>Newton–Schulz iterations before giving up and asking the CPU.</summary>
-    internal const int NewtonSchulzMaxIterations = 120;
+    /// <summary>Newton–Schulz iterations before the eigen route takes over.</summary>
+    internal const int NewtonSchulzMaxIterations = 60;
 
-    /// <summary>Relative residual ‖Y² − A/c‖_F / ‖A/c‖_F accepted as converged (with a still trace).</summary>
-    internal const double NewtonSchulzTolerance = 1e-10;
+    /// <summary>Residual ‖I − Z·Y‖_F / √D under which the iteration has converged outright.</summary>
+    internal const double NewtonSchulzConverged = 1e-14;
+
+    /// <summary>Largest residual accepted when it has stopped improving (the float64 floor, ≈ cond·eps·√D).</summary>
+    internal const double NewtonSchulzFloor = 1e-6;
+
+    /// <summary>Relative change of Tr Y between two iterations under which the trace counts as still.</summary>
+    internal const double NewtonSchulzStillTrace = 1e-12;
+
+    /// <summary>How the last <see cref="TraceSqrtProduct"/> was computed: route, Newton–Schulz iterations, last residual.</summary>
+    public SqrtReport? LastSqrt { get; private set; }
 
     public double TraceSqrtProduct(double[] sigmaA, double[] sigmaB, int dim)
     {
@@ -538,86 +547,148 @@ public sealed class CudaBackend : IComputeBackend
         long d2 = (long)dim * dim;
         if (dim <= 0 || sigmaA.LongLength != d2 || sigmaB.LongLength != d2)
             throw new ArgumentException($"covariances must be {dim} x {dim}: got {sigmaA.Length} and {sigmaB.Length} values");
+        if (d2 > int.MaxValue) throw new ArgumentException($"D = {dim} is beyond the square root's 32-bit cuBLAS vector lengths");
         // All eigenvalues of Σa·Σb are real and ≥ 0 (it is similar to Σa^½ Σb Σa^½), so their sum Tr(Σa·Σb)
         // bounds the spectral radius and A / Tr puts the spectrum in [0, 1], where Newton–Schulz converges.
         double trace = 0;
         for (int i = 0; i < dim; i++)
             for (int j = 0; j < dim; j++) trace += sigmaA[(long)i * dim + j] * sigmaB[(long)j * dim + i];
         if (!double.IsFinite(trace)) throw new InputException("covariance contains NaN or infinite values");
-        if (trace <= 0) return new CpuBackend().TraceSqrtProduct(sigmaA, sigmaB, dim);
+        if (trace <= 0)
+        {
+            LastSqrt = new SqrtReport("cpu", 0, double.NaN, "Tr(Σa·Σb) ≤ 0 (a zero covariance)");
+            return new CpuBackend().TraceSqrtProduct(sigmaA, sigmaB, dim);
+        }
 
         double? result;
         lock (_lock)
         {
             using var range = Nvtx.Range($"sqrtm: Newton–Schulz trace, D = {dim}");
-            result = NewtonSchulzTrace(sigmaA, sigmaB, dim, trace);
+            var ns = NewtonSchulzTrace(sigmaA, sigmaB, dim, trace);
+            LastSqrt = ns.Report;
+            result = ns.Value;
+            if (result is null && _session.HasEigenSolver)
+            {
+                using var eigenRange = Nvtx.Range($"sqrtm: cuSOLVER eigen route, D = {dim}");
+                result = EigenRouteTrace(sigmaA, sigmaB, dim);
+                LastSqrt = ns.Report with { Route = "cusolver-eigen" };
+            }
         }
-        // Not converged (very ill-conditioned or indefinite input): the CPU eigen-route is the reference anyway.
-        return result ?? new CpuBackend().TraceSqrtProduct(sigmaA, sigmaB, dim);
+        if (result is not null) return result.Value;
+        // No cuSOLVER: the CPU's eigen route (pivoted Cholesky + symmetric eigenvalues) is the reference anyway.
+        LastSqrt = LastSqrt! with { Route = "cpu" };
+        return new CpuBackend().TraceSqrtProduct(sigmaA, sigmaB, dim);
     }
 
-    private double? NewtonSchulzTrace(double[] sigmaA, double[] sigmaB, int dim, double scale)
+    /// <summary>
+    /// Coupled Newton–Schulz on A = Σa·Σb / scale: Y → A^½, Z → A^−½. Each iteration forms E = I − Z·Y
+    /// (one DGEMM), whose norm is the residual (cublasDnrm2 on the device: 8 bytes come back, not the matrix),
+    /// T = I + E/2, then Y ← Y·T and Z ← T·Z; Tr Y is a strided cublasDdot with a vector of ones.
+    /// For a spectrum in [0, 1] each eigen-direction's residual 1 − z·y falls monotonically and Tr Y never
+    /// decreases, so: converged when the residual is below 1e-14, or when it has stopped improving (less than
+    /// halved) below the float64 floor with a still trace; diverging (indefinite rounding, breakdown) when the
+    /// residual exceeds 1.5 or grows 100-fold from its best or the trace falls; a residual that stalls above
+    /// the floor with a still trace means directions with tiny or zero eigenvalues (singular or ill-conditioned
+    /// statistics), whose roots the iteration cannot settle: the eigen route takes those.
+    /// </summary>
+    private (double? Value, SqrtReport Report) NewtonSchulzTrace(double[] sigmaA, double[] sigmaB, int dim, double scale)
     {
         _session.MakeCurrent();
-        long d2 = (long)dim * dim;
-        using var a = _session.Allocate<double>(d2);
-        using var b = _session.Allocate<double>(d2);
-        using var target = _session.Allocate<double>(d2);
-        using var y = _session.Allocate<double>(d2);
-        using var z = _session.Allocate<double>(d2);
-        using var t = _session.Allocate<double>(d2);
-        using var scratch = _session.Allocate<double>(d2);
-        using var identity = _session.Allocate<double>(d2);
-        var identityHost = new double[d2];
-        for (int i = 0; i < dim; i++) identityHost[(long)i * dim + i] = 1;
+        int n2 = dim * dim;
+        using var a = _session.Allocate<double>(n2);
+        using var b = _session.Allocate<double>(n2);
+        using var identity = _session.Allocate<double>(n2);
+        using var ones = _session.Allocate<double>(dim);
+        using var yBuffer = _session.Allocate<double>(n2);
+        using var zBuffer = _session.Allocate<double>(n2);
+        using var t = _session.Allocate<double>(n2);
+        using var scratchBuffer = _session.Allocate<double>(n2);
+        var onesHost = new double[dim];
+        Array.Fill(onesHost, 1.0);
+        _session.Upload<double>(onesHost, ones.Start);
+        _session.Fill32(identity.Start, 0, 2L * n2);
+        _session.Daxpy(dim, 1.0, ones.Start, 1, identity.Start, dim + 1);
         _session.Upload<double>(sigmaA, a.Start);
         _session.Upload<double>(sigmaB, b.Start);
-        _session.Upload<double>(identityHost, identity.Start);
+        DeviceBuffer<double> y = yBuffer, z = zBuffer, scratch = scratchBuffer;
         // The row-major/column-major transpose does not matter: Tr √(Mᵀ) = Tr √M.
-        _session.Dgemm(false, false, dim, dim, dim, 1.0 / scale, a.Start, dim, b.Start, dim, 0.0, target.Start, dim);
-        _session.Copy<double>(target.Start, y.Start, d2);
-        _session.Copy<double>(identity.Start, z.Start, d2);
-        double targetNorm = FrobeniusNorm(target, d2);
-        if (targetNorm == 0) return 0;
+        _session.Dgemm(false, false, dim, dim, dim, 1.0 / scale, a.Start, dim, b.Start, dim, 0.0, y.Start, dim);
+        _session.Copy<double>(identity.Start, z.Start, n2);
 
-        var host = new double[d2];
-        double previousTrace = double.NaN;
+        double rootDim = Math.Sqrt(dim);
+        double previousResidual = double.PositiveInfinity, bestResidual = double.PositiveInfinity;
+        double previousTrace = _session.Ddot(dim, y.Start, dim + 1, ones.Start, 1);
+        if (previousTrace == 0) return (0, new SqrtReport("newton-schulz", 0, 0, "A = 0"));
         for (int iteration = 1; iteration <= NewtonSchulzMaxIterations; iteration++)
         {
-            // T = (3I − Z·Y) / 2;  Y ← Y·T;  Z ← T·Z  (coupled iteration: Y → A^½, Z → A^−½).
-            _session.Copy<double>(identity.Start, t.Start, d2);
-            _session.Dgemm(false, false, dim, dim, dim, -0.5, z.Start, dim, y.Start, dim, 1.5, t.Start, dim);
+            // E = I − Z·Y and its norm; T = I + E/2 = (3I − Z·Y)/2.
+            _session.Copy<double>(identity.Start, t.Start, n2);
+            _session.Dgemm(false, false, dim, dim, dim, -1.0, z.Start, dim, y.Start, dim, 1.0, t.Start, dim);
+            double residual = _session.Dnrm2(n2, t.Start) / rootDim;
+            _session.Dscal(n2, 0.5, t.Start);
+            _session.Daxpy(dim, 1.0, ones.Start, 1, t.Start, dim + 1);
+            // Y ← Y·T, Z ← T·Z (into the spare buffer, then swap).
             _session.Dgemm(false, false, dim, dim, dim, 1.0, y.Start, dim, t.Start, dim, 0.0, scratch.Start, dim);
-            _session.Copy<double>(scratch.Start, y.Start, d2);
+            (y, scratch) = (scratch, y);
             _session.Dgemm(false, false, dim, dim, dim, 1.0, t.Start, dim, z.Start, dim, 0.0, scratch.Start, dim);
-            _session.Copy<double>(scratch.Start, z.Start, d2);
-            if (iteration % 4 != 0) continue;
+            (z, scratch) = (scratch, z);
+            double traceY = _session.Ddot(dim, y.Start, dim + 1, ones.Start, 1);
 
-            // Two tests every 4 iterations. The residual ‖Y² − A‖ alone is not enough: an eigenvalue λ ≪ 1 adds
-            // only λ to it while its root √λ is still far from converged (small roots grow by 1.5x per step).
-            // So the trace itself must also have stopped moving; it moves by ~4·Σ(unconverged roots) per check.
-            _session.Copy<double>(target.Start, scratch.Start, d2);
-            _session.Dgemm(false, false, dim, dim, dim, 1.0, y.Start, dim, y.Start, dim, -1.0, scratch.Start, dim);
-            double residual = FrobeniusNorm(scratch, d2) / targetNorm;
-            _session.Download(y.Start, host.AsSpan());
-            double traceY = 0;
-            for (int i = 0; i < dim; i++) traceY += host[(long)i * dim + i];
-            // Diverging (e.g. Z blowing up on an exactly singular direction): let the CPU do it.
-            if (!double.IsFinite(residual) || !double.IsFinite(traceY) || residual > 10) return null;
-            if (residual <= NewtonSchulzTolerance && Math.Abs(traceY - previousTrace) <= 1e-12 * Math.Abs(traceY))
-                return traceY * Math.Sqrt(scale);
+            SqrtReport Report(string why) => new("newton-schulz", iteration, residual, why);
+            if (!double.IsFinite(residual) || !double.IsFinite(traceY))
+                return (null, Report("diverged: not finite"));
+            if (residual > 1.5)
+                return (null, Report($"diverged: residual {residual:G3} (a valid spectrum keeps it ≤ 1)"));
+            if (traceY < previousTrace * (1 - 1e-10))
+                return (null, Report("diverged: Tr Y fell (an indefinite direction from rounding)"));
+            if (bestResidual < NewtonSchulzFloor && residual > 100 * bestResidual)
+                return (null, Report($"diverged: residual rose from {bestResidual:G3} to {residual:G3}"));
+            bool stillTrace = Math.Abs(traceY - previousTrace) <= NewtonSchulzStillTrace * Math.Abs(traceY);
+            bool improving = residual < 0.5 * previousResidual;
+            if (stillTrace && (residual <= NewtonSchulzConverged || (!improving && residual <= NewtonSchulzFloor)))
+                return (traceY * Math.Sqrt(scale), Report("converged"));
+            if (stillTrace && !improving && iteration >= 8)
+                return (null, Report($"stalled at residual {residual:G3} with a still trace: singular or ill-conditioned statistics"));
+            bestResidual = Math.Min(bestResidual, residual);
+            previousResidual = residual;
             previousTrace = traceY;
         }
-        return null;
+        return (null, new SqrtReport("newton-schulz", NewtonSchulzMaxIterations, previousResidual, "not converged"));
     }
 
-    private double FrobeniusNorm(DeviceBuffer<double> m, long count)
+    /// <summary>
+    /// Tr √(Σa Σb) = Σ √λ(R Σb R) with R = Σa^½ = V·diag(√max(λ(Σa), 0))·Vᵀ: cusolverDnDsyevd with vectors on
+    /// Σa, DDGMM and DGEMM for R, two DGEMMs for R Σb R, cusolverDnDsyevd without vectors on that. Every step
+    /// is symmetric and backward stable, so singular and ill-conditioned statistics are no harder than others
+    /// (tiny negative eigenvalues from rounding are clamped at 0, as on the CPU).
+    /// </summary>
+    private double EigenRouteTrace(double[] sigmaA, double[] sigmaB, int dim)
     {
-        var host = new double[count];
-        _session.Download(m.Start, host.AsSpan());
-        double s = 0;
-        foreach (var v in host) s += v * v;
-        return Math.Sqrt(s);
+        _session.MakeCurrent();
+        int n2 = dim * dim;
+        using var v = _session.Allocate<double>(n2);
+        using var b = _session.Allocate<double>(n2);
+        using var w = _session.Allocate<double>(dim);
+        using var scaled = _session.Allocate<double>(n2);
+        using var r = _session.Allocate<double>(n2);
+        using var rb = _session.Allocate<double>(n2);
+        // Symmetric: row-major and column-major are the same matrix.
+        _session.Upload<double>(sigmaA, v.Start);
+        _session.Upload<double>(sigmaB, b.Start);
+        _session.Dsyevd(true, dim, v.Start, dim, w.Start);
+        var lambda = new double[dim];
+        _session.Download(w.Start, lambda.AsSpan());
+        for (int i = 0; i < dim; i++) lambda[i] = Math.Sqrt(Math.Max(lambda[i], 0));
+        _session.Upload<double>(lambda, w.Start);
+        _session.DdgmmRight(dim, dim, v.Start, dim, w.Start, scaled.Start, dim);
+        _session.Dgemm(false, true, dim, dim, dim, 1.0, scaled.Start, dim, v.Start, dim, 0.0, r.Start, dim);
+        _session.Dgemm(false, false, dim, dim, dim, 1.0, r.Start, dim, b.Start, dim, 0.0, rb.Start, dim);
+        _session.Dgemm(false, false, dim, dim, dim, 1.0, rb.Start, dim, r.Start, dim, 0.0, scaled.Start, dim);
+        _session.Dsyevd(false, dim, scaled.Start, dim, w.Start);
+        _session.Download(w.Start, lambda.AsSpan());
+        double sum = 0;
+        foreach (double mu in lambda) sum += Math.Sqrt(Math.Max(mu, 0));
+        return sum;
     }
 
     // ------------------------------------------------------------------ C = A·Bᵀ
@@ -797,4 +868,15 @@ public sealed class CudaBackend : IComputeBackend
 
     /// <summary>Timing hooks for the CUDA benchmark (events on the backend's stream, profiler range).</summary>
     internal CudaSession Session => _session;
+}
+
+/// <summary>
+/// How the CUDA backend computed Tr √(Σa Σb): <c>Route</c> is "newton-schulz" (accepted), "cusolver-eigen"
+/// (Newton–Schulz gave up, the GPU eigen route answered) or "cpu"; <c>Iterations</c> and <c>Residual</c>
+/// (‖I − Z·Y‖_F / √D) are Newton–Schulz's last; <c>Reason</c> says why it stopped.
+/// </summary>
+public sealed record SqrtReport(string Route, int Iterations, double Residual, string Reason)
+{
+    public override string ToString() =>
+        $"{Route}: Newton–Schulz {Iterations} iterations, residual {Residual:G3} ({Reason})";
 }

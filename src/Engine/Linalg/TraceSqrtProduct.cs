@@ -2,7 +2,8 @@ namespace GenMetrics.Linalg;
 
 /// <summary>
 /// Tr √(Σa Σb) for symmetric positive semi-definite Σa, Σb (float64), the FID cross term.
-/// With the pivoted Cholesky Σb = P L Lᵀ Pᵀ (L is D x r, r the numerical rank), Σa Σb is similar to the
+/// With the Cholesky Σb = P L Lᵀ Pᵀ (plain and blocked when Σb is numerically full rank, P = I; pivoted
+/// otherwise, L is D x r, r the numerical rank), Σa Σb is similar to the
 /// symmetric PSD C = Lᵀ (Pᵀ Σa P) L (r x r) padded with zeros, so Tr √(Σa Σb) = Σ √max(λᵢ(C), 0).
 /// No square root of a non-symmetric matrix is ever formed (scipy's sqrtm route, which fails or returns
 /// complex junk when Σ is singular); only a symmetric eigenvalue problem, which is perfectly conditioned.
@@ -23,19 +24,31 @@ internal static unsafe class TraceSqrtProduct
 
         int n = dim;
         var l = (double[])sigmaB.Clone();
-        var perm = new int[n];
-        int r = PivotedCholesky.Factor(l, n, perm);
-        if (r == 0) return 0;
+        int r;
+        double[] aPerm;
+        // Full-rank Σb (the usual case, N > D): plain blocked Cholesky at DGEMM speed, no permutation.
+        // Numerically singular Σb: the pivoted factorisation, which finds the rank.
+        if (BlockedCholesky.TryFactor(l, n))
+        {
+            r = n;
+            aPerm = sigmaA;
+        }
+        else
+        {
+            Array.Copy(sigmaB, l, size);
+            var perm = new int[n];
+            r = PivotedCholesky.Factor(l, n, perm);
+            if (r == 0) return 0;
+            aPerm = new double[size];
+            for (int i = 0; i < n; i++)
+            {
+                long src = (long)perm[i] * n, dst = (long)i * n;
+                for (int j = 0; j < n; j++) aPerm[dst + j] = sigmaA[src + perm[j]];
+            }
+        }
         // L's strict upper part (columns j > i, j < r) still holds junk from the factorisation.
         for (int i = 0; i < Math.Min(r, n); i++)
             for (int j = i + 1; j < r; j++) l[(long)i * n + j] = 0;
-
-        var aPerm = new double[size];
-        for (int i = 0; i < n; i++)
-        {
-            long src = (long)perm[i] * n, dst = (long)i * n;
-            for (int j = 0; j < n; j++) aPerm[dst + j] = sigmaA[src + perm[j]];
-        }
 
         // T = A' L (n x r); L(p, j) = 0 for p < j, so column block [j0, j1) only needs rows p ≥ j0.
         var t = new double[(long)n * r];

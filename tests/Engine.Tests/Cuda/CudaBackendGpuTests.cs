@@ -181,6 +181,94 @@ public class CudaBackendGpuTests
         Assert.That(cuda.TraceSqrtProduct(a, b, dim), Is.EqualTo(expected).Within(1e-9).Percent);
     }
 
+    /// <summary>Q·diag(spectrum)·Qᵀ with Q a random orthogonal matrix (Gram–Schmidt of Gaussian columns), row-major.</summary>
+    private static double[] SymmetricWithSpectrum(double[] spectrum, int seed)
+    {
+        int n = spectrum.Length;
+        var r = new Random(seed);
+        var q = new double[n * n];
+        for (int i = 0; i < q.Length; i++) q[i] = r.NextDouble() * 2 - 1;
+        for (int j = 0; j < n; j++)
+        {
+            for (int pass = 0; pass < 2; pass++)
+                for (int k = 0; k < j; k++)
+                {
+                    double dot = 0;
+                    for (int i = 0; i < n; i++) dot += q[i * n + j] * q[i * n + k];
+                    for (int i = 0; i < n; i++) q[i * n + j] -= dot * q[i * n + k];
+                }
+            double norm = 0;
+            for (int i = 0; i < n; i++) norm += q[i * n + j] * q[i * n + j];
+            norm = Math.Sqrt(norm);
+            for (int i = 0; i < n; i++) q[i * n + j] /= norm;
+        }
+        var m = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++)
+            {
+                double v = 0;
+                for (int k = 0; k < n; k++) v += q[i * n + k] * spectrum[k] * q[j * n + k];
+                m[i * n + j] = v;
+                m[j * n + i] = v;
+            }
+        return m;
+    }
+
+    [Test]
+    public void SquareRootOfWellConditionedStatisticsConvergesOnTheDevice()
+    {
+        var cuda = Cuda();
+        using var cpu = new CpuBackend();
+        var a = cuda.ComputeStatistics(Random(400, 48, seed: 71), CovarianceDivisor.NMinusOne);
+        var b = cuda.ComputeStatistics(Random(400, 48, seed: 72, offset: 0.5f), CovarianceDivisor.NMinusOne);
+        double expected = cpu.TraceSqrtProduct(a.Covariance, b.Covariance, 48);
+        double actual = cuda.TraceSqrtProduct(a.Covariance, b.Covariance, 48);
+        Assert.That(cuda.LastSqrt!.Route, Is.EqualTo("newton-schulz"), cuda.LastSqrt.ToString());
+        Assert.That(cuda.LastSqrt.Iterations, Is.LessThan(30), cuda.LastSqrt.ToString());
+        Assert.That(Math.Abs(actual - expected) / expected, Is.LessThan(1e-9), cuda.LastSqrt.ToString());
+    }
+
+    /// <summary>
+    /// cond(Σa·Σb) ≈ 1e14: the residual cannot reach a fixed tolerance in float64. The answer must still agree
+    /// with the CPU to 1e-9, from the device (Newton–Schulz stopping at its floor, or the cuSOLVER route), not the CPU.
+    /// </summary>
+    [Test]
+    public void SquareRootOfIllConditionedStatisticsStaysOnTheDevice()
+    {
+        var cuda = Cuda();
+        using var cpu = new CpuBackend();
+        const int n = 40;
+        var spectrumA = Enumerable.Range(0, n).Select(i => Math.Pow(1e-7, (double)i / (n - 1))).ToArray();
+        var spectrumB = Enumerable.Range(0, n).Select(i => 2 * Math.Pow(1e-7, (double)(n - 1 - i) / (n - 1))).ToArray();
+        var a = SymmetricWithSpectrum(spectrumA, 81);
+        var b = SymmetricWithSpectrum(spectrumB, 82);
+        double expected = cpu.TraceSqrtProduct(a, b, n);
+        double actual = cuda.TraceSqrtProduct(a, b, n);
+        Assert.That(cuda.LastSqrt!.Route, Is.Not.EqualTo("cpu"), cuda.LastSqrt.ToString());
+        TestContext.Out.WriteLine(cuda.LastSqrt.ToString());
+        Assert.That(Math.Abs(actual - expected) / expected, Is.LessThan(1e-9), cuda.LastSqrt.ToString());
+    }
+
+    /// <summary>
+    /// N &lt; D: both covariances have rank ≤ N − 1 (exactly singular); Newton–Schulz must give up early and the GPU
+    /// eigen route answer. Tolerance: the zero eigenvalues come out of any float64 route as ±ε‖Σ‖ with
+    /// ε ≈ D·2⁻⁵², and the roots of the positive ones, √ε‖Σ‖^½ ≈ 1e-7 relative each, enter the CPU's and the
+    /// GPU's sums differently, so two correct routes agree to about (D − rank)·√ε ≈ 1e-6 here, not 1e-9.
+    /// </summary>
+    [Test]
+    public void SquareRootOfSingularStatisticsUsesTheDeviceEigenRoute()
+    {
+        var cuda = Cuda();
+        using var cpu = new CpuBackend();
+        var a = cuda.ComputeStatistics(Random(20, 64, seed: 91), CovarianceDivisor.NMinusOne);
+        var b = cuda.ComputeStatistics(Random(30, 64, seed: 92), CovarianceDivisor.NMinusOne);
+        double expected = cpu.TraceSqrtProduct(a.Covariance, b.Covariance, 64);
+        double actual = cuda.TraceSqrtProduct(a.Covariance, b.Covariance, 64);
+        Assert.That(cuda.LastSqrt!.Route, Is.EqualTo("cusolver-eigen"), cuda.LastSqrt.ToString());
+        Assert.That(cuda.LastSqrt.Iterations, Is.LessThan(30), "divergence must be seen early: " + cuda.LastSqrt);
+        Assert.That(Math.Abs(actual - expected) / expected, Is.LessThan(1e-6), cuda.LastSqrt.ToString());
+    }
+
     [Test]
     public void VerifierFindsNoDifferenceBeyondTolerance()
     {

@@ -48,8 +48,10 @@ public class CudaInteropTests
         Assert.Multiple(() =>
         {
             Assert.That(CudaLibraries.DriverNames, Is.EqualTo(new[] { "libcuda.so.1" }));
-            Assert.That(CudaLibraries.NvrtcNames, Is.EqualTo(new[] { "libnvrtc.so.13", "libnvrtc.so.12" }));
-            Assert.That(CudaLibraries.CublasNames, Is.EqualTo(new[] { "libcublas.so.13", "libcublas.so.12" }));
+            Assert.That(CudaLibraries.ToolkitMajors, Is.EqualTo(new[] { 13, 12 }));
+            Assert.That(CudaLibraries.ToolkitMajors.Select(t => $"libnvrtc.so.{CudaLibraries.NvrtcVersionOf(t)}"), Is.EqualTo(new[] { "libnvrtc.so.13", "libnvrtc.so.12" }));
+            Assert.That(CudaLibraries.ToolkitMajors.Select(t => $"libcublas.so.{CudaLibraries.CublasVersionOf(t)}"), Is.EqualTo(new[] { "libcublas.so.13", "libcublas.so.12" }));
+            Assert.That(CudaLibraries.ToolkitMajors.Select(t => $"libcusolver.so.{CudaLibraries.CusolverVersionOf(t)}"), Is.EqualTo(new[] { "libcusolver.so.12", "libcusolver.so.11" }));
         });
     }
 
@@ -199,5 +201,48 @@ public class CudaInteropTests
         // The auto notice is one short line: the first missing piece, and where the full list is.
         Assert.That(notice, Does.StartWith("running on the CPU: " + report.UnavailableReason.Split(';')[0]));
         Assert.That(notice, Does.Contain("genmetrics devices"));
+    }
+
+    [TestCase(13000, new[] { 13, 12 })]
+    [TestCase(13010, new[] { 13, 12 })]
+    [TestCase(12080, new[] { 12 })]
+    [TestCase(12000, new[] { 12 })]
+    [TestCase(11080, new int[0])]
+    public void ToolkitsFollowTheDriverVersion(int driverVersion, int[] expected)
+    {
+        var (toolkits, reason) = CudaLibraries.ChooseToolkits(driverVersion);
+        Assert.That(toolkits, Is.EqualTo(expected));
+        Assert.That(reason, Does.Contain($"CUDA {CudaLibraries.FormatVersion(driverVersion)}"));
+        if (driverVersion < 13000) Assert.That(reason, Does.Contain("13"));
+    }
+
+    [Test]
+    public void LibrariesTheDriverCannotRunAreNotEvenTried()
+    {
+        var tried = new List<string>();
+        nint Load(string name)
+        {
+            tried.Add(name);
+            return name.EndsWith(".so.1", StringComparison.Ordinal) || name.EndsWith(".so.12", StringComparison.Ordinal) || name.EndsWith(".so.11", StringComparison.Ordinal) ? 1 : 0;
+        }
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("sonames are Linux's");
+        var libs = new CudaLibraries(Load, driverVersionOverride: 12040);
+        Assert.That(tried, Does.Not.Contain("libcublas.so.13").And.Not.Contain("libnvrtc.so.13").And.Not.Contain("libcusolver.so.12"));
+        Assert.That(libs.CublasProbe.LoadedName, Is.EqualTo("libcublas.so.12"));
+        Assert.That(libs.NvrtcProbe.LoadedName, Is.EqualTo("libnvrtc.so.12"));
+        Assert.That(libs.CusolverProbe.LoadedName, Is.EqualTo("libcusolver.so.11"), "CUDA 12 ships cuSOLVER 11");
+        Assert.That(libs.CublasProbe.Attempts[0], Does.StartWith("libcublas.so.13: skipped"));
+        Assert.That(libs.SelectionReason, Does.Contain("12.4").And.Contain("R580"));
+    }
+
+    [Test]
+    public void CusolverComesFromTheToolkitOfTheLoadedCublas()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("sonames are Linux's");
+        // A CUDA 13 driver, but only CUDA 12's cuBLAS installed: cuSOLVER 12 (CUDA 13's) must not be paired with it.
+        nint Load(string name) => name is "libcuda.so.1" or "libnvrtc.so.13" or "libcublas.so.12" or "libcusolver.so.12" or "libcusolver.so.11" ? 1 : 0;
+        var libs = new CudaLibraries(Load, driverVersionOverride: 13000);
+        Assert.That(libs.CublasProbe.LoadedName, Is.EqualTo("libcublas.so.12"));
+        Assert.That(libs.CusolverProbe.LoadedName, Is.EqualTo("libcusolver.so.11"));
     }
 }

@@ -109,4 +109,48 @@ public class TraceSqrtProductTests
                 Assert.That(v, Is.EqualTo(s[perm[i] * dim + perm[j]]).Within(1e-11 * scale), $"at {i},{j}");
             }
     }
+
+    // Sizes across block boundaries (BlockSize = 128): one block, exact multiples, a partial last block.
+    [TestCase(5)]
+    [TestCase(128)]
+    [TestCase(300)]
+    public void BlockedCholeskyReconstructsFullRankMatrices(int dim)
+    {
+        var rng = new Random(dim);
+        var s = ReferenceLinalg.RandomCovariance(rng, dim, 3 * dim + 10);
+        var l = (double[])s.Clone();
+        Assert.That(BlockedCholesky.TryFactor(l, dim), Is.True);
+        double scale = 0;
+        for (int i = 0; i < dim; i++) scale = Math.Max(scale, s[i * dim + i]);
+        for (int i = 0; i < dim; i++)
+            for (int j = 0; j <= i; j++)
+            {
+                double v = 0;
+                for (int p = 0; p <= j; p++) v += l[i * dim + p] * l[j * dim + p];
+                Assert.That(v, Is.EqualTo(s[i * dim + j]).Within(1e-12 * scale), $"at {i},{j}");
+            }
+    }
+
+    [Test]
+    public void BlockedCholeskyRefusesSingularMatricesAndTheTraceStillMatches()
+    {
+        const int dim = 200;
+        var rng = new Random(3);
+        var a = ReferenceLinalg.RandomCovariance(rng, dim, 3 * dim);
+        var b = ReferenceLinalg.RandomCovariance(rng, dim, 150); // rank 149: the pivoted route must take it
+        Assert.That(BlockedCholesky.TryFactor((double[])b.Clone(), dim), Is.False);
+        double expected = ReferenceLinalg.TraceSqrtProduct(a, b, dim);
+        Assert.That(Backend.TraceSqrtProduct(a, b, dim), Is.EqualTo(expected).Within(1e-6 * expected)); // √eps noise of the null space, as above
+    }
+
+    [Test]
+    public void FullRankTraceAcrossSeveralCholeskyBlocksMatchesJacobi()
+    {
+        const int dim = 260;
+        var rng = new Random(11);
+        var a = ReferenceLinalg.RandomCovariance(rng, dim, 4 * dim);
+        var b = ReferenceLinalg.RandomCovariance(rng, dim, 4 * dim);
+        double expected = ReferenceLinalg.TraceSqrtProduct(a, b, dim);
+        Assert.That(Backend.TraceSqrtProduct(a, b, dim), Is.EqualTo(expected).Within(1e-9 * expected));
+    }
 }

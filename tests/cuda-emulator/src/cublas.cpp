@@ -11,6 +11,10 @@
 #include <cstring>
 #include <vector>
 
+#ifndef GMEMU_TOOLKIT
+#define GMEMU_TOOLKIT 13
+#endif
+
 typedef int cublasStatus_t;
 enum
 {
@@ -65,7 +69,11 @@ extern "C" cublasStatus_t cublasGetVersion_v2(void* handle, int* version)
 {
     if (!as_handle(handle)) return CUBLAS_STATUS_NOT_INITIALIZED;
     if (!version) return CUBLAS_STATUS_INVALID_VALUE;
+#if GMEMU_TOOLKIT == 12
+    *version = 120804;  // the CUDA 12 build of the emulator (libcublas.so.12)
+#else
     *version = 130001;  // CUBLAS_VER_MAJOR * 10000 + CUBLAS_VER_MINOR * 100 + CUBLAS_VER_PATCH
+#endif
     return CUBLAS_STATUS_SUCCESS;
 }
 extern "C" cublasStatus_t cublasSetStream_v2(void* handle, void* stream)
@@ -221,6 +229,10 @@ static cublasStatus_t gemm(const char* api, void* handle, int transa, int transb
         require_inside(api, "B", B, tb ? n : k, tb ? k : n, ldb, bsize);
     }
     require_inside(api, "C", C, m, n, ldc, csize);
+    double alpha_v = use_ab ? (double)*alpha : 0.0, beta_v = (double)*beta;  // host pointer mode: read at the call
+    long long kk = use_ab ? k : 0;
+    gmemu_enqueue_lambda(as_handle(handle)->stream, api, {(uintptr_t)A, (uintptr_t)B, (uintptr_t)C},
+                         [=] {
     std::vector<T> ap, bp;
     if (use_ab)
     {
@@ -236,8 +248,9 @@ static cublasStatus_t gemm(const char* api, void* handle, int transa, int transb
         // op(B) is k x n; store its columns contiguously: element (p, j) at j*k + p
         pack<T>(bp, false, tb, k, n, ldb, loader(B, btype));
     }
-    GemmJob g{m, n, use_ab ? k : 0, ap.data(), bp.data(), C, ldc, use_ab ? (double)*alpha : 0.0, (double)*beta, sizeof(T) == 8};
+    GemmJob g{m, n, kk, ap.data(), bp.data(), C, ldc, alpha_v, beta_v, sizeof(T) == 8};
     gmemu_parallel_for(n, gemm_column, &g, api);
+                         });
     return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -329,9 +342,124 @@ extern "C" cublasStatus_t cublasDsyrk_v2(void* handle, int uplo, int trans, int 
     if (use_a) require_inside("cublasDsyrk", "A", A, t ? k : n, t ? n : k, lda, 8);
     // the referenced triangle: lower ends at (n-1, n-1); upper starts at (0, 0) and ends at (n-1, n-1) too
     require_inside("cublasDsyrk", "C", C, n, n, ldc, 8);
-    std::vector<double> ap;
-    if (use_a) pack<double>(ap, true, t, n, k, lda, [A](long long idx) { return A[idx]; });
-    SyrkJob s{n, use_a ? k : 0, ap.data(), C, ldc, use_a ? *alpha : 0.0, *beta, uplo == FILL_LOWER};
-    gmemu_parallel_for(n, syrk_column, &s, "cublasDsyrk");
+    double alpha_v = use_a ? *alpha : 0.0, beta_v = *beta;
+    gmemu_enqueue_lambda(as_handle(handle)->stream, "cublasDsyrk", {(uintptr_t)A, (uintptr_t)C}, [=] {
+        std::vector<double> ap;
+        if (use_a) pack<double>(ap, true, t, n, k, lda, [A](long long idx) { return A[idx]; });
+        SyrkJob s{n, use_a ? k : 0, ap.data(), C, ldc, alpha_v, beta_v, uplo == FILL_LOWER};
+        gmemu_parallel_for(n, syrk_column, &s, "cublasDsyrk");
+    });
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+// ---- level 1 and DGMM (double). Results through a host pointer (CUBLAS_POINTER_MODE_HOST, the default)
+// make the call blocking: the stream's earlier work runs first, as on a GPU.
+
+static void require_vector(const char* api, const char* what, const void* x, long long n, long long inc)
+{
+    if (n <= 0) return;
+    long long step = inc < 0 ? -inc : inc;
+    size_t bytes = (size_t)(((n - 1) * step + 1) * 8);
+    char why[512];
+    if (!gmemu_check_range(x, bytes, why, sizeof why))
+        gmemu_fatal("%s: vector %s (%lld elements, stride %lld) is not inside one device allocation: %s", api, what, n, inc, why);
+}
+
+extern "C" cublasStatus_t cublasDnrm2_v2(void* handle, int n, const double* x, int incx, double* result)
+{
+    Handle* h = as_handle(handle);
+    if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+    if (!result) return CUBLAS_STATUS_INVALID_VALUE;
+    if (n <= 0 || incx <= 0) { *result = 0; return CUBLAS_STATUS_SUCCESS; }
+    require_vector("cublasDnrm2", "x", x, n, incx);
+    gmemu_stream_sync(h->stream);
+    // scaled sum of squares (no overflow), as the reference BLAS
+    double scale = 0, ssq = 1;
+    for (long long i = 0; i < n; i++)
+    {
+        double v = std::fabs(x[i * incx]);
+        if (v == 0) continue;
+        if (scale < v) { ssq = 1 + ssq * (scale / v) * (scale / v); scale = v; }
+        else ssq += (v / scale) * (v / scale);
+    }
+    *result = scale * std::sqrt(ssq);
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+extern "C" cublasStatus_t cublasDdot_v2(void* handle, int n, const double* x, int incx, const double* y, int incy, double* result)
+{
+    Handle* h = as_handle(handle);
+    if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+    if (!result) return CUBLAS_STATUS_INVALID_VALUE;
+    if (n <= 0) { *result = 0; return CUBLAS_STATUS_SUCCESS; }
+    if (incx <= 0 || incy <= 0)
+    {
+        fprintf(stderr, "GenMetrics CUDA emulator: cublasDdot: non-positive strides not emulated\n");
+        return CUBLAS_STATUS_NOT_SUPPORTED;
+    }
+    require_vector("cublasDdot", "x", x, n, incx);
+    require_vector("cublasDdot", "y", y, n, incy);
+    gmemu_stream_sync(h->stream);
+    double s = 0;
+    for (long long i = 0; i < n; i++) s = std::fma(x[i * incx], y[i * incy], s);
+    *result = s;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+extern "C" cublasStatus_t cublasDscal_v2(void* handle, int n, const double* alpha, double* x, int incx)
+{
+    Handle* h = as_handle(handle);
+    if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+    if (!alpha) return CUBLAS_STATUS_INVALID_VALUE;
+    if (n <= 0 || incx <= 0) return CUBLAS_STATUS_SUCCESS;
+    require_vector("cublasDscal", "x", x, n, incx);
+    double a = *alpha;
+    gmemu_enqueue_lambda(h->stream, "cublasDscal", {(uintptr_t)x}, [=] {
+        for (long long i = 0; i < n; i++) x[i * incx] *= a;
+    });
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+extern "C" cublasStatus_t cublasDaxpy_v2(void* handle, int n, const double* alpha, const double* x, int incx, double* y, int incy)
+{
+    Handle* h = as_handle(handle);
+    if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+    if (!alpha) return CUBLAS_STATUS_INVALID_VALUE;
+    if (n <= 0) return CUBLAS_STATUS_SUCCESS;
+    if (incx <= 0 || incy <= 0)
+    {
+        fprintf(stderr, "GenMetrics CUDA emulator: cublasDaxpy: non-positive strides not emulated\n");
+        return CUBLAS_STATUS_NOT_SUPPORTED;
+    }
+    require_vector("cublasDaxpy", "x", x, n, incx);
+    require_vector("cublasDaxpy", "y", y, n, incy);
+    double a = *alpha;
+    gmemu_enqueue_lambda(h->stream, "cublasDaxpy", {(uintptr_t)x, (uintptr_t)y}, [=] {
+        for (long long i = 0; i < n; i++) y[i * incy] = std::fma(a, x[i * incx], y[i * incy]);
+    });
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+// C = A diag(x) (CUBLAS_SIDE_RIGHT = 1) or diag(x) A (CUBLAS_SIDE_LEFT = 0), A and C m x n column-major.
+extern "C" cublasStatus_t cublasDdgmm(void* handle, int mode, int m, int n, const double* A, int lda, const double* x, int incx,
+                                      double* C, int ldc)
+{
+    Handle* h = as_handle(handle);
+    if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+    if ((mode != 0 && mode != 1) || m < 0 || n < 0 || lda < max1(m) || ldc < max1(m)) return CUBLAS_STATUS_INVALID_VALUE;
+    if (m == 0 || n == 0) return CUBLAS_STATUS_SUCCESS;
+    if (incx <= 0)
+    {
+        fprintf(stderr, "GenMetrics CUDA emulator: cublasDdgmm: non-positive incx not emulated\n");
+        return CUBLAS_STATUS_NOT_SUPPORTED;
+    }
+    require_inside("cublasDdgmm", "A", A, m, n, lda, 8);
+    require_inside("cublasDdgmm", "C", C, m, n, ldc, 8);
+    require_vector("cublasDdgmm", "x", x, mode == 0 ? m : n, incx);
+    gmemu_enqueue_lambda(h->stream, "cublasDdgmm", {(uintptr_t)A, (uintptr_t)x, (uintptr_t)C}, [=] {
+        for (long long j = 0; j < n; j++)
+            for (long long i = 0; i < m; i++)
+                C[i + j * ldc] = A[i + j * lda] * x[(mode == 0 ? i : j) * incx];
+    });
     return CUBLAS_STATUS_SUCCESS;
 }

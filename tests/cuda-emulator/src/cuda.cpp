@@ -12,6 +12,7 @@
 #include <cstring>
 #include <dlfcn.h>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <signal.h>
 #include <string>
@@ -328,22 +329,33 @@ extern "C" CUresult cuMemAlloc_v2(CUdeviceptr* dptr, size_t bytes)
     return CUDA_SUCCESS;
 }
 
+static std::string queued_user_of_device(uintptr_t start, uintptr_t end);
+
 extern "C" CUresult cuMemFree_v2(CUdeviceptr p)
 {
     CHECK(need_context());
     if (p == 0) return CUDA_SUCCESS;
-    std::lock_guard<std::mutex> lock(g_mem_mutex);
-    auto it = g_allocations.find((uintptr_t)p);
-    if (it == g_allocations.end())
+    Allocation a;
     {
-        fprintf(stderr, "GenMetrics CUDA emulator: cuMemFree(0x%llx): not the start of a live allocation\n", p);
-        return CUDA_ERROR_INVALID_VALUE;
+        std::lock_guard<std::mutex> lock(g_mem_mutex);
+        auto it = g_allocations.find((uintptr_t)p);
+        if (it == g_allocations.end())
+        {
+            fprintf(stderr, "GenMetrics CUDA emulator: cuMemFree(0x%llx): not the start of a live allocation\n", p);
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        a = it->second;
     }
-    Allocation a = it->second;
+    // cuMemFree may or may not wait for queued work; the emulator does not, and reports work that needs the memory.
+    std::string user = queued_user_of_device(a.start, a.start + a.size);
+    if (!user.empty())
+        gmemu_fatal("cuMemFree(0x%lx, %zu bytes): queued work (%s) still reads or writes this allocation; synchronise the stream "
+                    "before freeing", (unsigned long)a.start, a.size, user.c_str());
+    std::lock_guard<std::mutex> lock(g_mem_mutex);
     for (uintptr_t q = (uintptr_t)a.map; q < a.start; q++)
         if (*(unsigned char*)q != kCanary)
             gmemu_fatal("cuMemFree(0x%lx): the %zu bytes before this allocation were overwritten (underflow write)", (unsigned long)a.start, a.size);
-    g_allocations.erase(it);
+    g_allocations.erase(a.start);
     g_allocated -= a.size;
     munmap(a.map, a.map_size);  // later use of the address faults
     return CUDA_SUCCESS;
@@ -359,15 +371,102 @@ extern "C" CUresult cuMemGetInfo_v2(size_t* free_bytes, size_t* total)
     return CUDA_SUCCESS;
 }
 
-// ------------------------------------------------------------------ streams and events (synchronous)
+// ------------------------------------------------------------------ streams and events (deferred)
+//
+// Work given to a stream (copies, memsets, kernel launches, cuBLAS/cuSOLVER calls, event records) is NOT run
+// when the call returns: it waits in the stream's queue until a synchronisation point asks for it
+// (cuStreamSynchronize, cuEventSynchronize, a blocking cuBLAS/cuSOLVER result, cuStreamDestroy). This is
+// what the driver allows, and more adversarial than a real GPU (which usually starts at once), so that
+// a missing synchronisation shows: a host buffer read before the copy into it ran holds old data, device
+// memory freed (cuMemFree) or pinned memory released (cuMemFreeHost) while queued work still names it is
+// reported, and a host buffer changed after an asynchronous upload was queued but before it ran is
+// reported. GM_CUDA_EMU_SYNC_STREAMS=1 runs everything at once instead (the old behaviour).
 
-struct Stream { int magic = 0x5354524d; unsigned flags; };
-struct Event { int magic = 0x45564e54; unsigned flags; bool recorded = false; std::chrono::steady_clock::time_point when; };
+struct QueuedOp
+{
+    std::string what;
+    std::vector<uintptr_t> touched;  // device or pinned host addresses the work reads or writes
+    void (*run)(void*);
+    void* ctx;
+    void (*destroy)(void*);
+};
+struct Stream { int magic = 0x5354524d; unsigned flags; std::vector<QueuedOp> queue; };
+struct Event { int magic = 0x45564e54; unsigned flags; bool recorded = false; bool done = false; Stream* stream = nullptr; std::chrono::steady_clock::time_point when; };
+
+static std::recursive_mutex g_queue_mutex;
+static Stream g_default_stream{0x5354524d, 0, {}};  // NULL, CU_STREAM_LEGACY, CU_STREAM_PER_THREAD
+static std::vector<Stream*> g_streams{&g_default_stream};
+
+static bool sync_streams()
+{
+    static bool v = [] { const char* e = getenv("GM_CUDA_EMU_SYNC_STREAMS"); return e && *e && strcmp(e, "0") != 0; }();
+    return v;
+}
 
 static CUresult check_stream(void* s)
 {
     if (s == nullptr || s == (void*)1 || s == (void*)2) return CUDA_SUCCESS;  // NULL, CU_STREAM_LEGACY, CU_STREAM_PER_THREAD
     return static_cast<Stream*>(s)->magic == 0x5354524d ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+static Stream* as_stream(void* s)
+{
+    if (s == nullptr || s == (void*)1 || s == (void*)2) return &g_default_stream;
+    return static_cast<Stream*>(s);
+}
+
+// Runs the queued work of one stream, in order (the caller holds g_queue_mutex).
+static void flush_locked(Stream* st)
+{
+    // Work may queue more work (it never does here), so take the queue first.
+    std::vector<QueuedOp> ops;
+    ops.swap(st->queue);
+    for (auto& op : ops)
+    {
+        TRACE("stream %p: running %s", (void*)st, op.what.c_str());
+        op.run(op.ctx);
+        if (op.destroy) op.destroy(op.ctx);
+    }
+}
+
+extern "C" void gmemu_enqueue(void* stream, const char* what, const uintptr_t* touched, int ntouched, void (*run)(void*), void* ctx,
+                              void (*destroy)(void*))
+{
+    if (sync_streams())
+    {
+        run(ctx);
+        if (destroy) destroy(ctx);
+        return;
+    }
+    std::lock_guard<std::recursive_mutex> lock(g_queue_mutex);
+    QueuedOp op{what, std::vector<uintptr_t>(touched, touched + ntouched), run, ctx, destroy};
+    as_stream(stream)->queue.push_back(std::move(op));
+}
+
+extern "C" void gmemu_stream_sync(void* stream)
+{
+    std::lock_guard<std::recursive_mutex> lock(g_queue_mutex);
+    flush_locked(as_stream(stream));
+}
+
+// The first queued operation that names an address in [start, end], for the free checks; "" when none.
+static std::string queued_user_of(uintptr_t start, uintptr_t end)
+{
+    std::lock_guard<std::recursive_mutex> lock(g_queue_mutex);
+    for (Stream* st : g_streams)
+        for (auto& op : st->queue)
+            for (uintptr_t p : op.touched)
+                if (p >= start && p <= end) return op.what;
+    return "";
+}
+
+static std::string queued_user_of_device(uintptr_t start, uintptr_t end) { return queued_user_of(start, end); }
+
+template <class F>
+static void enqueue_lambda(void* stream, const std::string& what, std::vector<uintptr_t> touched, F f)
+{
+    auto* heap = new F(std::move(f));
+    gmemu_enqueue(stream, what.c_str(), touched.data(), (int)touched.size(), [](void* c) { (*static_cast<F*>(c))(); },
+                  heap, [](void* c) { delete static_cast<F*>(c); });
 }
 
 extern "C" CUresult cuStreamCreate(void** s, unsigned flags)
@@ -375,22 +474,40 @@ extern "C" CUresult cuStreamCreate(void** s, unsigned flags)
     CHECK(need_context());
     if (!s) return CUDA_ERROR_INVALID_VALUE;
     if (flags & ~1u) return CUDA_ERROR_INVALID_VALUE;  // CU_STREAM_DEFAULT (0) or CU_STREAM_NON_BLOCKING (1)
-    *s = new Stream{0x5354524d, flags};
+    auto* st = new Stream{0x5354524d, flags, {}};
+    std::lock_guard<std::recursive_mutex> lock(g_queue_mutex);
+    g_streams.push_back(st);
+    *s = st;
     return CUDA_SUCCESS;
 }
 extern "C" CUresult cuStreamDestroy_v2(void* s)
 {
     CHECK(need_context());
     if (!s || check_stream(s) != CUDA_SUCCESS || s == (void*)1 || s == (void*)2) return CUDA_ERROR_INVALID_HANDLE;
-    static_cast<Stream*>(s)->magic = 0;
-    delete static_cast<Stream*>(s);
+    // "the function will return immediately and the resources ... released once the device has completed all work"
+    std::lock_guard<std::recursive_mutex> lock(g_queue_mutex);
+    Stream* st = static_cast<Stream*>(s);
+    flush_locked(st);
+    for (size_t i = 0; i < g_streams.size(); i++)
+        if (g_streams[i] == st) { g_streams.erase(g_streams.begin() + (long)i); break; }
+    st->magic = 0;
+    delete st;
     return CUDA_SUCCESS;
 }
 extern "C" CUresult cuStreamDestroy(void* s) { return cuStreamDestroy_v2(s); }
 extern "C" CUresult cuStreamSynchronize(void* s)
 {
     CHECK(need_context());
-    return check_stream(s);
+    CHECK(check_stream(s));
+    gmemu_stream_sync(s);
+    return CUDA_SUCCESS;
+}
+extern "C" CUresult cuCtxSynchronize()
+{
+    CHECK(need_context());
+    std::lock_guard<std::recursive_mutex> lock(g_queue_mutex);
+    for (Stream* st : g_streams) flush_locked(st);
+    return CUDA_SUCCESS;
 }
 
 extern "C" CUresult cuEventCreate(void** e, unsigned flags)
@@ -399,7 +516,7 @@ extern "C" CUresult cuEventCreate(void** e, unsigned flags)
     if (!e) return CUDA_ERROR_INVALID_VALUE;
     if (flags & ~7u) return CUDA_ERROR_INVALID_VALUE;
     if ((flags & 4u) && !(flags & 2u)) return CUDA_ERROR_INVALID_VALUE;  // INTERPROCESS needs DISABLE_TIMING
-    *e = new Event{0x45564e54, flags, false, {}};
+    *e = new Event{0x45564e54, flags, false, false, nullptr, {}};
     return CUDA_SUCCESS;
 }
 static Event* as_event(void* e) { return e && static_cast<Event*>(e)->magic == 0x45564e54 ? static_cast<Event*>(e) : nullptr; }
@@ -407,6 +524,12 @@ extern "C" CUresult cuEventDestroy_v2(void* e)
 {
     Event* ev = as_event(e);
     if (!ev) return CUDA_ERROR_INVALID_HANDLE;
+    if (!ev->done && ev->recorded)
+    {
+        // Destroying an event whose record is still queued is allowed; the record then must not touch it.
+        std::lock_guard<std::recursive_mutex> lock(g_queue_mutex);
+        if (ev->stream) flush_locked(ev->stream);
+    }
     ev->magic = 0;
     delete ev;
     return CUDA_SUCCESS;
@@ -419,13 +542,25 @@ extern "C" CUresult cuEventRecord(void* e, void* s)
     if (!ev) return CUDA_ERROR_INVALID_HANDLE;
     CHECK(check_stream(s));
     ev->recorded = true;
-    ev->when = std::chrono::steady_clock::now();
+    ev->done = false;
+    ev->stream = as_stream(s);
+    enqueue_lambda(s, "cuEventRecord", {}, [ev] {
+        ev->done = true;
+        ev->when = std::chrono::steady_clock::now();
+    });
     return CUDA_SUCCESS;
 }
 extern "C" CUresult cuEventSynchronize(void* e)
 {
     CHECK(need_context());
-    return as_event(e) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+    Event* ev = as_event(e);
+    if (!ev) return CUDA_ERROR_INVALID_HANDLE;
+    if (ev->recorded && !ev->done && ev->stream)
+    {
+        std::lock_guard<std::recursive_mutex> lock(g_queue_mutex);
+        flush_locked(ev->stream);
+    }
+    return CUDA_SUCCESS;
 }
 extern "C" CUresult cuEventElapsedTime_v2(float* ms, void* start, void* end)
 {
@@ -436,10 +571,58 @@ extern "C" CUresult cuEventElapsedTime_v2(float* ms, void* start, void* end)
     if (!a || !b) return CUDA_ERROR_INVALID_HANDLE;
     if ((a->flags & 2u) || (b->flags & 2u)) return CUDA_ERROR_INVALID_HANDLE;  // CU_EVENT_DISABLE_TIMING
     if (!a->recorded || !b->recorded) return CUDA_ERROR_INVALID_HANDLE;
+    if (!a->done || !b->done) return CUDA_ERROR_NOT_READY;  // "If either event has not been completed yet"
     *ms = std::chrono::duration<float, std::milli>(b->when - a->when).count();
     return CUDA_SUCCESS;
 }
 extern "C" CUresult cuEventElapsedTime(float* ms, void* a, void* b) { return cuEventElapsedTime_v2(ms, a, b); }
+
+// ------------------------------------------------------------------ pinned host memory
+
+struct HostAllocation { uintptr_t start; size_t size; };
+static std::map<uintptr_t, HostAllocation> g_host_allocations;  // under g_mem_mutex
+
+static bool is_pinned(const void* p, size_t bytes)
+{
+    uintptr_t s = (uintptr_t)p;
+    std::lock_guard<std::mutex> lock(g_mem_mutex);
+    auto it = g_host_allocations.upper_bound(s);
+    if (it == g_host_allocations.begin()) return false;
+    --it;
+    return s >= it->second.start && s + bytes <= it->second.start + it->second.size;
+}
+
+extern "C" CUresult cuMemHostAlloc(void** pp, size_t bytes, unsigned flags)
+{
+    CHECK(need_context());
+    if (!pp || bytes == 0) return CUDA_ERROR_INVALID_VALUE;
+    if (flags & ~0xFu) return CUDA_ERROR_INVALID_VALUE;  // PORTABLE 1, DEVICEMAP 2, WRITECOMBINED 4 (8: unused bit)
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return CUDA_ERROR_OUT_OF_MEMORY;
+    std::lock_guard<std::mutex> lock(g_mem_mutex);
+    g_host_allocations[(uintptr_t)p] = HostAllocation{(uintptr_t)p, bytes};
+    *pp = p;
+    TRACE("cuMemHostAlloc(%zu) = %p", bytes, p);
+    return CUDA_SUCCESS;
+}
+extern "C" CUresult cuMemFreeHost(void* p)
+{
+    CHECK(need_context());
+    HostAllocation a;
+    {
+        std::lock_guard<std::mutex> lock(g_mem_mutex);
+        auto it = g_host_allocations.find((uintptr_t)p);
+        if (it == g_host_allocations.end()) return CUDA_ERROR_INVALID_VALUE;
+        a = it->second;
+    }
+    std::string user = queued_user_of(a.start, a.start + a.size);
+    if (!user.empty())
+        gmemu_fatal("cuMemFreeHost(%p): queued work (%s) still reads or writes this pinned buffer; synchronise the stream first", p, user.c_str());
+    std::lock_guard<std::mutex> lock(g_mem_mutex);
+    g_host_allocations.erase(a.start);
+    munmap((void*)a.start, a.size);
+    return CUDA_SUCCESS;
+}
 
 // ------------------------------------------------------------------ copies
 
@@ -458,7 +641,23 @@ extern "C" CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, size_
     if (bytes == 0) return CUDA_SUCCESS;
     if (!src) return CUDA_ERROR_INVALID_VALUE;
     CHECK(check_device_range("cuMemcpyHtoDAsync", dst, bytes));
-    memcpy((void*)dst, src, bytes);
+    if (is_pinned(src, bytes))
+    {
+        // Pinned: the DMA reads the host buffer when the copy runs.
+        enqueue_lambda(s, "cuMemcpyHtoDAsync from pinned memory", {(uintptr_t)dst, (uintptr_t)src},
+                       [dst, src, bytes] { memcpy((void*)dst, src, bytes); });
+        return CUDA_SUCCESS;
+    }
+    // Pageable: today's x86 drivers stage the bytes before returning, but that is not promised everywhere
+    // (and a moving garbage collector may relocate the buffer once the call returns). The emulator keeps a
+    // snapshot, copies the snapshot, and reports it if the buffer changed before the copy ran.
+    auto snapshot = std::make_shared<std::vector<unsigned char>>((const unsigned char*)src, (const unsigned char*)src + bytes);
+    enqueue_lambda(s, "cuMemcpyHtoDAsync from pageable memory", {(uintptr_t)dst}, [dst, src, bytes, snapshot] {
+        if (!sync_streams() && memcmp(src, snapshot->data(), bytes) != 0)
+            gmemu_fatal("cuMemcpyHtoDAsync(%zu bytes from pageable %p): the host buffer changed after the asynchronous upload was "
+                        "queued and before it ran; upload from pinned memory or synchronise before reusing the buffer", bytes, src);
+        memcpy((void*)dst, snapshot->data(), bytes);
+    });
     return CUDA_SUCCESS;
 }
 extern "C" CUresult cuMemcpyDtoHAsync_v2(void* dst, CUdeviceptr src, size_t bytes, void* s)
@@ -468,7 +667,8 @@ extern "C" CUresult cuMemcpyDtoHAsync_v2(void* dst, CUdeviceptr src, size_t byte
     if (bytes == 0) return CUDA_SUCCESS;
     if (!dst) return CUDA_ERROR_INVALID_VALUE;
     CHECK(check_device_range("cuMemcpyDtoHAsync", src, bytes));
-    memcpy(dst, (const void*)src, bytes);
+    // The host buffer holds the data only once the stream reaches the copy.
+    enqueue_lambda(s, "cuMemcpyDtoHAsync", {(uintptr_t)src, (uintptr_t)dst}, [dst, src, bytes] { memcpy(dst, (const void*)src, bytes); });
     return CUDA_SUCCESS;
 }
 extern "C" CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes, void* s)
@@ -478,7 +678,7 @@ extern "C" CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_
     if (bytes == 0) return CUDA_SUCCESS;
     CHECK(check_device_range("cuMemcpyDtoDAsync (source)", src, bytes));
     CHECK(check_device_range("cuMemcpyDtoDAsync (destination)", dst, bytes));
-    memmove((void*)dst, (const void*)src, bytes);
+    enqueue_lambda(s, "cuMemcpyDtoDAsync", {(uintptr_t)src, (uintptr_t)dst}, [dst, src, bytes] { memmove((void*)dst, (const void*)src, bytes); });
     return CUDA_SUCCESS;
 }
 extern "C" CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned value, size_t count, void* s)
@@ -488,8 +688,10 @@ extern "C" CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned value, size_t cou
     if (dst % 4 != 0) return CUDA_ERROR_INVALID_VALUE;  // "dstDevice ... must be 4-byte aligned"
     if (count == 0) return CUDA_SUCCESS;
     CHECK(check_device_range("cuMemsetD32Async", dst, count * 4));
-    unsigned* p = (unsigned*)dst;
-    for (size_t i = 0; i < count; i++) p[i] = value;
+    enqueue_lambda(s, "cuMemsetD32Async", {(uintptr_t)dst}, [dst, value, count] {
+        unsigned* p = (unsigned*)dst;
+        for (size_t i = 0; i < count; i++) p[i] = value;
+    });
     return CUDA_SUCCESS;
 }
 
@@ -1129,9 +1331,24 @@ extern "C" CUresult cuLaunchKernel(void* function, unsigned gx, unsigned gy, uns
                         (unsigned long)(uintptr_t)p, why);
     }
     TRACE("cuLaunchKernel(%s, grid %u,%u,%u, block %u,%u,%u)", f->name.c_str(), gx, gy, gz, bx, by, bz);
-    Launch L{f, params, {gx, gy, gz}, {bx, by, bz}};
+    // The argument values are copied now ("kernelParams ... are copied at launch"): the caller's array may go.
+    auto storage = std::make_shared<std::vector<unsigned long long>>((size_t)(n > 0 ? n : 1));
+    auto argv = std::make_shared<std::vector<void*>>((size_t)(n > 0 ? n : 1));
+    std::vector<uintptr_t> touched;
+    for (int i = 0; i < n && i < 64; i++)
+    {
+        int size = sizes[i] > 8 ? 8 : sizes[i];
+        if (sizes[i] > 8) gmemu_fatal("cuLaunchKernel(%s): argument #%d of %d bytes is not emulated", f->name.c_str(), i, sizes[i]);
+        memcpy(&(*storage)[(size_t)i], params[i], (size_t)size);
+        (*argv)[(size_t)i] = &(*storage)[(size_t)i];
+        if (pointers[i]) touched.push_back((uintptr_t)(*storage)[(size_t)i]);
+    }
     std::string what = "kernel " + f->name;
-    gmemu_parallel_for((long)gx * gy * gz, run_block_index, &L, what.c_str());
+    gmemu_dim3 grid{gx, gy, gz}, block{bx, by, bz};
+    enqueue_lambda(stream, what, touched, [f, storage, argv, grid, block, what] {
+        Launch L{f, argv->data(), grid, block};
+        gmemu_parallel_for((long)grid.x * grid.y * grid.z, run_block_index, &L, what.c_str());
+    });
     return CUDA_SUCCESS;
 }
 

@@ -51,8 +51,13 @@ extern "C" const char* nvrtcGetErrorString(nvrtcResult r)
 extern "C" nvrtcResult nvrtcVersion(int* major, int* minor)
 {
     if (!major || !minor) return NVRTC_ERROR_INVALID_INPUT;
+#if defined(GMEMU_TOOLKIT) && GMEMU_TOOLKIT == 12
+    *major = 12;
+    *minor = 8;
+#else
     *major = 13;
     *minor = 0;
+#endif
     return NVRTC_SUCCESS;
 }
 

@@ -19,6 +19,14 @@ int cuMemAlloc_v2(unsigned long long*, size_t);
 int cuMemFree_v2(unsigned long long);
 int cuMemcpyHtoDAsync_v2(unsigned long long, const void*, size_t, void*);
 int cuMemcpyDtoHAsync_v2(void*, unsigned long long, size_t, void*);
+int cuStreamSynchronize(void*);
+int cuMemHostAlloc(void**, size_t, unsigned);
+int cuMemFreeHost(void*);
+int cublasDnrm2_v2(void*, int, const double*, int, double*);
+int cublasDdot_v2(void*, int, const double*, int, const double*, int, double*);
+int cusolverDnCreate(void**);
+int cusolverDnDsyevd_bufferSize(void*, int, int, int, const double*, int, const double*, int*);
+int cusolverDnDsyevd(void*, int, int, int, double*, int, double*, double*, int, int*);
 int cuModuleLoadDataEx(void**, const void*, unsigned, int*, void**);
 int cuModuleGetFunction(void**, void*, const char*);
 int cuLaunchKernel(void*, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, void*, void**, void**);
@@ -46,13 +54,21 @@ template <class T> static unsigned long long upload(const std::vector<T>& v)
     unsigned long long d;
     OK(cuMemAlloc_v2(&d, v.size() * sizeof(T)));
     OK(cuMemcpyHtoDAsync_v2(d, v.data(), v.size() * sizeof(T), nullptr));
+    OK(cuStreamSynchronize(nullptr));  // v may be a temporary: the upload must have run before it goes
     return d;
 }
 template <class T> static std::vector<T> download(unsigned long long d, size_t n)
 {
     std::vector<T> v(n);
     OK(cuMemcpyDtoHAsync_v2(v.data(), d, n * sizeof(T), nullptr));
+    OK(cuStreamSynchronize(nullptr));  // the copy runs at the synchronisation (streams are deferred)
     return v;
+}
+// Streams are deferred: memory is freed only after the work queued on it has run.
+static void free_synced(unsigned long long d)
+{
+    OK(cuStreamSynchronize(nullptr));
+    OK(cuMemFree_v2(d));
 }
 
 static float tf32(float x) { unsigned b; memcpy(&b, &x, 4); b += 0xfffu + ((b >> 13) & 1u); b &= ~0x1fffu; memcpy(&x, &b, 4); return x; }
@@ -102,7 +118,7 @@ static void test_gemms(void* h)
                             EXPECT(std::fabs(got[i + j * ldc] - want[i + j * ldc]) < 1e-12, "Dgemm ta=%d tb=%d %dx%dx%d (%d,%d)", ta, tb, m, n, k, i, j);
                         for (int j = 0; j < n; j++) for (int i = m; i < ldc; i++)
                             EXPECT(got[i + j * ldc] == cd[i + j * ldc], "Dgemm wrote padding");
-                        cuMemFree_v2(A); cuMemFree_v2(B); cuMemFree_v2(C);
+                        free_synced(A); free_synced(B); free_synced(C);
                     }
                     // Sgemm, GemmEx fp32 / tf32 / fp16
                     for (int variant = 0; variant < 4; variant++)
@@ -120,7 +136,7 @@ static void test_gemms(void* h)
                             OK(cublasGemmEx(h, ta, tb, m, n, k, &alpha, (void*)A, 2, lda, (void*)B, 2, ldb, &beta, (void*)C, 0, ldc, 68, -1));
                             std::vector<float> zero(cin.size(), 0.0f);
                             want = reference<float>(ta, tb, m, n, k, alpha, [&](int i) { return (float)ah[i]; }, lda, [&](int i) { return (float)bh[i]; }, ldb, 0.0, zero, ldc);
-                            cuMemFree_v2(A); cuMemFree_v2(B);
+                            free_synced(A); free_synced(B);
                         }
                         else
                         {
@@ -129,13 +145,13 @@ static void test_gemms(void* h)
                             else OK(cublasGemmEx(h, ta, tb, m, n, k, &alpha, (void*)A, 0, lda, (void*)B, 0, ldb, &beta, (void*)C, 0, ldc, variant == 2 ? 77 : 68, -1));
                             auto load = [&](const std::vector<float>& v) { return [&v, variant](int i) { return variant == 2 ? tf32(v[i]) : v[i]; }; };
                             want = reference<float>(ta, tb, m, n, k, alpha, load(af), lda, load(bf), ldb, beta, cf, ldc);
-                            cuMemFree_v2(A); cuMemFree_v2(B);
+                            free_synced(A); free_synced(B);
                         }
                         auto got = download<float>(C, cin.size());
                         for (int j = 0; j < n; j++) for (int i = 0; i < m; i++)
                             EXPECT(std::fabs(got[i + j * ldc] - want[i + j * ldc]) < tol * (1 + k), "float gemm variant %d ta=%d tb=%d %dx%dx%d (%d,%d): %g vs %g",
                                    variant, ta, tb, m, n, k, i, j, got[i + j * ldc], want[i + j * ldc]);
-                        cuMemFree_v2(C);
+                        free_synced(C);
                     }
                     // Dsyrk lower/upper, trans N/T: n = m, k = k
                     for (int uplo = 0; uplo < 2; uplo++)
@@ -156,7 +172,7 @@ static void test_gemms(void* h)
                             double w = in ? want[i + j * ldc2] : c2[i + j * ldc2];
                             EXPECT(std::fabs(got[i + j * ldc2] - w) < 1e-12, "Dsyrk uplo=%d trans=%d n=%d k=%d (%d,%d)", uplo, ta, nn, k, i, j);
                         }
-                        cuMemFree_v2(A); cuMemFree_v2(C);
+                        free_synced(A); free_synced(C);
                     }
                 }
     // documented argument checks
@@ -174,7 +190,7 @@ static void test_gemms(void* h)
     EXPECT(cublasDsyrk_v2(h, 7, 0, 4, 4, (double*)&one, (double*)A, 4, (double*)&zero, (double*)C, 4) == 7, "syrk bad uplo not rejected");
     EXPECT(cublasGemmEx(h, 0, 0, 4, 4, 4, &one, (void*)A, 2, 4, (void*)B, 2, 4, &zero, (void*)C, 0, 4, 77, -1) == 15, "fp16 with FAST_TF32 not rejected");
     EXPECT(cublasSetMathMode(h, 9) == 7, "invalid math mode accepted");
-    cuMemFree_v2(A); cuMemFree_v2(B); cuMemFree_v2(C);
+    free_synced(A); free_synced(B); free_synced(C);
 }
 
 static const char* kKernels = R"(
@@ -306,6 +322,66 @@ static void test_kernels(void* module)
     EXPECT(mx == expect_max, "atomicMax %d vs %d", mx, expect_max);
 }
 
+// Deferred streams: a download is not there before the synchronisation; level-1 results and syevd.
+static void test_streams_and_solver(void* h)
+{
+    auto d = upload(std::vector<float>(16, 3.0f));
+    std::vector<float> host(16, -1.0f);
+    OK(cuMemcpyDtoHAsync_v2(host.data(), d, 64, nullptr));
+    EXPECT(host[0] == -1.0f, "a download was complete before any synchronisation (streams not deferred)");
+    OK(cuStreamSynchronize(nullptr));
+    EXPECT(host[0] == 3.0f && host[15] == 3.0f, "download after synchronisation: %g", host[0]);
+    free_synced(d);
+
+    std::vector<double> x = {3, 4, 0, 12};
+    auto dx = upload(x);
+    double r = 0;
+    OK(cublasDnrm2_v2(h, 4, (double*)dx, 1, &r));
+    EXPECT(std::fabs(r - 13) < 1e-15, "Dnrm2 %g", r);
+    OK(cublasDdot_v2(h, 2, (double*)dx, 2, (double*)dx, 1, &r));  // x0*x0 + x2*x1
+    EXPECT(r == 9, "Ddot with strides %g", r);
+    free_synced(dx);
+
+    // syevd on a symmetric 3 x 3 with known eigenvalues 1, 2, 4: A = Q diag Q^T, Q a rotation.
+    const int n = 3;
+    double c = std::cos(0.3), sn = std::sin(0.3);
+    double q[9] = {c, sn, 0, -sn, c, 0, 0, 0, 1};  // column-major
+    double lam[3] = {4, 1, 2};
+    std::vector<double> a(9);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+        {
+            double v = 0;
+            for (int k = 0; k < n; k++) v += q[i + k * n] * lam[k] * q[j + k * n];
+            a[i + j * n] = i >= j ? v : 1e300;  // the upper triangle must not be read (uplo = lower)
+        }
+    void* s;
+    OK(cusolverDnCreate(&s));
+    auto da = upload(a);
+    unsigned long long dw, dinfo, dwork;
+    OK(cuMemAlloc_v2(&dw, 3 * 8));
+    OK(cuMemAlloc_v2(&dinfo, 4));
+    int lwork = 0;
+    OK(cusolverDnDsyevd_bufferSize(s, 1, 0, n, (double*)da, n, (double*)dw, &lwork));
+    EXPECT(cusolverDnDsyevd(s, 1, 0, n, (double*)da, n, (double*)dw, nullptr, lwork - 1, (int*)dinfo) == 3, "lwork below bufferSize accepted");
+    OK(cuMemAlloc_v2(&dwork, (size_t)lwork * 8));
+    OK(cusolverDnDsyevd(s, 1, 0, n, (double*)da, n, (double*)dw, (double*)dwork, lwork, (int*)dinfo));
+    auto w = download<double>(dw, 3);
+    auto info = download<int>(dinfo, 1);
+    auto v = download<double>(da, 9);
+    EXPECT(info[0] == 0, "syevd devInfo %d", info[0]);
+    EXPECT(std::fabs(w[0] - 1) < 1e-13 && std::fabs(w[1] - 2) < 1e-13 && std::fabs(w[2] - 4) < 1e-13, "syevd eigenvalues %g %g %g", w[0], w[1], w[2]);
+    // A v_k = w_k v_k with the original (full) matrix
+    for (int k = 0; k < n; k++)
+        for (int i = 0; i < n; i++)
+        {
+            double av = 0;
+            for (int j = 0; j < n; j++) av += a[i >= j ? i + j * n : j + i * n] * v[j + k * n];
+            EXPECT(std::fabs(av - w[k] * v[i + k * n]) < 1e-12, "syevd eigenvector %d row %d", k, i);
+        }
+    free_synced(da); free_synced(dw); free_synced(dinfo); free_synced(dwork);
+}
+
 // Runs body in a child process and expects it to die with a message containing `needle`.
 template <class F> static void expect_abort(const char* what, const char* needle, F body)
 {
@@ -350,25 +426,50 @@ int main()
         auto p = upload(std::vector<float>(10, 1.0f)); auto o = upload(std::vector<float>(1, 0.0f)); int n = 10;
         void* args[] = {&p, &n, &o};
         cuLaunchKernel(f, 1, 1, 1, 1, 1, 1, 0, nullptr, args, nullptr);
+        cuStreamSynchronize(nullptr);
     });
     expect_abort("shuffle from exited lanes", "has exited", [&] {
         void* f; OK(cuModuleGetFunction(&f, module, "bad_shuffle"));
         auto o = upload(std::vector<int>(32, 0)); void* args[] = {&o};
         cuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 0, nullptr, args, nullptr);
+        cuStreamSynchronize(nullptr);
     });
     expect_abort("__syncthreads after some threads exited", "__syncthreads", [&] {
         void* f; OK(cuModuleGetFunction(&f, module, "diverged_barrier"));
         auto o = upload(std::vector<int>(64, 0)); void* args[] = {&o};
         cuLaunchKernel(f, 1, 1, 1, 64, 1, 1, 0, nullptr, args, nullptr);
+        cuStreamSynchronize(nullptr);
     });
     expect_abort("host pointer as kernel argument", "not device memory", [&] {
         void* f; OK(cuModuleGetFunction(&f, module, "bad_shuffle"));
         std::vector<int> host(32); int* hp = host.data(); void* args[] = {&hp};
         cuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 0, nullptr, args, nullptr);
+        cuStreamSynchronize(nullptr);
     });
     expect_abort("cuBLAS reading past an allocation", "not inside one device allocation", [&] {
         unsigned long long a; OK(cuMemAlloc_v2(&a, 4 * 15)); float one = 1, zero = 0;
         cublasSgemm_v2(h, 0, 0, 4, 4, 4, &one, (float*)a, 4, (float*)a, 4, &zero, (float*)a, 4);
+        cuStreamSynchronize(nullptr);
+    });
+    test_streams_and_solver(h);
+    expect_abort("freeing device memory that queued work still reads", "still reads or writes this allocation", [&] {
+        auto d = upload(std::vector<float>(1000, 1.0f));
+        std::vector<float> host(1000);
+        OK(cuMemcpyDtoHAsync_v2(host.data(), d, 4000, nullptr));
+        cuMemFree_v2(d);  // no synchronisation: the queued download still reads d
+    });
+    expect_abort("changing a pageable host buffer before its queued upload ran", "host buffer changed", [&] {
+        unsigned long long d; OK(cuMemAlloc_v2(&d, 4000));
+        std::vector<float> host(1000, 1.0f);
+        OK(cuMemcpyHtoDAsync_v2(d, host.data(), 4000, nullptr));
+        host[7] = 2.0f;  // reused at once, as if the driver had staged it
+        cuStreamSynchronize(nullptr);
+    });
+    expect_abort("releasing pinned memory that a queued upload still reads", "still reads or writes this pinned buffer", [&] {
+        unsigned long long d; OK(cuMemAlloc_v2(&d, 4000));
+        void* pinned; OK(cuMemHostAlloc(&pinned, 4000, 0));
+        OK(cuMemcpyHtoDAsync_v2(d, pinned, 4000, nullptr));
+        cuMemFreeHost(pinned);
     });
     if (failures) { fprintf(stderr, "emulator self-test: %d failure(s)\n", failures); return 1; }
     printf("emulator self-test: all checks passed\n");

@@ -6,6 +6,7 @@ public enum CudaLibrary
     Driver,
     Nvrtc,
     Cublas,
+    Cusolver,
 }
 
 /// <summary>
@@ -31,7 +32,8 @@ public sealed class CudaException : Exception
     /// <summary>True for CUDA_ERROR_OUT_OF_MEMORY and CUBLAS_STATUS_ALLOC_FAILED: the caller may retry smaller.</summary>
     public bool IsOutOfMemory =>
         (Library == CudaLibrary.Driver && Code == CudaStatus.DriverOutOfMemory) ||
-        (Library == CudaLibrary.Cublas && Code == CudaStatus.CublasAllocFailed);
+        (Library == CudaLibrary.Cublas && Code == CudaStatus.CublasAllocFailed) ||
+        (Library == CudaLibrary.Cusolver && Code == CudaStatus.CusolverAllocFailed);
 
     internal static string FormatMessage(CudaLibrary library, string call, int code, string description, string? detail)
     {
@@ -43,6 +45,7 @@ public sealed class CudaException : Exception
     {
         CudaLibrary.Driver => "CUDA driver",
         CudaLibrary.Nvrtc => "NVRTC",
+        CudaLibrary.Cusolver => "cuSOLVER",
         _ => "cuBLAS",
     };
 }

@@ -137,29 +137,51 @@ internal sealed class KernelArguments
 }
 
 /// <summary>
-/// One device's primary context, a non-blocking stream and a cuBLAS handle bound to it. All work goes
-/// through this stream. Every method makes the context current on the calling thread first, so the
-/// backend may be called from any thread (one at a time).
+/// One device's primary context, a non-blocking stream and a cuBLAS handle bound to it (and a cuSOLVER
+/// handle once the eigen route needs one). All work goes through this stream. Every method makes the context
+/// current on the calling thread first, so the backend may be called from any thread (one at a time).
+/// Stream semantics kept whatever the driver does:
+/// - device memory is never freed while queued work may still use it: <see cref="DeviceBuffer{T}.Dispose"/>
+///   only queues the address, and cuMemFree runs after the next stream synchronisation (cuMemFree is not
+///   promised to wait for the stream);
+/// - host memory handed to an asynchronous upload is copied into pinned staging buffers (cuMemHostAlloc) before
+///   the upload is queued, so the caller may reuse or the GC move it at once; the copy of one chunk overlaps the
+///   DMA of the previous one. Without pinned memory, each upload is followed by a synchronisation.
 /// </summary>
 internal sealed unsafe class CudaSession : IDisposable
 {
+    /// <summary>Bytes per pinned staging buffer (two of them, used in turn).</summary>
+    internal const int StagingBytes = 8 << 20;
+
     private readonly DriverApi _driver;
     private readonly CublasApi _cublas;
+    private readonly CusolverApi? _cusolver;
+    private readonly List<ulong> _pendingFrees = [];
+    private readonly byte*[] _staging = new byte*[2];
+    private readonly nint[] _stagingDone = new nint[2];
+    private readonly bool[] _stagingInFlight = new bool[2];
+    private int _nextStaging;
+    private bool _stagingUnavailable;
     private nint _context;
     private nint _stream;
     private nint _cublasHandle;
+    private nint _cusolverHandle;
     private bool _disposed;
 
     private CudaSession(CudaLibraries libs, CudaDeviceInfo device)
     {
         _driver = libs.RequireDriver();
         _cublas = libs.RequireCublas();
+        _cusolver = libs.Cusolver;
         Device = device;
     }
 
     public CudaDeviceInfo Device { get; }
     public int DriverVersion { get; private set; }
     public int CublasVersion { get; private set; }
+
+    /// <summary>cuSOLVER's version ("12.0.0"), or null when it is not loaded.</summary>
+    public string? CusolverVersion => _cusolver?.VersionText();
 
     /// <summary>Initialises the driver and returns its version (1000·major + 10·minor).</summary>
     public static int InitialiseDriver(CudaLibraries libs)
@@ -241,34 +263,146 @@ internal sealed unsafe class CudaSession : IDisposable
     {
         ulong address;
         nuint bytes = (nuint)(Math.Max(count, 1) * sizeof(T));
-        CudaStatus.Check(CudaLibrary.Driver, $"cuMemAlloc({bytes} bytes)", _driver.cuMemAlloc(&address, bytes));
+        int rc = _driver.cuMemAlloc(&address, bytes);
+        if (rc == CudaStatus.DriverOutOfMemory && _pendingFrees.Count > 0)
+        {
+            // Memory waiting for the stream to drain may be what is missing.
+            Synchronize();
+            rc = _driver.cuMemAlloc(&address, bytes);
+        }
+        CudaStatus.Check(CudaLibrary.Driver, $"cuMemAlloc({bytes} bytes)", rc);
         return new DeviceBuffer<T>(this, address, count);
     }
 
+    /// <summary>
+    /// Frees device memory once the stream has finished all work queued so far (which may read it): the address
+    /// waits in a list until the next <see cref="Synchronize"/>.
+    /// </summary>
     internal void Free(ulong address)
     {
         if (_disposed) return;
-        _driver.cuCtxSetCurrent(_context);
-        _driver.cuMemFree(address);
+        lock (_pendingFrees) _pendingFrees.Add(address);
+        // Bound the list without throwing from Dispose paths: a failed synchronisation keeps the memory queued.
+        if (_pendingFrees.Count >= 256 && _driver.cuCtxSetCurrent(_context) == 0 && _driver.cuStreamSynchronize(_stream) == 0)
+            ReleasePendingFrees();
     }
 
+    private void ReleasePendingFrees()
+    {
+        ulong[] addresses;
+        lock (_pendingFrees)
+        {
+            if (_pendingFrees.Count == 0) return;
+            addresses = [.. _pendingFrees];
+            _pendingFrees.Clear();
+        }
+        _driver.cuCtxSetCurrent(_context);
+        foreach (var a in addresses) _driver.cuMemFree(a);
+    }
+
+    /// <summary>Free and total device memory, after releasing memory that only waited for the stream.</summary>
     public (long Free, long Total) MemoryInfo()
     {
+        if (_pendingFrees.Count > 0) Synchronize();
         nuint free, total;
         CudaStatus.Check(CudaLibrary.Driver, "cuMemGetInfo", _driver.cuMemGetInfo(&free, &total));
         return ((long)free, (long)total);
     }
 
+    /// <summary>Whether uploads go through pinned staging buffers (false when cuMemHostAlloc refused).</summary>
+    public bool PinnedStaging => !_stagingUnavailable;
+
     /// <summary>
-    /// Copies host values to the device. From pageable memory the driver stages the data before returning,
-    /// so the span may be reused as soon as this returns.
+    /// Copies host values to the device. The values are first copied into a pinned staging buffer (in chunks of
+    /// <see cref="StagingBytes"/>, two buffers in turn, so that the copy of one chunk overlaps the DMA of the
+    /// previous one; large chunks are copied by several cores), so the span may be reused, and the GC may move
+    /// it, as soon as this returns.
     /// </summary>
     public void Upload<T>(ReadOnlySpan<T> source, DevicePointer destination) where T : unmanaged
     {
         if (source.IsEmpty) return;
-        fixed (T* p = source)
+        var bytes = MemoryMarshal.AsBytes(source);
+        if (!EnsureStaging())
+        {
+            // No pinned memory: a pageable upload is only guaranteed complete after a synchronisation.
+            fixed (byte* p = bytes)
+            {
+                CudaStatus.Check(CudaLibrary.Driver, "cuMemcpyHtoDAsync",
+                    _driver.cuMemcpyHtoDAsync(destination.Address, p, (nuint)bytes.Length, _stream));
+                Synchronize();
+            }
+            return;
+        }
+        for (int offset = 0; offset < bytes.Length; offset += StagingBytes)
+        {
+            int count = Math.Min(StagingBytes, bytes.Length - offset);
+            int slot = _nextStaging;
+            _nextStaging ^= 1;
+            if (_stagingInFlight[slot])
+            {
+                // The DMA that last read this buffer must be done before it is overwritten.
+                CudaStatus.Check(CudaLibrary.Driver, "cuEventSynchronize", _driver.cuEventSynchronize(_stagingDone[slot]));
+                _stagingInFlight[slot] = false;
+            }
+            fixed (byte* from = bytes)
+                CopyToStaging(from + offset, _staging[slot], count);
             CudaStatus.Check(CudaLibrary.Driver, "cuMemcpyHtoDAsync",
-                _driver.cuMemcpyHtoDAsync(destination.Address, p, (nuint)(source.Length * sizeof(T)), _stream));
+                _driver.cuMemcpyHtoDAsync(destination.Address + (ulong)offset, _staging[slot], (nuint)count, _stream));
+            CudaStatus.Check(CudaLibrary.Driver, "cuEventRecord", _driver.cuEventRecord(_stagingDone[slot], _stream));
+            _stagingInFlight[slot] = true;
+        }
+    }
+
+    /// <summary>The host half of an upload: one core copies ~10 GB/s, so large chunks are copied by several.</summary>
+    private static void CopyToStaging(byte* source, byte* destination, int count)
+    {
+        const int Slice = 1 << 20;
+        int slices = (count + Slice - 1) / Slice;
+        if (slices < 2 || Environment.ProcessorCount < 2)
+        {
+            Buffer.MemoryCopy(source, destination, count, count);
+            return;
+        }
+        nint src = (nint)source, dst = (nint)destination;
+        Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(Environment.ProcessorCount, 8) }, i =>
+        {
+            long start = (long)i * Slice;
+            long length = Math.Min(Slice, count - start);
+            Buffer.MemoryCopy((byte*)src + start, (byte*)dst + start, length, length);
+        });
+    }
+
+    private bool EnsureStaging()
+    {
+        if (_stagingUnavailable) return false;
+        if (_staging[0] is not null) return true;
+        for (int i = 0; i < 2; i++)
+        {
+            void* p;
+            nint e;
+            if (_driver.cuMemHostAlloc(&p, StagingBytes, CudaConstants.HostAllocPortable) != 0)
+            {
+                _stagingUnavailable = true; // e.g. a locked-memory limit: fall back to synchronised pageable uploads
+                FreeStaging();
+                return false;
+            }
+            _staging[i] = (byte*)p;
+            CudaStatus.Check(CudaLibrary.Driver, "cuEventCreate", _driver.cuEventCreate(&e, CudaConstants.EventDisableTiming));
+            _stagingDone[i] = e;
+        }
+        return true;
+    }
+
+    private void FreeStaging()
+    {
+        for (int i = 0; i < 2; i++)
+        {
+            if (_staging[i] is not null) _driver.cuMemFreeHost(_staging[i]);
+            if (_stagingDone[i] != 0) _driver.cuEventDestroy(_stagingDone[i]);
+            _staging[i] = null;
+            _stagingDone[i] = 0;
+            _stagingInFlight[i] = false;
+        }
     }
 
     /// <summary>Copies device values to the host and waits for the copy (and all earlier work on the stream).</summary>
@@ -291,8 +425,12 @@ internal sealed unsafe class CudaSession : IDisposable
         CudaStatus.Check(CudaLibrary.Driver, "cuMemcpyDtoDAsync",
             _driver.cuMemcpyDtoDAsync(destination.Address, source.Address, (nuint)(count * sizeof(T)), _stream));
 
-    public void Synchronize() =>
+    /// <summary>Waits for all work queued on the stream, then frees the device memory that waited for it.</summary>
+    public void Synchronize()
+    {
         CudaStatus.Check(CudaLibrary.Driver, "cuStreamSynchronize", _driver.cuStreamSynchronize(_stream));
+        ReleasePendingFrees();
+    }
 
     // ---- events and profiling ----
 
@@ -363,10 +501,81 @@ internal sealed unsafe class CudaSession : IDisposable
 
     private static int Op(bool transpose) => transpose ? CudaConstants.CublasOpT : CudaConstants.CublasOpN;
 
+    // ---- level 1 and DGMM (double; results through host pointers, so those calls wait for the stream) ----
+
+    /// <summary>‖x‖₂ of <paramref name="n"/> values with stride <paramref name="inc"/> (blocks until computed).</summary>
+    public double Dnrm2(int n, DevicePointer x, int inc = 1)
+    {
+        double r;
+        CudaStatus.Check(CudaLibrary.Cublas, "cublasDnrm2", _cublas.cublasDnrm2(_cublasHandle, n, x.Address, inc, &r));
+        return r;
+    }
+
+    /// <summary>x·y (blocks until computed).</summary>
+    public double Ddot(int n, DevicePointer x, int incX, DevicePointer y, int incY)
+    {
+        double r;
+        CudaStatus.Check(CudaLibrary.Cublas, "cublasDdot", _cublas.cublasDdot(_cublasHandle, n, x.Address, incX, y.Address, incY, &r));
+        return r;
+    }
+
+    public void Dscal(int n, double alpha, DevicePointer x, int inc = 1) =>
+        CudaStatus.Check(CudaLibrary.Cublas, "cublasDscal", _cublas.cublasDscal(_cublasHandle, n, &alpha, x.Address, inc));
+
+    /// <summary>y += alpha·x.</summary>
+    public void Daxpy(int n, double alpha, DevicePointer x, int incX, DevicePointer y, int incY) =>
+        CudaStatus.Check(CudaLibrary.Cublas, "cublasDaxpy", _cublas.cublasDaxpy(_cublasHandle, n, &alpha, x.Address, incX, y.Address, incY));
+
+    /// <summary>C = A·diag(x) (column-major m x n), i.e. column j of A scaled by x[j].</summary>
+    public void DdgmmRight(int m, int n, DevicePointer a, int lda, DevicePointer x, DevicePointer c, int ldc) =>
+        CudaStatus.Check(CudaLibrary.Cublas, "cublasDdgmm",
+            _cublas.cublasDdgmm(_cublasHandle, CudaConstants.CublasSideRight, m, n, a.Address, lda, x.Address, 1, c.Address, ldc));
+
+    // ---- cuSOLVER ----
+
+    /// <summary>Whether cuSOLVER loaded (the eigen route of the square root).</summary>
+    public bool HasEigenSolver => _cusolver is not null;
+
+    /// <summary>
+    /// cusolverDnDsyevd on the lower triangle of the n x n column-major <paramref name="a"/>: eigenvalues
+    /// ascending into <paramref name="w"/>; with <paramref name="vectors"/> the orthonormal eigenvectors
+    /// overwrite <paramref name="a"/> (columns). Throws a <see cref="CudaException"/> when devInfo ≠ 0.
+    /// </summary>
+    public void Dsyevd(bool vectors, int n, DevicePointer a, int lda, DevicePointer w)
+    {
+        var api = _cusolver ?? throw new InvalidOperationException("cuSOLVER is not loaded");
+        if (_cusolverHandle == 0)
+        {
+            nint h;
+            CudaStatus.Check(CudaLibrary.Cusolver, "cusolverDnCreate", api.cusolverDnCreate(&h));
+            _cusolverHandle = h;
+            CudaStatus.Check(CudaLibrary.Cusolver, "cusolverDnSetStream", api.cusolverDnSetStream(_cusolverHandle, _stream));
+        }
+        int jobz = vectors ? CudaConstants.CusolverEigModeVector : CudaConstants.CusolverEigModeNoVector;
+        int lwork;
+        CudaStatus.Check(CudaLibrary.Cusolver, "cusolverDnDsyevd_bufferSize",
+            api.cusolverDnDsyevdBufferSize(_cusolverHandle, jobz, CudaConstants.CublasFillModeLower, n, a.Address, lda, w.Address, &lwork));
+        using var work = Allocate<double>(Math.Max(lwork, 1));
+        using var info = Allocate<int>(1);
+        CudaStatus.Check(CudaLibrary.Cusolver, "cusolverDnDsyevd",
+            api.cusolverDnDsyevd(_cusolverHandle, jobz, CudaConstants.CublasFillModeLower, n, a.Address, lda, w.Address, work.Start.Address, Math.Max(lwork, 1), info.Start.Address));
+        Span<int> devInfo = stackalloc int[1];
+        Download(info.Start, devInfo);
+        if (devInfo[0] != 0)
+            throw new CudaException(CudaLibrary.Cusolver, "cusolverDnDsyevd", devInfo[0],
+                devInfo[0] > 0 ? $"devInfo = {devInfo[0]}: {devInfo[0]} off-diagonal elements did not converge" : $"devInfo = {devInfo[0]}: parameter {-devInfo[0]} is wrong");
+    }
+
     public void Dispose()
     {
         if (_disposed) return;
         if (_context != 0) _driver.cuCtxSetCurrent(_context);
+        // Nothing may be freed while queued work can still use it.
+        if (_stream != 0) _driver.cuStreamSynchronize(_stream);
+        ReleasePendingFrees();
+        FreeStaging();
+        if (_cusolverHandle != 0) _cusolver!.cusolverDnDestroy(_cusolverHandle);
+        _cusolverHandle = 0;
         if (_cublasHandle != 0) _cublas.cublasDestroy(_cublasHandle);
         if (_stream != 0) _driver.cuStreamDestroy(_stream);
         if (_context != 0) _driver.cuDevicePrimaryCtxRelease(Device.Ordinal);

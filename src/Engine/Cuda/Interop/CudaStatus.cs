@@ -16,6 +16,8 @@ internal static class CudaStatus
     // cublasStatus_t (cublas_api.h).
     public const int CublasSuccess = 0;
     public const int CublasAllocFailed = 3;
+    // cusolverStatus_t (cusolver_common.h).
+    public const int CusolverAllocFailed = 2;
 
     /// <summary>Library-supplied descriptions; set by the loader once the function pointers exist.</summary>
     internal static Func<int, string?>? DriverDescriber;
@@ -37,6 +39,7 @@ internal static class CudaStatus
             {
                 CudaLibrary.Driver => DriverDescriber?.Invoke(code),
                 CudaLibrary.Nvrtc => NvrtcDescriber?.Invoke(code),
+                CudaLibrary.Cusolver => null, // cuSOLVER has no status-name function
                 _ => CublasDescriber?.Invoke(code),
             };
         }
@@ -88,6 +91,20 @@ internal static class CudaStatus
             7 => "NVRTC_ERROR_BUILTIN_OPERATION_FAILURE",
             11 => "NVRTC_ERROR_INTERNAL_ERROR",
             _ => "unknown nvrtcResult",
+        },
+        CudaLibrary.Cusolver => code switch
+        {
+            0 => "CUSOLVER_STATUS_SUCCESS",
+            1 => "CUSOLVER_STATUS_NOT_INITIALIZED",
+            2 => "CUSOLVER_STATUS_ALLOC_FAILED",
+            3 => "CUSOLVER_STATUS_INVALID_VALUE",
+            4 => "CUSOLVER_STATUS_ARCH_MISMATCH",
+            5 => "CUSOLVER_STATUS_MAPPING_ERROR",
+            6 => "CUSOLVER_STATUS_EXECUTION_FAILED",
+            7 => "CUSOLVER_STATUS_INTERNAL_ERROR",
+            8 => "CUSOLVER_STATUS_MATRIX_TYPE_NOT_SUPPORTED",
+            9 => "CUSOLVER_STATUS_NOT_SUPPORTED",
+            _ => "unknown cusolverStatus_t",
         },
         _ => code switch
         {

@@ -43,6 +43,8 @@ internal sealed unsafe class DriverApi
     public readonly delegate* unmanaged<int, byte**, int> cuGetErrorString;
     public readonly delegate* unmanaged<int> cuProfilerStart;
     public readonly delegate* unmanaged<int> cuProfilerStop;
+    public readonly delegate* unmanaged<void**, nuint, uint, int> cuMemHostAlloc;
+    public readonly delegate* unmanaged<void*, int> cuMemFreeHost;
 
     public DriverApi(NativeLibraryProbe lib)
     {
@@ -80,6 +82,16 @@ internal sealed unsafe class DriverApi
         cuGetErrorString = (delegate* unmanaged<int, byte**, int>)lib.Export("cuGetErrorString");
         cuProfilerStart = (delegate* unmanaged<int>)lib.OptionalExport("cuProfilerStart");
         cuProfilerStop = (delegate* unmanaged<int>)lib.OptionalExport("cuProfilerStop");
+        cuMemHostAlloc = (delegate* unmanaged<void**, nuint, uint, int>)lib.Export("cuMemHostAlloc");
+        cuMemFreeHost = (delegate* unmanaged<void*, int>)lib.Export("cuMemFreeHost");
+    }
+
+    /// <summary>cuDriverGetVersion (no cuInit needed): 1000·major + 10·minor of the newest CUDA the driver supports.</summary>
+    public int Version()
+    {
+        int v;
+        CudaStatus.Check(CudaLibrary.Driver, "cuDriverGetVersion", cuDriverGetVersion(&v));
+        return v;
     }
 
     public string? Describe(int code)
@@ -140,6 +152,11 @@ internal sealed unsafe class CublasApi
     public readonly delegate* unmanaged<nint, int, int, int, int, double*, ulong, int, double*, ulong, int, int> cublasDsyrk;
     public readonly delegate* unmanaged<nint, int, int, int, int, int, void*, ulong, int, int, ulong, int, int, void*, ulong, int, int, int, int, int> cublasGemmEx;
     public readonly delegate* unmanaged<int, byte*> cublasGetStatusName;
+    public readonly delegate* unmanaged<nint, int, ulong, int, double*, int> cublasDnrm2;
+    public readonly delegate* unmanaged<nint, int, ulong, int, ulong, int, double*, int> cublasDdot;
+    public readonly delegate* unmanaged<nint, int, double*, ulong, int, int> cublasDscal;
+    public readonly delegate* unmanaged<nint, int, double*, ulong, int, ulong, int, int> cublasDaxpy;
+    public readonly delegate* unmanaged<nint, int, int, int, ulong, int, ulong, int, ulong, int, int> cublasDdgmm;
 
     public CublasApi(NativeLibraryProbe lib)
     {
@@ -153,6 +170,11 @@ internal sealed unsafe class CublasApi
         cublasDsyrk = (delegate* unmanaged<nint, int, int, int, int, double*, ulong, int, double*, ulong, int, int>)lib.Export("cublasDsyrk_v2");
         cublasGemmEx = (delegate* unmanaged<nint, int, int, int, int, int, void*, ulong, int, int, ulong, int, int, void*, ulong, int, int, int, int, int>)lib.Export("cublasGemmEx");
         cublasGetStatusName = (delegate* unmanaged<int, byte*>)lib.OptionalExport("cublasGetStatusName");
+        cublasDnrm2 = (delegate* unmanaged<nint, int, ulong, int, double*, int>)lib.Export("cublasDnrm2_v2");
+        cublasDdot = (delegate* unmanaged<nint, int, ulong, int, ulong, int, double*, int>)lib.Export("cublasDdot_v2");
+        cublasDscal = (delegate* unmanaged<nint, int, double*, ulong, int, int>)lib.Export("cublasDscal_v2");
+        cublasDaxpy = (delegate* unmanaged<nint, int, double*, ulong, int, ulong, int, int>)lib.Export("cublasDaxpy_v2");
+        cublasDdgmm = (delegate* unmanaged<nint, int, int, int, ulong, int, ulong, int, ulong, int, int>)lib.Export("cublasDdgmm");
     }
 
     public string? Describe(int code)
@@ -160,6 +182,38 @@ internal sealed unsafe class CublasApi
         if (cublasGetStatusName is null) return null;
         byte* s = cublasGetStatusName(code);
         return s is null ? null : Marshal.PtrToStringUTF8((nint)s);
+    }
+}
+
+/// <summary>
+/// cuSOLVER's dense symmetric eigensolver (cusolverDn.h): the square root's eigen route for singular or
+/// ill-conditioned statistics. Optional: without it that route falls back to the CPU.
+/// </summary>
+internal sealed unsafe class CusolverApi
+{
+    public readonly delegate* unmanaged<nint*, int> cusolverDnCreate;
+    public readonly delegate* unmanaged<nint, int> cusolverDnDestroy;
+    public readonly delegate* unmanaged<nint, nint, int> cusolverDnSetStream;
+    public readonly delegate* unmanaged<nint, int, int, int, ulong, int, ulong, int*, int> cusolverDnDsyevdBufferSize;
+    public readonly delegate* unmanaged<nint, int, int, int, ulong, int, ulong, ulong, int, ulong, int> cusolverDnDsyevd;
+    public readonly delegate* unmanaged<int*, int> cusolverGetVersion;
+
+    public CusolverApi(NativeLibraryProbe lib)
+    {
+        cusolverDnCreate = (delegate* unmanaged<nint*, int>)lib.Export("cusolverDnCreate");
+        cusolverDnDestroy = (delegate* unmanaged<nint, int>)lib.Export("cusolverDnDestroy");
+        cusolverDnSetStream = (delegate* unmanaged<nint, nint, int>)lib.Export("cusolverDnSetStream");
+        cusolverDnDsyevdBufferSize = (delegate* unmanaged<nint, int, int, int, ulong, int, ulong, int*, int>)lib.Export("cusolverDnDsyevd_bufferSize");
+        cusolverDnDsyevd = (delegate* unmanaged<nint, int, int, int, ulong, int, ulong, ulong, int, ulong, int>)lib.Export("cusolverDnDsyevd");
+        cusolverGetVersion = (delegate* unmanaged<int*, int>)lib.OptionalExport("cusolverGetVersion");
+    }
+
+    /// <summary>"12.0.0" from cusolverGetVersion's 12000 (major·1000 + minor·100 + patch); null when absent.</summary>
+    public string? VersionText()
+    {
+        if (cusolverGetVersion is null) return null;
+        int v;
+        return cusolverGetVersion(&v) == 0 ? $"{v / 1000}.{v / 100 % 10}.{v % 100}" : null;
     }
 }
 
@@ -181,5 +235,11 @@ internal static class CudaConstants
     public const int AttributeComputeCapabilityMajor = 75;
     public const int AttributeComputeCapabilityMinor = 76;
     public const int EventDefault = 0;                  // CU_EVENT_DEFAULT
+    public const uint EventDisableTiming = 2;           // CU_EVENT_DISABLE_TIMING
     public const int StreamNonBlocking = 1;             // CU_STREAM_NON_BLOCKING
+    public const int CublasSideLeft = 0;                // CUBLAS_SIDE_LEFT
+    public const int CublasSideRight = 1;               // CUBLAS_SIDE_RIGHT
+    public const int CusolverEigModeNoVector = 0;       // CUSOLVER_EIG_MODE_NOVECTOR
+    public const int CusolverEigModeVector = 1;         // CUSOLVER_EIG_MODE_VECTOR
+    public const uint HostAllocPortable = 1;            // CU_MEMHOSTALLOC_PORTABLE
 }

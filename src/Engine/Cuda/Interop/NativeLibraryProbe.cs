@@ -48,11 +48,16 @@ internal sealed class NativeLibraryProbe
         return names;
     }
 
-    /// <summary>Tries each name in order through <paramref name="tryLoad"/> (NativeLibrary.TryLoad unless a test substitutes it).</summary>
-    public static NativeLibraryProbe Load(string purpose, IReadOnlyList<string> names, Func<string, nint>? tryLoad = null)
+    /// <summary>
+    /// Tries each name in order through <paramref name="tryLoad"/> (NativeLibrary.TryLoad unless a test
+    /// substitutes it). <paramref name="skipped"/>: names deliberately not tried, with the reason
+    /// ("libcublas.so.13: skipped (...)"), listed first among the attempts.
+    /// </summary>
+    public static NativeLibraryProbe Load(string purpose, IReadOnlyList<string> names, Func<string, nint>? tryLoad = null,
+        IEnumerable<string>? skipped = null)
     {
         tryLoad ??= static name => NativeLibrary.TryLoad(name, out var h) ? h : 0;
-        var attempts = new List<string>();
+        var attempts = new List<string>(skipped ?? []);
         foreach (var name in names)
         {
             nint handle;
