@@ -40,12 +40,16 @@ public interface IComputeBackend : IDisposable
     /// Squared k-NN radii of every row of <paramref name="x"/> within its own set: for each k in
     /// <paramref name="ks"/> the (k+1)-th smallest squared distance of the row to all rows of x, the row
     /// itself (distance 0) included (metrics-spec §0). Result[kIndex][row]. Requires x.Rows > max(ks).
+    /// Exact whatever <see cref="DistancePrecision"/>: equal to the float64 evaluation of Σ(a − b)² of the
+    /// row and its (k+1)-th neighbour (the low-precision pass only selects the candidates; see ExactRadii).
     /// </summary>
-    float[][] KnnRadiiSquared(FeatureMatrix x, IReadOnlyList<int> ks, IProgress<double>? progress = null);
+    KnnRadii KnnRadiiSquared(FeatureMatrix x, IReadOnlyList<int> ks, IProgress<double>? progress = null);
 
     /// <summary>
     /// One pass over all fake x real squared distances d²(g, r), reducing each tile row-wise (per fake)
-    /// and column-wise (per real) to what the k-NN metrics need (see <see cref="CrossRequest"/>).
+    /// and column-wise (per real) to what the k-NN metrics need (see <see cref="CrossRequest"/>). Every membership
+    /// decision and the realism maxima equal a float64 evaluation (margins inside the error bound of the
+    /// low-precision distance are recomputed in float64 from the rows).
     /// </summary>
     CrossReductions ReduceCrossDistances(FeatureMatrix fake, FeatureMatrix real, CrossRequest request, IProgress<double>? progress = null);
 

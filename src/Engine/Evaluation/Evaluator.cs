@@ -98,6 +98,8 @@ public static class Evaluator
                     }
                 }
             }
+            // k-NN decisions (comparisons and radii) the distance GEMM's error bound could not settle, decided in float64.
+            result.Add("refined_decisions", knn.Refinement.Decisions);
             if (comparison is not null)
             {
                 result.Add("membership_decisions", comparison.Compared);
@@ -107,7 +109,7 @@ public static class Evaluator
             }
             else if (result.DistancePrecision is not null)
             {
-                result.Notes.Add($"k-NN distances computed in {result.DistancePrecision}; not compared with fp32");
+                result.Notes.Add($"k-NN distance GEMMs in {result.DistancePrecision}; every decision exact (float64 refinement); not compared with fp32 (--fp32-check)");
             }
         }
         return result;
