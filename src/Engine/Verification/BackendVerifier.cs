@@ -190,7 +190,7 @@ public sealed class BackendVerifier(IComputeBackend reference, IComputeBackend c
         }
         lines.Add(new VerificationLine(name, "ReduceCrossDistances", "membership counts differing (exact decisions)", countDiffs, 0,
             $"{b.Refinement.Decisions} comparisons refined in float64"));
-        lines.Add(new VerificationLine(name, "ReduceCrossDistances", "recall, coverage and complement flags differing (exact decisions)", flagDiffs, 0));
+        lines.Add(new VerificationLine(name, "ReduceCrossDistances", "recall flags, coverage and complement differing (exact decisions)", flagDiffs, 0));
         string allowed = Allowance(distanceTol, allowance);
         lines.Add(new VerificationLine(name, "ReduceCrossDistances", "nearest real distance, |difference| / allowance", ErrorRatio(a.FakeNearestRealDistanceSquared, b.FakeNearestRealDistanceSquared, distanceTol, allowance), 1, allowed));
         lines.Add(new VerificationLine(name, "ReduceCrossDistances", "nearest fake distance, |difference| / allowance", ErrorRatio(a.RealNearestFakeDistanceSquared, b.RealNearestFakeDistanceSquared, distanceTol, allowance), 1, allowed));

@@ -118,7 +118,7 @@ public class CliTests
         Assert.That(keys, Is.EquivalentTo(new[]
         {
             "fid", "precision", "recall", "density", "coverage", "sym_precision", "sym_recall", "comp_precision",
-            "n_real", "n_fake", "dim", "k",
+            "refined_decisions", "n_real", "n_fake", "dim", "k",
         }));
         Assert.That(doc.RootElement.GetProperty("n_real").GetInt32(), Is.EqualTo(60));
         Assert.That(doc.RootElement.GetProperty("n_fake").GetInt32(), Is.EqualTo(50));
@@ -136,7 +136,7 @@ public class CliTests
         Assert.That(code, Is.EqualTo(0), err);
         using var doc = JsonDocument.Parse(stdout);
         var keys = doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray();
-        Assert.That(keys, Is.EquivalentTo(new[] { "precision_k3", "recall_k3", "precision_k5", "recall_k5", "n_real", "n_fake", "dim", "k" }));
+        Assert.That(keys, Is.EquivalentTo(new[] { "precision_k3", "recall_k3", "precision_k5", "recall_k5", "refined_decisions", "n_real", "n_fake", "dim", "k" }));
     }
 
     [Test]

@@ -84,7 +84,7 @@ public class EndToEndTests
         Assert.That(s.EnumerateObject().Select(p => p.Name), Is.EquivalentTo(new[]
         {
             "fid", "kid_mean", "kid_std", "precision", "recall", "density", "coverage",
-            "sym_precision", "sym_recall", "comp_precision", "n_real", "n_fake", "dim", "k",
+            "sym_precision", "sym_recall", "comp_precision", "refined_decisions", "n_real", "n_fake", "dim", "k",
         }));
         Assert.That(s.GetProperty("n_real").GetInt32(), Is.EqualTo(40));
         Assert.That(s.GetProperty("dim").GetInt32(), Is.EqualTo(4));
