@@ -81,7 +81,7 @@ public sealed class SweepCommand : ICommand
                 rows.Add((psi, result));
                 // The table shows the metric columns of its header; the rest (e.g. the tf32 membership
                 // counts) is in sweep.json, and the notes go to stderr.
-                var metricValues = result.Values.Where(v => !v.Key.StartsWith("membership_", StringComparison.Ordinal));
+                var metricValues = result.Values.Where(v => IsMetric(v.Key));
                 context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {psi,3:0.0#}") +
                     string.Concat(metricValues.Select(v => string.Create(CultureInfo.InvariantCulture, $" {v.Value,14:0.000000}"))));
                 foreach (var note in result.Notes) context.Notice(string.Create(CultureInfo.InvariantCulture, $"psi {psi:0.0##}: {note}"));
@@ -138,13 +138,16 @@ public sealed class SweepCommand : ICommand
         return (networks, g, k);
     }
 
+    /// <summary>A metric value, not a count about the computation (refined_decisions, the --fp32-check membership_* keys).</summary>
+    private static bool IsMetric(string key) => !key.StartsWith("membership_", StringComparison.Ordinal) && key != "refined_decisions";
+
     private static void WriteOutputs(string folder, List<(double Psi, EvaluationResult Result)> rows, CommandContext context)
     {
         AtomicFile.WriteAllText(Path.Combine(folder, "sweep.json"), EvaluationResult.ToJsonArray("psi", rows) + "\n");
         var written = new List<string> { "sweep.json" };
 
         // Precision-like values share one chart (0..1 or a little above for density); FID has its own scale.
-        var fractionKeys = rows[0].Result.Values.Select(v => v.Key).Where(k => !k.StartsWith("fid", StringComparison.Ordinal) && !k.StartsWith("kid", StringComparison.Ordinal)).ToList();
+        var fractionKeys = rows[0].Result.Values.Select(v => v.Key).Where(k => IsMetric(k) && !k.StartsWith("fid", StringComparison.Ordinal) && !k.StartsWith("kid", StringComparison.Ordinal)).ToList();
         if (fractionKeys.Count > 0)
         {
             var chart = new LineChart { Title = "Truncation sweep", XLabel = "psi", YLabel = "value", ReverseX = true };

@@ -10,7 +10,7 @@ public sealed partial class CpuBackend
         int n = x.Rows;
         int capacity = Math.Min(n, kmax + 1 + ExactRadii.ExtraCandidates);
         var tiles = new SquaredDistanceTiles(x, x, MeanAsShift(x));
-        var terms = DistanceErrorBound.For("fp32", x.Dim).RowTerms(tiles.RowNorms);
+        var terms = DistanceErrorBound.For("fp32", x.Dim, DistanceErrorBound.CpuAccumulationLength(x.Dim)).RowTerms(tiles.RowNorms);
         var termsUp = Array.ConvertAll(terms, DistanceErrorBound.Up);
         int rowBlock = SquaredDistanceTiles.PreferredRowBlock;
         int colBlock = Math.Min(SquaredDistanceTiles.PreferredColBlock, n);
@@ -154,7 +154,7 @@ public sealed partial class CpuBackend
         // Distances are translation invariant; shifting by the real mean centres the data and reduces
         // the cancellation error of the Gram form ‖a‖² + ‖b‖² − 2a·b.
         var tiles = new SquaredDistanceTiles(fake, real, MeanAsShift(real));
-        var bound = DistanceErrorBound.For("fp32", fake.Dim);
+        var bound = DistanceErrorBound.For("fp32", fake.Dim, DistanceErrorBound.CpuAccumulationLength(fake.Dim));
         var thresholds = new CrossThresholds(bound.RowTerms(tiles.RowNorms), bound.RowTerms(tiles.ColumnNorms), realRadii, fakeRadii, realismRadii);
         int rowBlock = SquaredDistanceTiles.PreferredRowBlock;
         int colBlock = Math.Min(SquaredDistanceTiles.PreferredColBlock, nReal);
