@@ -125,6 +125,7 @@ public sealed class DistanceErrorBound
     }
 
     /// <summary>Σ(a − b)² in float64, one term after the other: the "plain float64" distance every exact decision uses.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static double ExactSquaredDistance(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         double s = 0;

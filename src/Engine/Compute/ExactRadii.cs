@@ -22,6 +22,7 @@ internal static class ExactRadii
     /// Step 1–2 for one row: writes the candidate columns to <paramref name="candidates"/> and returns their
     /// number, or -1 when the row overflows (its radius needs the distances to all rows).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static int SelectCandidates(ReadOnlySpan<float> keys, ReadOnlySpan<int> indices, bool full, double rowTerm, ReadOnlySpan<double> terms, int kmax, Span<int> candidates)
     {
         int m = keys.Length;
