@@ -74,6 +74,9 @@ public static class CudaBenchmark
                         var c = decisions.CompareWith(Fp32Decisions(fp32Twin, real, fake));
                         changed = string.Create(CultureInfo.InvariantCulture, $"; {c.Changed} of {c.Compared} membership decisions ({100 * c.ChangedFraction:0.####}%) differ from fp32");
                     }
+                    // The float64 refinement of the last timed run (counted; its in-kernel time is inside the tiles').
+                    var refined = realRadii!.Refinement + fakeRadii!.Refinement + cross!.Refinement;
+                    changed += string.Create(CultureInfo.InvariantCulture, $"; refinement: {refined.Decisions} decisions, {refined.Float64Distances} float64 distances");
                     double gflops = 2.0 * n * n * dim / crossSeconds / 1e9;
                     results.Add(new BenchmarkResult("distance tiles + fused reductions", cudaBackend.Name, $"{n}x{n}x{dim}", crossSeconds, repeats,
                         gflops, peak is double p ? 100 * gflops / p : null, peak is null ? null : peakDescription,

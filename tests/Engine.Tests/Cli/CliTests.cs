@@ -67,8 +67,12 @@ public class CliTests
         var (code, json, err) = Run("bench", "--backend", "cpu", "--only", "pr", "--samples", "60", "--dims", "8,12", "--repeats", "1", "--json", "-");
         Assert.That(code, Is.EqualTo(0), err);
         using var doc = JsonDocument.Parse(json);
-        var sizes = doc.RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("sizes").GetString()).ToArray();
-        Assert.That(sizes, Is.EqualTo(new[] { "N=60 D=8", "N=60 D=12" }));
+        var results = doc.RootElement.GetProperty("results").EnumerateArray().ToArray();
+        var sizes = results.Select(r => r.GetProperty("sizes").GetString()).ToArray();
+        // Each size on continuous and on integer data, each line with the float64 refinement's count and time.
+        Assert.That(sizes, Is.EqualTo(new[] { "N=60 D=8", "N=60 D=8", "N=60 D=12", "N=60 D=12" }));
+        Assert.That(results.Select(r => r.GetProperty("name").GetString()!.Contains("integer")), Is.EqualTo(new[] { false, true, false, true }));
+        Assert.That(results.Select(r => r.GetProperty("note").GetString()), Has.All.Contains("refinement: "));
         (code, _, err) = Run("bench", "--dims", "8");
         Assert.That(code, Is.EqualTo(2));
         Assert.That(err, Does.Contain("--dims needs --samples"));

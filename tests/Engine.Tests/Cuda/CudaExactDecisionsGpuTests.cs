@@ -97,13 +97,14 @@ public class CudaExactDecisionsGpuTests(CudaPrecision precision)
     public void OneHugeValueEqualsFloat64(float value)
     {
         var (real, fake) = KnnTestSets.LargeValue(value);
+        var cuda = Cuda();
         if (precision == CudaPrecision.Fp16)
         {
             // Beyond float16's range: one clear input error, not a wrong number.
-            var e = Assert.Throws<InputException>(() => GenMetrics.Metrics.KnnMetrics.Compute(real, fake, [3, 5], Cuda()));
+            var e = Assert.Throws<InputException>(() => GenMetrics.Metrics.KnnMetrics.Compute(real, fake, [3, 5], cuda));
             Assert.That(e!.Message, Does.Contain("float16"));
             return;
         }
-        KnnMetricsExactTests.AssertExact(real, fake, [3, 5], Cuda());
+        KnnMetricsExactTests.AssertExact(real, fake, [3, 5], cuda);
     }
 }
