@@ -15,7 +15,7 @@ public sealed class BenchCommand : ICommand
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
         new("backend", "cpu or cuda (default cpu)", ValueName: "NAME"),
-        new("precision", "cuda distance GEMMs: fp32 (default), tf32 or fp16; the faster two report the P/R membership decisions that differ from fp32", ValueName: "P"),
+        new("precision", "cuda distance GEMMs: fp32 (default), tf32 or fp16; the faster two also count the P/R membership decisions that differ from fp32 (0: all are exact)", ValueName: "P"),
         new("only", "comma-separated subset: gemm, pr, fid (default all)", ValueName: "LIST"),
         OptionSpec.Flag("quick", "small sizes (seconds instead of minutes)"),
         new("samples", "precision/recall with N samples per set instead of the standard sizes (with --dims)", ValueName: "N"),

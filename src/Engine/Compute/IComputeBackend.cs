@@ -17,13 +17,14 @@ public interface IComputeBackend : IDisposable
 
     /// <summary>
     /// Arithmetic of the distance GEMMs: "fp32" (IEEE float32 products, the CPU's and the reference tools'),
-    /// or a faster, less exact one such as "tf32" or "fp16".
+    /// or a faster, less exact one such as "tf32" or "fp16". The k-NN radii and decisions are exact (float64
+    /// refinement) whatever it is; only the GEMMs' speed and the number of refined decisions change.
     /// </summary>
     string DistancePrecision => "fp32";
 
     /// <summary>
     /// For a backend whose <see cref="DistancePrecision"/> is not fp32: a twin on the same device with float32
-    /// distance GEMMs, so that callers can count the membership decisions the cheaper arithmetic changed.
+    /// distance GEMMs, so that callers can check (opt-in) that the cheaper arithmetic changed no membership decision.
     /// Null for an fp32 backend. The caller disposes it.
     /// </summary>
     IComputeBackend? CreateFp32Twin() => null;

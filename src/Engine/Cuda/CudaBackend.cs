@@ -10,10 +10,10 @@ public enum CudaPrecision
     /// <summary>IEEE float32 products (CUBLAS_DEFAULT_MATH): the same numbers as the CPU up to rounding order.</summary>
     Fp32,
 
-    /// <summary>TF32 tensor cores (10-bit mantissa inputs, float32 accumulation): about 2^-11 relative error per product.</summary>
+    /// <summary>TF32 tensor cores (10-bit mantissa inputs, float32 accumulation): about 2^-11 relative error per product (k-NN decisions stay exact: more of them are refined in float64).</summary>
     Tf32,
 
-    /// <summary>Inputs rounded to float16 on the host, float32 accumulation: fastest, least exact.</summary>
+    /// <summary>Inputs rounded to float16, float32 accumulation: fastest GEMMs, most float64 refinement of the k-NN decisions.</summary>
     Fp16,
 }
 
@@ -770,8 +770,8 @@ public sealed class CudaBackend : IComputeBackend
         lock (_lock)
         {
             _session.MakeCurrent();
-            // Always fp32: --precision trades k-NN membership decisions (counted against fp32) for speed;
-            // KID's kernel sums would change silently.
+            // Always fp32: --precision only speeds up the k-NN distance GEMMs (whose decisions are refined to
+            // float64); KID's kernel sums have no such refinement and would change silently.
             using var ra = ResidentFeatures.Upload(_session, a[..(m * dim)], m, dim, "A");
             using var rb = ResidentFeatures.Upload(_session, b[..(n * dim)], n, dim, "B");
             using var da = DeviceMatrix.Prepare(_session, _prepareRows, ra, null, CudaPrecision.Fp32);
