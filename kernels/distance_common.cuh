@@ -29,15 +29,32 @@ static __device__ __forceinline__ float exact_if_identical(float d, float norm_s
     return 0.0f;
 }
 
-// Inserts d into the ascending list of the keep smallest so far (list[keep - 1] is the largest kept).
-static __device__ __forceinline__ void insert_smallest(float* list, int keep, float d)
+// Inserts key (with its index) into the ascending list of the keep smallest so far (list[keep - 1] is the
+// largest kept); a key ≥ the largest kept is dropped.
+static __device__ __forceinline__ void insert_smallest(float* list, int* index, int keep, float key, int idx)
 {
-    if (!(d < list[keep - 1])) return;
+    if (!(key < list[keep - 1])) return;
     int p = keep - 1;
-    while (p > 0 && list[p - 1] > d)
+    while (p > 0 && list[p - 1] > key)
     {
         list[p] = list[p - 1];
+        index[p] = index[p - 1];
         p--;
     }
-    list[p] = d;
+    list[p] = key;
+    index[p] = idx;
+}
+
+// Σ (a − b)² in float64, one term after the other: the "plain float64" distance of the exact decisions, bit for
+// bit the CPU backend's DistanceErrorBound.ExactSquaredDistance. The kernels are compiled with --fmad=false so
+// that t·t + s is not contracted into an FMA (which would round differently).
+static __device__ __forceinline__ double exact_squared_distance(const float* __restrict__ a, const float* __restrict__ b, int dim)
+{
+    double s = 0.0;
+    for (int c = 0; c < dim; c++)
+    {
+        double t = (double)a[c] - (double)b[c];
+        s += t * t;
+    }
+    return s;
 }

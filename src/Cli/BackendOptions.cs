@@ -3,20 +3,20 @@ using GenMetrics.Compute;
 
 namespace GenMetrics.Cli;
 
-/// <summary>--backend, --precision and --no-fp32-check, for the commands that evaluate k-NN metrics through the Evaluator.</summary>
+/// <summary>--backend, --precision and --fp32-check, for the commands that evaluate k-NN metrics through the Evaluator.</summary>
 internal static class BackendOptions
 {
     public static IReadOnlyList<Symbol> Specs =>
     [
         CommonOptions.Backend(),
-        CommonOptions.Precision("CUDA distance GEMMs: fp32 (default), tf32 or fp16; the faster two also run fp32 and report the membership decisions that differ"),
-        Opt.Flag("no-fp32-check", "with --precision tf32|fp16: skip the fp32 comparison run (the result then only names the precision)"),
+        CommonOptions.Precision("CUDA distance GEMMs: fp32 (default), tf32 or fp16; every k-NN decision is exact (float64 refinement) in all three"),
+        Opt.Flag("fp32-check", "with --precision tf32|fp16: also run the k-NN pass in fp32 and report the membership decisions that differ (0 unless something is broken)"),
     ];
 
     public static IComputeBackend Create(ArgumentList args, CommandContext context) =>
         ComputeBackends.Create(args.Get("backend")!, context.NoticeWhenComputing, args.Get("precision")!);
 
-    public static bool CompareWithFp32(ArgumentList args) => !args.Flag("no-fp32-check");
+    public static bool CompareWithFp32(ArgumentList args) => args.Flag("fp32-check");
 }
 
 /// <summary>Options that several commands declare alike: each is written here once, with its type, default and help.</summary>

@@ -32,7 +32,7 @@ internal static class ConventionOptions
             Seed = Int("seed"),
             CovarianceDivisor = Given("cov-divisor") ? Commands.MetricsCommand.ParseDivisor(args.Get("cov-divisor")!) : null,
             ImageMode = Given("mode") ? ImagePreprocessor.ParseMode(args.Get("mode")!) : null,
-            CompareWithFp32 = !args.Declares("no-fp32-check") || BackendOptions.CompareWithFp32(args),
+            CompareWithFp32 = args.Declares("fp32-check") && BackendOptions.CompareWithFp32(args),
         });
     }
 

@@ -16,7 +16,7 @@ public sealed class BenchCommand : ICommand
     public IReadOnlyList<Symbol> Options { get; } =
     [
         CommonOptions.Backend("cpu", "cpu or cuda"),
-        CommonOptions.Precision("cuda distance GEMMs: fp32 (default), tf32 or fp16; the faster two report the P/R membership decisions that differ from fp32"),
+        CommonOptions.Precision("cuda distance GEMMs: fp32 (default), tf32 or fp16; the faster two also count the P/R membership decisions that differ from fp32 (0: all are exact)"),
         Opt.Text("only", "comma-separated subset: gemm, pr, fid (default all)", "LIST"),
         Opt.Flag("quick", "small sizes (seconds instead of minutes)"),
         Opt.OptionalInt("samples", "precision/recall with N samples per set instead of the standard sizes (with --dims)", "N", min: 4),

@@ -26,6 +26,7 @@ public sealed class ListCommand : ICommand
             context.Out.WriteLine($"{m.Name,-6} keys: {string.Join(", ", m.Keys)}{(m.DefaultK is { } k ? $"; default k = {k}" : "")}{(m.WorksFromStatistics ? "; works from mu/sigma statistics" : "")}");
             context.Out.WriteLine($"       matches: {m.Reference}");
         }
+        context.Out.WriteLine($"report keys (with the k-NN groups): {string.Join(", ", MetricRegistry.ReportKeys.Select(r => r.Name))}");
         context.Out.WriteLine($"conventions: {string.Join(", ", MetricRegistry.Conventions.Select(c => c.Name))} (genmetrics list --conventions)");
         return Program.ExitOk;
     }

@@ -83,7 +83,7 @@ public sealed class SweepCommand : ICommand
                 rows.Add((psi, result));
                 // The table shows the metric columns of its header; the rest (e.g. the tf32 membership
                 // counts) is in sweep.json, and the notes go to stderr.
-                var metricValues = result.Values.Where(v => !v.Key.StartsWith("membership_", StringComparison.Ordinal));
+                var metricValues = result.Values.Where(v => IsMetric(v.Key));
                 context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {psi,3:0.0#}") +
                     string.Concat(metricValues.Select(v => string.Create(CultureInfo.InvariantCulture, $" {v.Value,14:0.000000}"))));
                 if (rows.Count == 1) ConventionOptions.Print(convention, result, context);
@@ -141,6 +141,9 @@ public sealed class SweepCommand : ICommand
         return (networks, g, k);
     }
 
+    /// <summary>A metric value, not a count about the computation (refined_decisions, the --fp32-check membership_* keys).</summary>
+    private static bool IsMetric(string key) => !MetricRegistry.IsReportKey(key);
+
     private static void WriteOutputs(string folder, List<(double Psi, EvaluationResult Result)> rows, CommandContext context)
     {
         AtomicFile.WriteAllText(Path.Combine(folder, "sweep.json"), EvaluationResult.ToJsonArray("psi", rows) + "\n");
@@ -151,8 +154,7 @@ public sealed class SweepCommand : ICommand
         // neither flattens the fractions to a line.
         static bool IsDensity(string key) => key.StartsWith("density", StringComparison.Ordinal);
         var fractionKeys = rows[0].Result.Values.Select(v => v.Key)
-            .Where(k => !k.StartsWith("fid", StringComparison.Ordinal) && !k.StartsWith("kid", StringComparison.Ordinal)
-                        && !k.StartsWith("membership_", StringComparison.Ordinal) && !IsDensity(k)).ToList();
+            .Where(k => IsMetric(k) && !k.StartsWith("fid", StringComparison.Ordinal) && !k.StartsWith("kid", StringComparison.Ordinal) && !IsDensity(k)).ToList();
         var densityKeys = rows[0].Result.Values.Select(v => v.Key).Where(IsDensity).ToList();
         if (fractionKeys.Count > 0)
         {

@@ -4,19 +4,21 @@ namespace GenMetrics.Compute;
 
 public sealed partial class CpuBackend
 {
-    public float[][] KnnRadiiSquared(FeatureMatrix x, IReadOnlyList<int> ks, IProgress<double>? progress = null)
+    public KnnRadii KnnRadiiSquared(FeatureMatrix x, IReadOnlyList<int> ks, IProgress<double>? progress = null)
     {
         int kmax = ValidateKs(x, ks);
         int n = x.Rows;
-        int capacity = kmax + 1;
+        int capacity = Math.Min(n, kmax + 1 + ExactRadii.ExtraCandidates);
         var tiles = new SquaredDistanceTiles(x, x, MeanAsShift(x));
+        var terms = DistanceErrorBound.For("fp32", x.Dim, DistanceErrorBound.CpuAccumulationLength(x.Dim)).RowTerms(tiles.RowNorms);
+        var termsUp = Array.ConvertAll(terms, DistanceErrorBound.Up);
         int rowBlock = SquaredDistanceTiles.PreferredRowBlock;
         int colBlock = Math.Min(SquaredDistanceTiles.PreferredColBlock, n);
 
         // d²(i, j) = d²(j, i): only tiles reaching the upper triangle (j ≥ i) are computed, and each
         // distance there is offered to both rows i and j. That halves the GEMM work; the waste is the lower
-        // part of the tiles straddling the diagonal. Each thread keeps the k+1 smallest of every row
-        // (a few floats per row) and the threads' lists are merged at the end.
+        // part of the tiles straddling the diagonal. Each thread keeps, per row, the candidates with the
+        // smallest lower-bound keys d̃ − e(j) (ExactRadii) and the threads' lists are merged at the end.
         var work = new List<(int RowStart, int ColStart)>();
         for (int r0 = 0; r0 < n; r0 += rowBlock)
             for (int c0 = 0; c0 < n; c0 += colBlock)
@@ -29,20 +31,31 @@ public sealed partial class CpuBackend
             int rowCount = Math.Min(rowBlock, n - r0), colCount = Math.Min(colBlock, n - c0);
             var t = s.Tile.AsSpan(0, rowCount * colCount);
             s.Worker.Compute(r0, rowCount, c0, colCount, t);
+            var colTerms = termsUp.AsSpan(c0, colCount);
             for (int i = 0; i < rowCount; i++)
             {
                 int row = r0 + i;
                 int from = Math.Max(0, row - c0);
                 if (from >= colCount) continue;
                 var values = t.Slice(i * colCount, colCount);
+                float rowTerm = termsUp[row];
                 if (c0 + from == row)
                 {
                     // The row's own distance is 0 by definition (metrics-spec §0), whatever the rounding.
-                    s.Smallest.Offer(row, 0f);
+                    s.Smallest.Offer(row, -rowTerm, row);
                     from++;
                 }
-                s.Smallest.OfferAll(row, values[from..]);
-                for (int j = from; j < colCount; j++) s.Smallest.Offer(c0 + j, values[j]);
+                float worst = s.Smallest.Worst(row);
+                for (int j = from; j < colCount; j++)
+                {
+                    float key = values[j] - colTerms[j];
+                    if (key < worst)
+                    {
+                        s.Smallest.Offer(row, key, c0 + j);
+                        worst = s.Smallest.Worst(row);
+                    }
+                    s.Smallest.Offer(c0 + j, values[j] - rowTerm, row);
+                }
             }
             done.Advance();
         }, s =>
@@ -52,16 +65,58 @@ public sealed partial class CpuBackend
 
         var merged = perThread[0];
         for (int p = 1; p < perThread.Count; p++)
-            for (int i = 0; i < n; i++) merged.OfferAll(i, perThread[p].Kept(i));
-
-        var radii = new float[ks.Count][];
-        for (int q = 0; q < ks.Count; q++)
         {
-            radii[q] = new float[n];
-            // Value-based (k+1)-th smallest, the row's own 0 included (metrics-spec §0).
-            for (int i = 0; i < n; i++) radii[q][i] = merged.Get(i, ks[q]);
+            for (int i = 0; i < n; i++)
+            {
+                var keys = perThread[p].Keys(i);
+                var indices = perThread[p].Indices(i);
+                for (int t = 0; t < keys.Length; t++) merged.Offer(i, keys[t], indices[t]);
+            }
         }
-        return radii;
+        return FinishExactRadii(x, ks, kmax, merged, terms);
+    }
+
+    /// <summary>Candidates → float64 distances → exact radii, rows in parallel (ExactRadii).</summary>
+    private static KnnRadii FinishExactRadii(FeatureMatrix x, IReadOnlyList<int> ks, int kmax, KSmallest kept, double[] terms)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        int n = x.Rows;
+        var radii = NewArrays<double>(ks.Count, n);
+        long decisions = 0, distances = 0;
+        Parallel.For(0, n, () => (Decisions: 0L, Distances: 0L), (i, _, acc) =>
+        {
+            Span<int> candidates = stackalloc int[kept.Capacity];
+            Span<double> r = stackalloc double[ks.Count];
+            int count = ExactRadii.SelectCandidates(kept.Keys(i), kept.Indices(i), kept.IsFull(i), terms[i], terms, kmax, candidates);
+            double[] exact;
+            if (count < 0)
+            {
+                // More near-ties than candidates kept: the row against every row, in float64.
+                exact = new double[n];
+                for (int j = 0; j < n; j++) exact[j] = j == i ? 0 : DistanceErrorBound.ExactSquaredDistance(x.Row(i), x.Row(j));
+                acc.Distances += n - 1;
+                acc.Decisions += 1;
+            }
+            else
+            {
+                exact = new double[count];
+                for (int c = 0; c < count; c++)
+                {
+                    int j = candidates[c];
+                    exact[c] = j == i ? 0 : DistanceErrorBound.ExactSquaredDistance(x.Row(i), x.Row(j));
+                    if (j != i) acc.Distances++;
+                }
+            }
+            acc.Decisions += ExactRadii.Finish(exact, ks, kmax, r);
+            for (int q = 0; q < ks.Count; q++) radii[q][i] = r[q];
+            return acc;
+        }, acc =>
+        {
+            Interlocked.Add(ref decisions, acc.Decisions);
+            Interlocked.Add(ref distances, acc.Distances);
+        });
+        double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return new KnnRadii(radii, new RefinementCounts(decisions, distances, seconds));
     }
 
     public CrossReductions ReduceCrossDistances(FeatureMatrix fake, FeatureMatrix real, CrossRequest request, IProgress<double>? progress = null)
@@ -86,8 +141,10 @@ public sealed partial class CpuBackend
         var fakeRadii = request.FakeRadiiSquared;
         var countLe = NewArrays<int>(nk, nFake);
         var countLt = NewArrays<int>(nk, nFake);
+        var complement = NewArrays<bool>(nk, nFake);
         var insideLe = NewArrays<bool>(nk, nReal);
         var insideLt = NewArrays<bool>(nk, nReal);
+        var covered = NewArrays<bool>(nk, nReal);
         var fakeNearest = new float[nFake];
         var fakeNearestIndex = new int[nFake];
         var realNearest = new float[nReal];
@@ -97,20 +154,26 @@ public sealed partial class CpuBackend
         // Distances are translation invariant; shifting by the real mean centres the data and reduces
         // the cancellation error of the Gram form ‖a‖² + ‖b‖² − 2a·b.
         var tiles = new SquaredDistanceTiles(fake, real, MeanAsShift(real));
+        var bound = DistanceErrorBound.For("fp32", fake.Dim, DistanceErrorBound.CpuAccumulationLength(fake.Dim));
+        var thresholds = new CrossThresholds(bound.RowTerms(tiles.RowNorms), bound.RowTerms(tiles.ColumnNorms), realRadii, fakeRadii, realismRadii);
         int rowBlock = SquaredDistanceTiles.PreferredRowBlock;
         int colBlock = Math.Min(SquaredDistanceTiles.PreferredColBlock, nReal);
         int blocks = (nFake + rowBlock - 1) / rowBlock;
         var done = new BlockProgress(blocks, progress);
         var merge = new object();
+        long refinedDecisions = 0, refinedDistances = 0, refinedTicks = 0;
+        int threadsUsed = 0;
 
-        RunRowBlocks(blocks, () => new CrossWorkerState(tiles.CreateWorker(), rowBlock * colBlock, nk, nReal), (s, b) =>
+        RunRowBlocks(blocks, () => new CrossWorkerState(tiles.CreateWorker(), rowBlock * colBlock, nk, nReal, rowBlock), (s, b) =>
         {
             int rowStart = b * rowBlock, rowCount = Math.Min(rowBlock, nFake - rowStart);
             for (int i = 0; i < rowCount; i++)
             {
                 fakeNearest[rowStart + i] = float.PositiveInfinity;
                 fakeNearestIndex[rowStart + i] = -1;
-                if (realism is not null) realism[rowStart + i] = float.NegativeInfinity;
+                s.RealismBest[i] = double.NegativeInfinity;
+                s.RealismLower[i] = float.NegativeInfinity;
+                s.RealismEvaluated[i] = 0;
             }
             for (int colStart = 0; colStart < nReal; colStart += colBlock)
             {
@@ -134,38 +197,12 @@ public sealed partial class CpuBackend
                     fakeNearest[g] = best;
                     fakeNearestIndex[g] = bestIndex;
 
-                    for (int q = 0; q < nk; q++)
-                    {
-                        var rReal = realRadii[q].AsSpan(colStart, colCount);
-                        float rFake = fakeRadii[q][g];
-                        var le = s.InsideLe[q].AsSpan(colStart, colCount);
-                        var lt = s.InsideLt[q].AsSpan(colStart, colCount);
-                        int cLe = 0, cLt = 0;
-                        for (int j = 0; j < row.Length; j++)
-                        {
-                            float d = row[j], r = rReal[j];
-                            cLe += d <= r ? 1 : 0;
-                            cLt += d < r ? 1 : 0;
-                            if (d <= rFake) le[j] = true;
-                            if (d < rFake) lt[j] = true;
-                        }
-                        countLe[q][g] += cLe;
-                        countLt[q][g] += cLt;
-                    }
-
-                    if (realism is not null)
-                    {
-                        var rr = realismRadii.AsSpan(colStart, colCount);
-                        float maxRatio = realism[g];
-                        for (int j = 0; j < row.Length; j++)
-                        {
-                            float ratio = rr[j] / (row[j] + eps);
-                            if (ratio > maxRatio) maxRatio = ratio;
-                        }
-                        realism[g] = maxRatio;
-                    }
+                    if (nk > 0) DecideRow(s, fake, real, thresholds, realRadii, fakeRadii, g, colStart, row, countLe, countLt, complement);
+                    if (realism is not null) RealismRow(s, fake, real, thresholds, realismRadii!, eps, g, i, colStart, row);
                 }
             }
+            if (realism is not null)
+                for (int i = 0; i < rowCount; i++) realism[rowStart + i] = (float)s.RealismBest[i];
             done.Advance();
         }, s =>
         {
@@ -178,7 +215,12 @@ public sealed partial class CpuBackend
                     {
                         insideLe[q][j] |= s.InsideLe[q][j];
                         insideLt[q][j] |= s.InsideLt[q][j];
+                        covered[q][j] |= s.Covered[q][j];
                     }
+                refinedDecisions += s.RefinedDecisions;
+                refinedDistances += s.RefinedDistances;
+                refinedTicks += s.RefinedTicks;
+                threadsUsed++;
             }
         });
 
@@ -188,20 +230,145 @@ public sealed partial class CpuBackend
             FakeInsideRealCountLt = countLt,
             RealInsideFakeLe = insideLe,
             RealInsideFakeLt = insideLt,
+            RealCoveredLt = covered,
+            FakeComplementLt = complement,
             FakeNearestRealDistanceSquared = fakeNearest,
             FakeNearestRealIndex = fakeNearestIndex,
             RealNearestFakeDistanceSquared = realNearest,
             Realism = realism,
+            // Refinement ran inside the workers: their summed time over the threads is its share of the wall time.
+            Refinement = new RefinementCounts(refinedDecisions, refinedDistances,
+                (double)refinedTicks / System.Diagnostics.Stopwatch.Frequency / Math.Max(1, threadsUsed)),
         };
     }
 
-    private sealed class CrossWorkerState(SquaredDistanceTiles.Worker worker, int tileSize, int nk, int nReal)
+    /// <summary>
+    /// Every membership decision of one fake row against one column block: certain where the float32 distance
+    /// and its error bound say so, recomputed in float64 (once per pair) where the margin is inside the bound.
+    /// </summary>
+    private static void DecideRow(CrossWorkerState s, FeatureMatrix fake, FeatureMatrix real, CrossThresholds th,
+        IReadOnlyList<double[]> realRadii, IReadOnlyList<double[]> fakeRadii, int g, int colStart, ReadOnlySpan<float> row,
+        int[][] countLe, int[][] countLt, bool[][] complement)
+    {
+        int nk = realRadii.Count;
+        float eg = th.FakeTerms[g];
+        var realTerms = th.RealTerms.AsSpan(colStart, row.Length);
+        Span<int> cLe = stackalloc int[nk];
+        Span<int> cLt = stackalloc int[nk];
+        for (int j = 0; j < row.Length; j++)
+        {
+            float d = row[j], ej = realTerms[j];
+            float dUp = d + eg, dDown = d - eg, dUpReal = d + ej, dDownReal = d - ej;
+            int col = colStart + j;
+            bool haveExact = false;
+            double exact = 0;
+            for (int q = 0; q < nk; q++)
+            {
+                // Against the real radius r_j: |d̃ − d| ≤ e_g + e_j, and RealLow/RealHigh already hold r_j ∓ e_j.
+                if (dUp < th.RealLow[q][col])
+                {
+                    cLe[q]++;
+                    cLt[q]++;
+                    s.Covered[q][col] = true;
+                }
+                else if (dDown <= th.RealHigh[q][col])
+                {
+                    if (!haveExact) (exact, haveExact) = (s.Exact(fake, real, g, col), true);
+                    double r = realRadii[q][col];
+                    s.RefinedDecisions++;
+                    if (exact <= r) cLe[q]++;
+                    if (exact < r)
+                    {
+                        cLt[q]++;
+                        s.Covered[q][col] = true;
+                    }
+                }
+                // Against the fake radius ρ_g: FakeLow/FakeHigh hold ρ_g ∓ e_g.
+                if (dUpReal < th.FakeLow[q][g])
+                {
+                    s.InsideLe[q][col] = true;
+                    s.InsideLt[q][col] = true;
+                    complement[q][g] = true;
+                }
+                else if (dDownReal <= th.FakeHigh[q][g])
+                {
+                    if (!haveExact) (exact, haveExact) = (s.Exact(fake, real, g, col), true);
+                    double rho = fakeRadii[q][g];
+                    s.RefinedDecisions++;
+                    if (exact <= rho) s.InsideLe[q][col] = true;
+                    if (exact < rho)
+                    {
+                        s.InsideLt[q][col] = true;
+                        complement[q][g] = true;
+                    }
+                }
+            }
+        }
+        for (int q = 0; q < nk; q++)
+        {
+            countLe[q][g] += cLe[q];
+            countLt[q][g] += cLt[q];
+        }
+    }
+
+    /// <summary>
+    /// Realism max_j P_j / (d(g, r_j) + ε) of one fake row over one column block, exactly: the largest lower
+    /// bound of the ratio so far is known after one sweep, and only columns whose upper bound reaches it are
+    /// recomputed in float64 (normally the one maximum).
+    /// </summary>
+    private static void RealismRow(CrossWorkerState s, FeatureMatrix fake, FeatureMatrix real, CrossThresholds th,
+        double[] realismRadii, float eps, int g, int i, int colStart, ReadOnlySpan<float> row)
+    {
+        float eg = th.FakeTerms[g];
+        var realTerms = th.RealTerms.AsSpan(colStart, row.Length);
+        var pLow = th.RealismLow!.AsSpan(colStart, row.Length);
+        var pHigh = th.RealismHigh!.AsSpan(colStart, row.Length);
+        float lower = s.RealismLower[i];
+        for (int j = 0; j < row.Length; j++)
+        {
+            float ratio = pLow[j] / (row[j] + eg + realTerms[j] + eps) * CrossThresholds.RatioDown;
+            if (ratio > lower) lower = ratio;
+        }
+        s.RealismLower[i] = lower;
+        double best = s.RealismBest[i];
+        for (int j = 0; j < row.Length; j++)
+        {
+            float low = row[j] - eg - realTerms[j];
+            float upper = pHigh[j] / ((low > 0 ? low : 0) + eps) * CrossThresholds.RatioUp;
+            if (!(upper >= lower)) continue;
+            double exact = s.Exact(fake, real, g, colStart + j);
+            double ratio = realismRadii[colStart + j] / (exact + eps);
+            if (ratio > best || double.IsNegativeInfinity(best)) best = ratio;
+            // The first evaluation of a row is its maximum; each further one is a near-tie float32 could not settle.
+            if (s.RealismEvaluated[i]++ > 0) s.RefinedDecisions++;
+        }
+        s.RealismBest[i] = best;
+    }
+
+    private sealed class CrossWorkerState(SquaredDistanceTiles.Worker worker, int tileSize, int nk, int nReal, int rowBlock)
     {
         public SquaredDistanceTiles.Worker Worker { get; } = worker;
         public float[] Tile { get; } = new float[tileSize];
         public float[] RealNearest { get; } = Filled(nReal, float.PositiveInfinity);
         public bool[][] InsideLe { get; } = NewArrays<bool>(nk, nReal);
         public bool[][] InsideLt { get; } = NewArrays<bool>(nk, nReal);
+        public bool[][] Covered { get; } = NewArrays<bool>(nk, nReal);
+        public double[] RealismBest { get; } = new double[rowBlock];
+        public float[] RealismLower { get; } = new float[rowBlock];
+        public long RefinedDecisions { get; set; }
+        public long RefinedDistances { get; private set; }
+        public long RefinedTicks { get; private set; }
+        public int[] RealismEvaluated { get; } = new int[rowBlock];
+
+        /// <summary>d(fake g, real j) in float64 (timed and counted as refinement).</summary>
+        public double Exact(FeatureMatrix fake, FeatureMatrix real, int g, int j)
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            double exact = DistanceErrorBound.ExactSquaredDistance(fake.Row(g), real.Row(j));
+            RefinedDistances++;
+            RefinedTicks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
+            return exact;
+        }
 
         private static float[] Filled(int n, float value)
         {

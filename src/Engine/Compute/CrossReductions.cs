@@ -2,21 +2,24 @@ namespace GenMetrics.Compute;
 
 /// <summary>
 /// What <see cref="IComputeBackend.ReduceCrossDistances"/> should reduce each fake x real tile to.
-/// Radii are squared and indexed [kIndex][sample]; both lists hold the same number of k values.
+/// Radii are squared, exact float64 values (<see cref="IComputeBackend.KnnRadiiSquared"/>) indexed
+/// [kIndex][sample]; both lists hold the same number of k values. Every membership decision against them is
+/// exact: the backend recomputes in float64 each distance whose low-precision error bound straddles a radius.
 /// </summary>
 public sealed class CrossRequest
 {
     /// <summary>Squared k-NN radii of the real set, one array per k (length N_real each).</summary>
-    public required IReadOnlyList<float[]> RealRadiiSquared { get; init; }
+    public required IReadOnlyList<double[]> RealRadiiSquared { get; init; }
 
     /// <summary>Squared k-NN radii of the fake set, one array per k (length N_fake each).</summary>
-    public required IReadOnlyList<float[]> FakeRadiiSquared { get; init; }
+    public required IReadOnlyList<double[]> FakeRadiiSquared { get; init; }
 
     /// <summary>
     /// When set (length N_real): compute, per fake g, max_j RealismRadiiSquared[j] / (d²(g, r_j) + RealismEpsilon)
-    /// (kynkaat's realism score; the caller has already pruned the radii to its percentile).
+    /// (kynkaat's realism score; the caller has already pruned the radii to its percentile), exactly: the
+    /// float64 value of the maximum, rounded to float32 at the end.
     /// </summary>
-    public float[]? RealismRadiiSquared { get; init; }
+    public double[]? RealismRadiiSquared { get; init; }
 
     public float RealismEpsilon { get; init; } = 1e-5f;
 }
@@ -39,13 +42,22 @@ public sealed class CrossReductions
     /// <summary>Per k, per real: ∃ g with d²(r, g) &lt; ρ²_g(k) (prdc / manifmetric recall).</summary>
     public required bool[][] RealInsideFakeLt { get; init; }
 
-    /// <summary>Per fake: min_j d²(g, r_j).</summary>
+    /// <summary>Per k, per real: ∃ g with d²(r, g) &lt; r²_r(k), i.e. the nearest fake lies strictly inside the real's own ball (prdc coverage).</summary>
+    public required bool[][] RealCoveredLt { get; init; }
+
+    /// <summary>Per k, per fake: ∃ r with d²(g, r) &lt; ρ²_g(k), i.e. the nearest real lies strictly inside the fake's own ball (manifmetric comp_precision).</summary>
+    public required bool[][] FakeComplementLt { get; init; }
+
+    /// <summary>What the float64 refinement of this pass's decisions did.</summary>
+    public RefinementCounts Refinement { get; init; } = RefinementCounts.None;
+
+    /// <summary>Per fake: min_j d²(g, r_j) as the distance GEMM computed it (float32; not refined).</summary>
     public required float[] FakeNearestRealDistanceSquared { get; init; }
 
     /// <summary>Per fake: argmin_j d²(g, r_j) (lowest index on ties).</summary>
     public required int[] FakeNearestRealIndex { get; init; }
 
-    /// <summary>Per real: min_g d²(r, g) (coverage).</summary>
+    /// <summary>Per real: min_g d²(r, g) as the distance GEMM computed it (float32; not refined).</summary>
     public required float[] RealNearestFakeDistanceSquared { get; init; }
 
     /// <summary>Per fake: the realism score, when the request asked for it; otherwise null.</summary>

@@ -17,13 +17,14 @@ public interface IComputeBackend : IDisposable
 
     /// <summary>
     /// Arithmetic of the distance GEMMs: "fp32" (IEEE float32 products, the CPU's and the reference tools'),
-    /// or a faster, less exact one such as "tf32" or "fp16".
+    /// or a faster, less exact one such as "tf32" or "fp16". The k-NN radii and decisions are exact (float64
+    /// refinement) whatever it is; only the GEMMs' speed and the number of refined decisions change.
     /// </summary>
     string DistancePrecision => "fp32";
 
     /// <summary>
     /// For a backend whose <see cref="DistancePrecision"/> is not fp32: a twin on the same device with float32
-    /// distance GEMMs, so that callers can count the membership decisions the cheaper arithmetic changed.
+    /// distance GEMMs, so that callers can check (opt-in) that the cheaper arithmetic changed no membership decision.
     /// Null for an fp32 backend. The caller disposes it.
     /// </summary>
     IComputeBackend? CreateFp32Twin() => null;
@@ -40,12 +41,16 @@ public interface IComputeBackend : IDisposable
     /// Squared k-NN radii of every row of <paramref name="x"/> within its own set: for each k in
     /// <paramref name="ks"/> the (k+1)-th smallest squared distance of the row to all rows of x, the row
     /// itself (distance 0) included (metrics-spec §0). Result[kIndex][row]. Requires x.Rows > max(ks).
+    /// Exact whatever <see cref="DistancePrecision"/>: equal to the float64 evaluation of Σ(a − b)² of the
+    /// row and its (k+1)-th neighbour (the low-precision pass only selects the candidates; see ExactRadii).
     /// </summary>
-    float[][] KnnRadiiSquared(FeatureMatrix x, IReadOnlyList<int> ks, IProgress<double>? progress = null);
+    KnnRadii KnnRadiiSquared(FeatureMatrix x, IReadOnlyList<int> ks, IProgress<double>? progress = null);
 
     /// <summary>
     /// One pass over all fake x real squared distances d²(g, r), reducing each tile row-wise (per fake)
-    /// and column-wise (per real) to what the k-NN metrics need (see <see cref="CrossRequest"/>).
+    /// and column-wise (per real) to what the k-NN metrics need (see <see cref="CrossRequest"/>). Every membership
+    /// decision and the realism maxima equal a float64 evaluation (margins inside the error bound of the
+    /// low-precision distance are recomputed in float64 from the rows).
     /// </summary>
     CrossReductions ReduceCrossDistances(FeatureMatrix fake, FeatureMatrix real, CrossRequest request, IProgress<double>? progress = null);
 

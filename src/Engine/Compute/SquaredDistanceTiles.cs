@@ -37,6 +37,12 @@ public sealed class SquaredDistanceTiles
     public static int PreferredColBlock => 2048;
 
     public FeatureMatrix RowMatrix => _rows;
+
+    /// <summary>‖rows[i] − s‖² as stored and used by the tiles (float32 accumulation).</summary>
+    public ReadOnlySpan<float> RowNorms => _rowNorms;
+
+    /// <summary>‖cols[j] − s‖² as stored and used by the tiles.</summary>
+    public ReadOnlySpan<float> ColumnNorms => _colNorms;
     public FeatureMatrix ColumnMatrix => _cols;
 
     /// <summary>A per-thread workspace. Not thread-safe; create one per thread.</summary>

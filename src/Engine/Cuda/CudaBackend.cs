@@ -10,10 +10,10 @@ public enum CudaPrecision
     /// <summary>IEEE float32 products (CUBLAS_DEFAULT_MATH): the same numbers as the CPU up to rounding order.</summary>
     Fp32,
 
-    /// <summary>TF32 tensor cores (10-bit mantissa inputs, float32 accumulation): about 2^-11 relative error per product.</summary>
+    /// <summary>TF32 tensor cores (10-bit mantissa inputs, float32 accumulation): about 2^-11 relative error per product (k-NN decisions stay exact: more of them are refined in float64).</summary>
     Tf32,
 
-    /// <summary>Inputs rounded to float16 on the host, float32 accumulation: fastest, least exact.</summary>
+    /// <summary>Inputs rounded to float16, float32 accumulation: fastest GEMMs, most float64 refinement of the k-NN decisions.</summary>
     Fp16,
 }
 
@@ -39,6 +39,7 @@ public sealed class CudaBackend : IComputeBackend
     private readonly KernelFunction _knnTileUpdate;
     private readonly KernelFunction _knnColumnsPartial;
     private readonly KernelFunction _knnColumnsMerge;
+    private readonly KernelFunction _exactPairs;
     private readonly KernelFunction _crossRows;
     private readonly KernelFunction _crossCols;
     private readonly KernelFunction _prepareRows;
@@ -62,6 +63,7 @@ public sealed class CudaBackend : IComputeBackend
         _knnTileUpdate = knn.GetFunction("knn_tile_update");
         _knnColumnsPartial = knn.GetFunction("knn_columns_partial");
         _knnColumnsMerge = knn.GetFunction("knn_columns_merge");
+        _exactPairs = knn.GetFunction("exact_pair_distances");
         _crossRows = cross.GetFunction("cross_rows_tile");
         _crossCols = cross.GetFunction("cross_cols_tile");
         _prepareRows = prepare.GetFunction("prepare_rows");
@@ -142,8 +144,11 @@ public sealed class CudaBackend : IComputeBackend
         }
     }
 
-    /// <summary>NVRTC options: a real arch so that NVRTC emits a CUBIN the driver loads without a JIT step.</summary>
-    internal static IReadOnlyList<string> CompileOptions(string arch) => [$"--gpu-architecture={arch}", "--std=c++17", "-lineinfo"];
+    /// <summary>
+    /// NVRTC options: a real arch so that NVRTC emits a CUBIN the driver loads without a JIT step; no FMA
+    /// contraction, so that the float64 refinement Σ(a − b)² rounds term by term exactly as the CPU's.
+    /// </summary>
+    internal static IReadOnlyList<string> CompileOptions(string arch) => [$"--gpu-architecture={arch}", "--std=c++17", "-lineinfo", "--fmad=false"];
 
     private static KernelModule LoadKernels(CudaSession session, CudaLibraries libs, KernelCache cache, string file, string compilerVersion)
     {
@@ -158,7 +163,7 @@ public sealed class CudaBackend : IComputeBackend
 
     // ------------------------------------------------------------------ k-NN radii
 
-    public float[][] KnnRadiiSquared(FeatureMatrix x, IReadOnlyList<int> ks, IProgress<double>? progress = null)
+    public KnnRadii KnnRadiiSquared(FeatureMatrix x, IReadOnlyList<int> ks, IProgress<double>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(ks);
@@ -166,28 +171,34 @@ public sealed class CudaBackend : IComputeBackend
         int maxK = ks.Max();
         if (ks.Min() < 1) throw InputException.For(x.Name, $"k must be at least 1, got {ks.Min()}");
         if (x.Rows <= maxK) throw InputException.For(x.Name, $"k = {maxK} needs more than {maxK} samples, the set has {x.Rows}");
-        // The kernel keeps at most 32 smallest per row; larger k (never used by the reference metrics) goes to the CPU.
+        // The kernel keeps at most 32 candidates per row; larger k (never used by the reference metrics) goes to the CPU.
         if (maxK + 1 > KnnMaxKeep) return new CpuBackend().KnnRadiiSquared(x, ks, progress);
 
         lock (_lock)
         {
-            return WithShrinkingTiles(() => KnnCore(x, ks, maxK + 1, progress));
+            return WithShrinkingTiles(() => KnnCore(x, ks, maxK, progress));
         }
     }
 
-    private float[][] KnnCore(FeatureMatrix x, IReadOnlyList<int> ks, int keep, IProgress<double>? progress)
+    private KnnRadii KnnCore(FeatureMatrix x, IReadOnlyList<int> ks, int kmax, IProgress<double>? progress)
     {
         _session.MakeCurrent();
         int n = x.Rows, tile = Math.Min(_tileSize, n);
+        int keep = Math.Min(n, Math.Min(KnnMaxKeep, kmax + 1 + ExactRadii.ExtraCandidates));
         // Shifted by the set's own mean: distances do not change, the cancellation in ‖a‖² + ‖b‖² − 2a·b does.
         using var resident = Resident(x);
         using var matrix = DeviceMatrix.Prepare(_session, _prepareRows, resident.Features, Mean(resident.Features), Precision);
-        using var best = _session.Allocate<float>((long)n * KnnMaxKeep);
+        var termsHost = ErrorTerms(matrix);
+        using var terms = UploadArray(Array.ConvertAll(termsHost, DistanceErrorBound.Up));
+        using var bestKeys = _session.Allocate<float>((long)n * KnnMaxKeep);
+        using var bestIndex = _session.Allocate<int>((long)n * KnnMaxKeep);
         using var dots = _session.Allocate<float>((long)tile * tile);
         // The column half of off-diagonal tiles in slices of ~512 rows (knn_columns_partial/merge).
         int slices = Math.Clamp(Blocks(tile, 512), 1, 64), rowsPerSlice = Blocks(tile, slices);
-        using var partial = _session.Allocate<float>((long)slices * tile * keep);
-        _session.Fill32(best.Start, PositiveInfinityBits, best.Count);
+        using var partialKeys = _session.Allocate<float>((long)slices * tile * keep);
+        using var partialIndex = _session.Allocate<int>((long)slices * tile * keep);
+        _session.Fill32(bestKeys.Start, PositiveInfinityBits, bestKeys.Count);
+        _session.Fill32(bestIndex.Start, 0xffffffffu, bestIndex.Count);
 
         // Distances are symmetric: only tiles on and above the diagonal are multiplied. An off-diagonal tile
         // (rows I, columns J) updates the rows of I row by row and the rows of J column by column (in row
@@ -195,7 +206,7 @@ public sealed class CudaBackend : IComputeBackend
         // N = 50k, tile 8192).
         int tileRows = Blocks(n, tile);
         long tilesTotal = (long)tileRows * (tileRows + 1) / 2, tilesDone = 0;
-        using var tilesRange = Nvtx.Range($"k-NN tiles {x.Name}: GEMM + k-smallest selection");
+        using var tilesRange = Nvtx.Range($"k-NN tiles {x.Name}: GEMM + candidate selection");
         for (int rowStart = 0; rowStart < n; rowStart += tile)
         {
             int rows = Math.Min(tile, n - rowStart);
@@ -206,35 +217,126 @@ public sealed class CudaBackend : IComputeBackend
                 DotTile(matrix, rowStart, rows, matrix, colStart, cols, dots, ld: cols);
                 _session.Launch(_knnTileUpdate, (Blocks(rows, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
-                    .Add(matrix.Norms.Start).Add(matrix.Norms.Start)
+                    .Add(matrix.Norms.Start).Add(matrix.Norms.Start).Add(terms.Start)
                     .Add(matrix.Dim).Add(matrix.SingleValues).Add(matrix.HalfValues)
-                    .Add(rowStart).Add(colStart).Add(diagonal ? 1 : 0).Add(keep).Add(best.Start));
+                    .Add(rowStart).Add(colStart).Add(diagonal ? 1 : 0).Add(keep).Add(bestKeys.Start).Add(bestIndex.Start));
                 if (!diagonal)
                 {
                     int used = Blocks(rows, rowsPerSlice);
                     _session.Launch(_knnColumnsPartial, (Blocks(cols, 256), used), 256, 0, new KernelArguments()
                         .Add(dots.Start).Add(rows).Add(cols).Add(cols)
-                        .Add(matrix.Norms.Start).Add(matrix.Norms.Start)
+                        .Add(matrix.Norms.Start).Add(matrix.Norms.Start).Add(terms.Start)
                         .Add(matrix.Dim).Add(matrix.SingleValues).Add(matrix.HalfValues)
-                        .Add(rowStart).Add(colStart).Add(keep).Add(rowsPerSlice).Add(partial.Start));
+                        .Add(rowStart).Add(colStart).Add(keep).Add(rowsPerSlice).Add(partialKeys.Start).Add(partialIndex.Start));
                     _session.Launch(_knnColumnsMerge, (Blocks(cols, 256), 1), 256, 0, new KernelArguments()
-                        .Add(partial.Start).Add(used).Add(cols).Add(colStart).Add(keep).Add(best.Start));
+                        .Add(partialKeys.Start).Add(partialIndex.Start).Add(used).Add(cols).Add(colStart).Add(keep)
+                        .Add(bestKeys.Start).Add(bestIndex.Start));
                 }
                 progress?.Report((double)++tilesDone / tilesTotal);
             }
         }
-        var host = new float[(long)n * KnnMaxKeep];
-        _session.Download(best.Start, host.AsSpan());
+        var keys = new float[(long)n * KnnMaxKeep];
+        var indices = new int[(long)n * KnnMaxKeep];
+        _session.Download(bestKeys.Start, keys.AsSpan());
+        _session.Download(bestIndex.Start, indices.AsSpan());
         tilesRange.Dispose();
-        var result = new float[ks.Count][];
-        for (int ki = 0; ki < ks.Count; ki++)
+
+        // Exact radii (ExactRadii): candidates chosen on the host from the kept keys, their float64 distances
+        // on the device from the original rows, the order statistics on the host.
+        using var refineRange = Nvtx.Range($"k-NN radii {x.Name}: float64 refinement");
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        bool full = n > keep;
+        var candidateStart = new int[n + 1];
+        var candidates = new int[(long)n * keep];
+        var overflow = new List<int>();
+        for (int i = 0; i < n; i++)
         {
-            var radii = new float[n];
-            int k = ks[ki];
-            for (int i = 0; i < n; i++) radii[i] = host[(long)i * KnnMaxKeep + k];
-            result[ki] = radii;
+            int count = ExactRadii.SelectCandidates(keys.AsSpan(i * KnnMaxKeep, keep), indices.AsSpan(i * KnnMaxKeep, keep), full,
+                termsHost[i], termsHost, kmax, candidates.AsSpan(candidateStart[i], keep));
+            if (count < 0)
+            {
+                overflow.Add(i);
+                count = 0;
+            }
+            candidateStart[i + 1] = candidateStart[i] + count;
+        }
+        // Pairs to evaluate: every candidate but the row itself, and each overflowing row against all rows.
+        var pairRows = new List<int>();
+        var pairCols = new List<int>();
+        for (int i = 0; i < n; i++)
+            for (int c = candidateStart[i]; c < candidateStart[i + 1]; c++)
+                if (candidates[c] != i)
+                {
+                    pairRows.Add(i);
+                    pairCols.Add(candidates[c]);
+                }
+        foreach (int i in overflow)
+            for (int j = 0; j < n; j++)
+                if (j != i)
+                {
+                    pairRows.Add(i);
+                    pairCols.Add(j);
+                }
+        var exact = ExactPairDistances(resident.Features.Values.Start, resident.Features.Values.Start, x.Dim, pairRows, pairCols);
+
+        var radii = new double[ks.Count][];
+        for (int q = 0; q < ks.Count; q++) radii[q] = new double[n];
+        var rowValues = new Dictionary<int, List<double>>();
+        for (int p = 0; p < pairRows.Count; p++)
+        {
+            if (!rowValues.TryGetValue(pairRows[p], out var list)) rowValues[pairRows[p]] = list = [];
+            list.Add(exact[p]);
+        }
+        long decisions = overflow.Count;
+        Span<double> r = stackalloc double[ks.Count];
+        for (int i = 0; i < n; i++)
+        {
+            var values = rowValues.TryGetValue(i, out var list) ? list : new List<double>();
+            values.Add(0); // the row itself
+            decisions += ExactRadii.Finish(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(values), ks, kmax, r);
+            for (int q = 0; q < ks.Count; q++) radii[q][i] = r[q];
+        }
+        double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return new KnnRadii(radii, new RefinementCounts(decisions, pairRows.Count, seconds));
+    }
+
+    /// <summary>Per-row error terms e(‖row‖²) of the stored norms of <paramref name="matrix"/> for this precision.</summary>
+    private double[] ErrorTerms(DeviceMatrix matrix)
+    {
+        var norms = new float[matrix.Rows];
+        _session.Download(matrix.Norms.Start, norms.AsSpan());
+        return DistanceErrorBound.For(DistancePrecision, matrix.Dim).RowTerms(norms);
+    }
+
+    /// <summary>Σ(a − b)² in float64 for each pair (rowsA[p] of a, rowsB[p] of b), on the device (exact_pair_distances).</summary>
+    private double[] ExactPairDistances(DevicePointer a, DevicePointer b, int dim, List<int> rowsA, List<int> rowsB)
+    {
+        var result = new double[rowsA.Count];
+        if (result.Length == 0) return result;
+        const int batch = 1 << 22;
+        int size = Math.Min(batch, result.Length);
+        using var da = _session.Allocate<int>(size);
+        using var db = _session.Allocate<int>(size);
+        using var dout = _session.Allocate<double>(size);
+        var spanA = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rowsA);
+        var spanB = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rowsB);
+        for (int start = 0; start < result.Length; start += batch)
+        {
+            int count = Math.Min(batch, result.Length - start);
+            _session.Upload<int>(spanA.Slice(start, count), da.Start);
+            _session.Upload<int>(spanB.Slice(start, count), db.Start);
+            _session.Launch(_exactPairs, (Blocks(count, 256), 1), 256, 0, new KernelArguments()
+                .Add(a).Add(b).Add(dim).Add(da.Start).Add(db.Start).Add(count).Add(dout.Start));
+            _session.Download(dout.Start, result.AsSpan(start, count));
         }
         return result;
+    }
+
+    private DeviceBuffer<T> UploadArray<T>(T[] values) where T : unmanaged
+    {
+        var buffer = _session.Allocate<T>(Math.Max(values.Length, 1));
+        if (values.Length > 0) _session.Upload<T>(values, buffer.Start);
+        return buffer;
     }
 
     // ------------------------------------------------------------------ fake x real reductions
@@ -278,31 +380,45 @@ public sealed class CudaBackend : IComputeBackend
         var shift = Mean(realResident.Features);
         using var fakeMatrix = DeviceMatrix.Prepare(_session, _prepareRows, fakeResident.Features, shift, Precision);
         using var realMatrix = DeviceMatrix.Prepare(_session, _prepareRows, realResident.Features, shift, Precision);
-        using var realRadii = UploadStacked(request.RealRadiiSquared, nReal);
-        using var fakeRadii = UploadStacked(request.FakeRadiiSquared, nFake);
-        using var realism = request.RealismRadiiSquared is null ? null : UploadStacked([request.RealismRadiiSquared], nReal);
+        var th = new CrossThresholds(ErrorTerms(fakeMatrix), ErrorTerms(realMatrix), request.RealRadiiSquared, request.FakeRadiiSquared, request.RealismRadiiSquared);
+        using var fakeTerms = UploadArray(th.FakeTerms);
+        using var realTerms = UploadArray(th.RealTerms);
+        using var realLow = UploadStacked(th.RealLow, nReal);
+        using var realHigh = UploadStacked(th.RealHigh, nReal);
+        using var realExact = UploadStacked(request.RealRadiiSquared, nReal);
+        using var fakeLow = UploadStacked(th.FakeLow, nFake);
+        using var fakeHigh = UploadStacked(th.FakeHigh, nFake);
+        using var fakeExact = UploadStacked(request.FakeRadiiSquared, nFake);
+        bool wantRealism = request.RealismRadiiSquared is not null;
+        using var realismLow = wantRealism ? UploadArray(th.RealismLow!) : null;
+        using var realismHigh = wantRealism ? UploadArray(th.RealismHigh!) : null;
+        using var realismExact = wantRealism ? UploadArray(request.RealismRadiiSquared!) : null;
         using var countLe = _session.Allocate<int>((long)Math.Max(numK, 1) * nFake);
         using var countLt = _session.Allocate<int>((long)Math.Max(numK, 1) * nFake);
+        using var complement = _session.Allocate<int>((long)Math.Max(numK, 1) * nFake);
         using var anyLe = _session.Allocate<int>((long)Math.Max(numK, 1) * nReal);
         using var anyLt = _session.Allocate<int>((long)Math.Max(numK, 1) * nReal);
+        using var covered = _session.Allocate<int>((long)Math.Max(numK, 1) * nReal);
         using var rowMin = _session.Allocate<float>(nFake);
         using var rowArgmin = _session.Allocate<int>(nFake);
-        using var realismScore = _session.Allocate<float>(nFake);
+        using var realismLower = _session.Allocate<float>(nFake);
+        using var realismBest = _session.Allocate<double>(nFake);
+        using var realismEvals = _session.Allocate<int>(nFake);
         using var colMin = _session.Allocate<float>(nReal);
+        using var counters = _session.Allocate<ulong>(2);
         using var dots = _session.Allocate<float>((long)rowTile * colTile);
-        _session.Fill32(countLe.Start, 0, countLe.Count);
-        _session.Fill32(countLt.Start, 0, countLt.Count);
-        _session.Fill32(anyLe.Start, 0, anyLe.Count);
-        _session.Fill32(anyLt.Start, 0, anyLt.Count);
+        foreach (var buffer in new[] { countLe, countLt, complement, anyLe, anyLt, covered, realismEvals }) _session.Fill32(buffer.Start, 0, buffer.Count);
         _session.Fill32(rowMin.Start, PositiveInfinityBits, nFake);
         _session.Fill32(rowArgmin.Start, 0, nFake);
-        _session.Fill32(realismScore.Start, NegativeInfinityBits, nFake);
+        _session.Fill32(realismLower.Start, NegativeInfinityBits, nFake);
+        _session.Fill32(realismBest.Start, 0, realismBest.Count * 2);
         _session.Fill32(colMin.Start, PositiveInfinityBits, nReal);
+        _session.Fill32(counters.Start, 0, 4);
 
         // A null realism pointer tells the kernel to skip the ratio; a zero address is what the kernel tests.
-        var realismPointer = realism?.Start ?? default;
+        DevicePointer Optional<T>(DeviceBuffer<T>? b) where T : unmanaged => b?.Start ?? default;
         long tilesTotal = (long)Blocks(nFake, rowTile) * Blocks(nReal, colTile), tilesDone = 0;
-        using var tilesRange = Nvtx.Range("cross tiles: GEMM + membership, nearest and realism reductions");
+        using var tilesRange = Nvtx.Range("cross tiles: GEMM + exact membership, nearest and realism reductions");
         for (int rowStart = 0; rowStart < nFake; rowStart += rowTile)
         {
             int rows = Math.Min(rowTile, nFake - rowStart);
@@ -313,22 +429,30 @@ public sealed class CudaBackend : IComputeBackend
                 _session.Launch(_crossRows, (Blocks(rows, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                     .Add(fakeMatrix.Norms.Start).Add(realMatrix.Norms.Start)
+                    .Add(fakeTerms.Start).Add(realTerms.Start)
                     .Add(fakeMatrix.Dim).Add(fakeMatrix.SingleValues).Add(fakeMatrix.HalfValues)
                     .Add(realMatrix.SingleValues).Add(realMatrix.HalfValues)
+                    .Add(fakeResident.Features.Values.Start).Add(realResident.Features.Values.Start)
                     .Add(rowStart).Add(colStart).Add(numK)
-                    .Add(realRadii.Start).Add(nReal)
-                    .Add(realismPointer).Add(request.RealismEpsilon)
-                    .Add(countLe.Start).Add(countLt.Start).Add(nFake)
-                    .Add(rowMin.Start).Add(rowArgmin.Start).Add(realismScore.Start));
+                    .Add(realLow.Start).Add(realHigh.Start).Add(realExact.Start).Add(nReal)
+                    .Add(fakeLow.Start).Add(fakeHigh.Start).Add(fakeExact.Start).Add(nFake)
+                    .Add(Optional(realismLow)).Add(Optional(realismHigh)).Add(Optional(realismExact)).Add(request.RealismEpsilon)
+                    .Add(countLe.Start).Add(countLt.Start).Add(complement.Start)
+                    .Add(rowMin.Start).Add(rowArgmin.Start)
+                    .Add(realismLower.Start).Add(realismBest.Start).Add(realismEvals.Start)
+                    .Add(counters.Start));
                 _session.Launch(_crossCols, (Blocks(cols, 256), Blocks(rows, ColumnRowsPerBlock)), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                     .Add(fakeMatrix.Norms.Start).Add(realMatrix.Norms.Start)
+                    .Add(fakeTerms.Start).Add(realTerms.Start)
                     .Add(fakeMatrix.Dim).Add(fakeMatrix.SingleValues).Add(fakeMatrix.HalfValues)
                     .Add(realMatrix.SingleValues).Add(realMatrix.HalfValues)
+                    .Add(fakeResident.Features.Values.Start).Add(realResident.Features.Values.Start)
                     .Add(rowStart).Add(colStart).Add(numK).Add(ColumnRowsPerBlock)
-                    .Add(fakeRadii.Start).Add(nFake)
-                    .Add(anyLe.Start).Add(anyLt.Start).Add(nReal)
-                    .Add(colMin.Start));
+                    .Add(fakeLow.Start).Add(fakeHigh.Start).Add(fakeExact.Start).Add(nFake)
+                    .Add(realLow.Start).Add(realHigh.Start).Add(realExact.Start).Add(nReal)
+                    .Add(anyLe.Start).Add(anyLt.Start).Add(covered.Start)
+                    .Add(colMin.Start).Add(counters.Start));
                 progress?.Report((double)++tilesDone / tilesTotal);
             }
         }
@@ -337,30 +461,45 @@ public sealed class CudaBackend : IComputeBackend
         using var download = Nvtx.Range("download reductions");
         var le = DownloadStacked<int>(countLe, numK, nFake);
         var lt = DownloadStacked<int>(countLt, numK, nFake);
+        var complementFlags = DownloadStacked<int>(complement, numK, nFake);
         var anyLeFlags = DownloadStacked<int>(anyLe, numK, nReal);
         var anyLtFlags = DownloadStacked<int>(anyLt, numK, nReal);
+        var coveredFlags = DownloadStacked<int>(covered, numK, nReal);
         var fakeNearest = new float[nFake];
         var fakeNearestIndex = new int[nFake];
         var realNearest = new float[nReal];
         _session.Download(rowMin.Start, fakeNearest.AsSpan());
         _session.Download(rowArgmin.Start, fakeNearestIndex.AsSpan());
         _session.Download(colMin.Start, realNearest.AsSpan());
+        var count = new ulong[2];
+        _session.Download(counters.Start, count.AsSpan());
+        long realismNearTies = 0;
         float[]? realismHost = null;
-        if (realism is not null)
+        if (wantRealism)
         {
-            realismHost = new float[nFake];
-            _session.Download(realismScore.Start, realismHost.AsSpan());
+            var best = new double[nFake];
+            var evals = new int[nFake];
+            _session.Download(realismBest.Start, best.AsSpan());
+            _session.Download(realismEvals.Start, evals.AsSpan());
+            realismHost = Array.ConvertAll(best, v => (float)v);
+            // The first evaluation of a row is its maximum; each further one is a near-tie float32 could not settle.
+            foreach (int e in evals) realismNearTies += Math.Max(0, e - 1);
         }
+        static bool[][] Flags(int[][] a) => a.Select(x => x.Select(v => v != 0).ToArray()).ToArray();
         return new CrossReductions
         {
             FakeInsideRealCountLe = le,
             FakeInsideRealCountLt = lt,
-            RealInsideFakeLe = anyLeFlags.Select(a => a.Select(v => v != 0).ToArray()).ToArray(),
-            RealInsideFakeLt = anyLtFlags.Select(a => a.Select(v => v != 0).ToArray()).ToArray(),
+            RealInsideFakeLe = Flags(anyLeFlags),
+            RealInsideFakeLt = Flags(anyLtFlags),
+            RealCoveredLt = Flags(coveredFlags),
+            FakeComplementLt = Flags(complementFlags),
             FakeNearestRealDistanceSquared = fakeNearest,
             FakeNearestRealIndex = fakeNearestIndex,
             RealNearestFakeDistanceSquared = realNearest,
             Realism = realismHost,
+            // The float64 work ran inside the tile kernels: counted, not separately timed.
+            Refinement = new RefinementCounts((long)count[0] + realismNearTies, (long)count[1], 0),
         };
     }
 
@@ -702,8 +841,8 @@ public sealed class CudaBackend : IComputeBackend
         lock (_lock)
         {
             _session.MakeCurrent();
-            // Always fp32: --precision trades k-NN membership decisions (counted against fp32) for speed;
-            // KID's kernel sums would change silently.
+            // Always fp32: --precision only speeds up the k-NN distance GEMMs (whose decisions are refined to
+            // float64); KID's kernel sums have no such refinement and would change silently.
             using var ra = ResidentFeatures.Upload(_session, a[..(m * dim)], m, dim, "A");
             using var rb = ResidentFeatures.Upload(_session, b[..(n * dim)], n, dim, "B");
             using var da = DeviceMatrix.Prepare(_session, _prepareRows, ra, null, CudaPrecision.Fp32);
@@ -742,10 +881,10 @@ public sealed class CudaBackend : IComputeBackend
         }
     }
 
-    private DeviceBuffer<float> UploadStacked(IReadOnlyList<float[]> arrays, int length)
+    private DeviceBuffer<T> UploadStacked<T>(IReadOnlyList<T[]> arrays, int length) where T : unmanaged
     {
-        var buffer = _session.Allocate<float>((long)Math.Max(arrays.Count, 1) * length);
-        for (int k = 0; k < arrays.Count; k++) _session.Upload<float>(arrays[k], buffer.At((long)k * length));
+        var buffer = _session.Allocate<T>((long)Math.Max(arrays.Count, 1) * length);
+        for (int k = 0; k < arrays.Count; k++) _session.Upload<T>(arrays[k], buffer.At((long)k * length));
         return buffer;
     }
 

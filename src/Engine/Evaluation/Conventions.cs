@@ -129,7 +129,7 @@ public sealed record ConventionOverrides
     public ResizeMode? ImageMode { get; init; }
     public int? InceptionScoreSplits { get; init; }
     public bool? InceptionScoreShuffle { get; init; }
-    public bool CompareWithFp32 { get; init; } = true;
+    public bool CompareWithFp32 { get; init; }
 }
 
 /// <summary>

@@ -111,7 +111,7 @@ public sealed class EvaluationResult
         var sb = new StringBuilder();
         int width = Math.Max(DistancePrecision is null ? 8 : "distance_precision".Length, _values.Count == 0 ? 0 : _values.Max(v => v.Key.Length)) + 2;
         foreach (var (key, value) in _values)
-            sb.Append(key.PadRight(width)).AppendLine(FormatValue(value));
+            sb.Append(key.PadRight(width)).AppendLine(CountKeys.Contains(key) ? value.ToString("0", CultureInfo.InvariantCulture) : FormatValue(value));
         sb.Append("n_real".PadRight(width)).AppendLine(NReal?.ToString(CultureInfo.InvariantCulture) ?? "(statistics)");
         sb.Append("n_fake".PadRight(width)).AppendLine(NFake?.ToString(CultureInfo.InvariantCulture) ?? "(statistics)");
         sb.Append("dim".PadRight(width)).AppendLine(Dim.ToString(CultureInfo.InvariantCulture));
@@ -119,6 +119,9 @@ public sealed class EvaluationResult
         if (DistancePrecision is not null) sb.Append("distance_precision".PadRight(width)).AppendLine(DistancePrecision);
         return sb.ToString();
     }
+
+    // Keys whose values are counts: printed as whole numbers in the table.
+    private static readonly HashSet<string> CountKeys = [MetricRegistry.RefinedDecisions, MetricRegistry.MembershipDecisions, MetricRegistry.MembershipChanged];
 
     public static string FormatValue(double v) =>
         !double.IsFinite(v) ? v.ToString(CultureInfo.InvariantCulture)

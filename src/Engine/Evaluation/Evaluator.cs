@@ -95,16 +95,18 @@ public static class Evaluator
                     foreach (var key in MetricRegistry.Get(g).KeyInfo) result.Add(key.Name + s, key.FromKnn!(r));
                 }
             }
+            // k-NN decisions (comparisons and radii) the distance GEMM's error bound could not settle, decided in float64.
+            result.Add(MetricRegistry.RefinedDecisions, knn.Refinement.Decisions);
             if (comparison is not null)
             {
-                result.Add("membership_decisions", comparison.Compared);
-                result.Add("membership_changed", comparison.Changed);
-                result.Add("membership_changed_fraction", comparison.ChangedFraction);
+                result.Add(MetricRegistry.MembershipDecisions, comparison.Compared);
+                result.Add(MetricRegistry.MembershipChanged, comparison.Changed);
+                result.Add(MetricRegistry.MembershipChangedFraction, comparison.ChangedFraction);
                 result.Notes.Add(DescribeComparison(result.DistancePrecision!, comparison, knn, reference!));
             }
             else if (result.DistancePrecision is not null)
             {
-                result.Notes.Add($"k-NN distances computed in {result.DistancePrecision}; not compared with fp32");
+                result.Notes.Add($"k-NN distance GEMMs in {result.DistancePrecision}; every decision exact (float64 refinement); not compared with fp32 (--fp32-check)");
             }
         }
         return result;

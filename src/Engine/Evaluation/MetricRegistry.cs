@@ -100,6 +100,25 @@ public static class MetricRegistry
             $"Khayatkhoei & AbdAlmageed 2023 manifmetric (k = {MetricDefaults.PrdcK}, strict <)"),
     ];
 
+    /// <summary>Report keys of the k-NN pass: how its decisions were reached, not metrics (kept out of sweep tables and charts).</summary>
+    public const string RefinedDecisions = "refined_decisions", MembershipDecisions = "membership_decisions",
+        MembershipChanged = "membership_changed", MembershipChangedFraction = "membership_changed_fraction";
+
+    /// <summary>
+    /// The report keys with their meaning: <see cref="RefinedDecisions"/> with every k-NN result, the membership
+    /// keys only with `--fp32-check` on a tf32/fp16 backend.
+    /// </summary>
+    public static IReadOnlyList<MetricKey> ReportKeys { get; } =
+    [
+        new(RefinedDecisions, "k-NN comparisons and radii the float32 distance's error bound could not settle, decided in float64"),
+        new(MembershipDecisions, "per-sample decisions compared between the backend's precision and an fp32 rerun (--fp32-check)"),
+        new(MembershipChanged, "of those, how many differ (0 unless something is broken)"),
+        new(MembershipChangedFraction, "membership_changed / membership_decisions"),
+    ];
+
+    /// <summary>Whether <paramref name="key"/> is a report key (<see cref="ReportKeys"/>) rather than a metric value.</summary>
+    public static bool IsReportKey(string key) => ReportKeys.Any(r => r.Name == key);
+
     public static MetricInfo Get(MetricGroup g) => All.First(m => m.Group == g);
 
     /// <summary>The key declaration of a k-NN key name (without a `_kN` suffix).</summary>

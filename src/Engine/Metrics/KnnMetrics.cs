@@ -42,6 +42,12 @@ public sealed record KnnMetricsResult(IReadOnlyList<KnnMetricsAtK> PerK, int Rea
 {
     /// <summary>The per-sample decisions the metrics were counted from (for comparing arithmetic precisions).</summary>
     public MembershipDecisions? Decisions { get; init; }
+
+    /// <summary>
+    /// The float64 refinement that made every decision exact: radii of both sets and the cross pass together
+    /// (<see cref="RefinementCounts.Decisions"/> is the `refined_decisions` result key).
+    /// </summary>
+    public RefinementCounts Refinement { get; init; } = RefinementCounts.None;
 }
 
 /// <summary>
@@ -71,7 +77,7 @@ public static class KnnMetrics
         var fakeRadii = backend.KnnRadiiSquared(fake, ks, ProgressSlice.Of(progress, 1 / 3.0, 1 / 3.0));
         var realRadii = realRadiiAll.Take(ks.Count).ToArray();
 
-        float[]? realismRadii = realism
+        double[]? realismRadii = realism
             ? Metrics.Realism.PruneRadii(realRadiiAll[radiiKs.IndexOf(realismK)], Metrics.Realism.DefaultPercentile)
             : null;
         var cross = backend.ReduceCrossDistances(fake, real, new CrossRequest
@@ -83,33 +89,33 @@ public static class KnnMetrics
         }, ProgressSlice.Of(progress, 2 / 3.0, 1 / 3.0));
 
         var perK = new KnnMetricsAtK[ks.Count];
-        for (int q = 0; q < ks.Count; q++) perK[q] = FromReductions(ks[q], cross, q, realRadii[q], fakeRadii[q]);
+        for (int q = 0; q < ks.Count; q++) perK[q] = FromReductions(ks[q], cross, q, real.Rows, fake.Rows);
         var scores = cross.Realism is null
             ? null
             : new RealismScores(cross.Realism, realismK, Metrics.Realism.DefaultPercentile, Metrics.Realism.DefaultEpsilon);
         return new KnnMetricsResult(perK, real.Rows, fake.Rows, scores)
         {
-            Decisions = MembershipDecisions.From(ks, cross, realRadii, fakeRadii),
+            Decisions = MembershipDecisions.From(ks, cross),
+            Refinement = realRadiiAll.Refinement + fakeRadii.Refinement + cross.Refinement,
         };
     }
 
-    private static KnnMetricsAtK FromReductions(int k, CrossReductions cross, int q, float[] realRadii, float[] fakeRadii)
+    private static KnnMetricsAtK FromReductions(int k, CrossReductions cross, int q, int nReal, int nFake)
     {
-        int nFake = fakeRadii.Length, nReal = realRadii.Length;
         long fakesInsideLe = 0, fakesInsideLt = 0, insideCountLt = 0, fakesCoveringReal = 0;
         for (int g = 0; g < nFake; g++)
         {
             if (cross.FakeInsideRealCountLe[q][g] > 0) fakesInsideLe++;
             if (cross.FakeInsideRealCountLt[q][g] > 0) fakesInsideLt++;
             insideCountLt += cross.FakeInsideRealCountLt[q][g];
-            if (cross.FakeNearestRealDistanceSquared[g] < fakeRadii[g]) fakesCoveringReal++;
+            if (cross.FakeComplementLt[q][g]) fakesCoveringReal++;
         }
         long realsInsideLe = 0, realsInsideLt = 0, realsCovered = 0;
         for (int r = 0; r < nReal; r++)
         {
             if (cross.RealInsideFakeLe[q][r]) realsInsideLe++;
             if (cross.RealInsideFakeLt[q][r]) realsInsideLt++;
-            if (cross.RealNearestFakeDistanceSquared[r] < realRadii[r]) realsCovered++;
+            if (cross.RealCoveredLt[q][r]) realsCovered++;
         }
         double prdcPrecision = (double)fakesInsideLt / nFake;
         double prdcRecall = (double)realsInsideLt / nReal;

@@ -33,8 +33,8 @@ public sealed class MembershipDecisions
     /// <summary>Number of decisions: 3·(fakes + reals) per k.</summary>
     public long Count => (long)PerSample * (FakeCount + RealCount) * Ks.Count;
 
-    /// <summary>The decisions of one k-NN pass; radii and reductions in the order of <paramref name="ks"/>.</summary>
-    public static MembershipDecisions From(IReadOnlyList<int> ks, CrossReductions cross, IReadOnlyList<float[]> realRadii, IReadOnlyList<float[]> fakeRadii)
+    /// <summary>The decisions of one k-NN pass; reductions in the order of <paramref name="ks"/>.</summary>
+    public static MembershipDecisions From(IReadOnlyList<int> ks, CrossReductions cross)
     {
         ArgumentNullException.ThrowIfNull(ks);
         ArgumentNullException.ThrowIfNull(cross);
@@ -45,17 +45,13 @@ public sealed class MembershipDecisions
         {
             var inLe = new bool[nFake];
             var inLt = new bool[nFake];
-            var complement = new bool[nFake];
             for (int g = 0; g < nFake; g++)
             {
                 inLe[g] = cross.FakeInsideRealCountLe[q][g] > 0;
                 inLt[g] = cross.FakeInsideRealCountLt[q][g] > 0;
-                complement[g] = cross.FakeNearestRealDistanceSquared[g] < fakeRadii[q][g];
             }
-            var covered = new bool[nReal];
-            for (int r = 0; r < nReal; r++) covered[r] = cross.RealNearestFakeDistanceSquared[r] < realRadii[q][r];
-            fake[q] = [inLe, inLt, complement];
-            real[q] = [(bool[])cross.RealInsideFakeLe[q].Clone(), (bool[])cross.RealInsideFakeLt[q].Clone(), covered];
+            fake[q] = [inLe, inLt, (bool[])cross.FakeComplementLt[q].Clone()];
+            real[q] = [(bool[])cross.RealInsideFakeLe[q].Clone(), (bool[])cross.RealInsideFakeLt[q].Clone(), (bool[])cross.RealCoveredLt[q].Clone()];
         }
         return new MembershipDecisions(ks.ToArray(), fake, real, nFake, nReal);
     }

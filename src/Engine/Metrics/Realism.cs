@@ -59,8 +59,9 @@ public static class Realism
             FakeRadiiSquared = [],
         }, ProgressSlice.Of(progress, 0.5, 0.5));
         var scores = new float[fake.Rows];
+        // StyleGAN2-TF's own variant is float16 arithmetic; the nearest real here is the float32 GEMM's (not refined).
         for (int g = 0; g < scores.Length; g++)
-            scores[g] = radii[cross.FakeNearestRealIndex[g]] / cross.FakeNearestRealDistanceSquared[g];
+            scores[g] = (float)radii[cross.FakeNearestRealIndex[g]] / cross.FakeNearestRealDistanceSquared[g];
         return scores;
     }
 
@@ -69,19 +70,19 @@ public static class Realism
     /// percentile (np.percentile, linear interpolation) is set to 0, so outlying reals with huge balls
     /// cannot make everything look realistic.
     /// </summary>
-    public static float[] PruneRadii(float[] radiiSquared, double percentile)
+    public static double[] PruneRadii(double[] radiiSquared, double percentile)
     {
         double threshold = Percentile(radiiSquared, percentile);
-        var pruned = new float[radiiSquared.Length];
-        for (int i = 0; i < pruned.Length; i++) pruned[i] = radiiSquared[i] > threshold ? 0f : radiiSquared[i];
+        var pruned = new double[radiiSquared.Length];
+        for (int i = 0; i < pruned.Length; i++) pruned[i] = radiiSquared[i] > threshold ? 0 : radiiSquared[i];
         return pruned;
     }
 
     /// <summary>np.percentile(values, q) with the default linear interpolation between order statistics, in float64.</summary>
-    public static double Percentile(IReadOnlyList<float> values, double q)
+    public static double Percentile(IReadOnlyList<double> values, double q)
     {
         if (values.Count == 0) throw new ArgumentException("no values", nameof(values));
-        var sorted = values.Select(v => (double)v).ToArray();
+        var sorted = values.ToArray();
         Array.Sort(sorted);
         double position = (sorted.Length - 1) * (q / 100.0);
         int lower = (int)Math.Floor(position);

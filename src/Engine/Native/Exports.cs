@@ -167,8 +167,7 @@ public static unsafe class Exports
             lock (ctx.Gate)
             {
                 var result = Evaluator.Evaluate(CallerFeatures.ToInput(real, "real"), CallerFeatures.ToInput(fake, "fake"),
-                    // The result struct has no room for the fp32 comparison: a tf32/fp16 context computes in its
-                    // precision only (the CLI's metrics --precision reports what it changed).
+                    // No fp32 comparison run: a tf32/fp16 context's decisions are exact (float64 refinement), as fp32's.
                     new EvaluationOptions { Groups = [MetricGroup.Pr, MetricGroup.Prdc], Ks = [k], CompareWithFp32 = false }, ctx.Backend);
                 // Field by registry key: the struct's fields are the keys of groups pr and prdc.
                 *output = new NativePrdcResult

@@ -67,8 +67,12 @@ public class CliTests
         var (code, json, err) = Run("bench", "--backend", "cpu", "--only", "pr", "--samples", "60", "--dims", "8,12", "--repeats", "1", "--json", "-");
         Assert.That(code, Is.EqualTo(0), err);
         using var doc = JsonDocument.Parse(json);
-        var sizes = doc.RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("sizes").GetString()).ToArray();
-        Assert.That(sizes, Is.EqualTo(new[] { "N=60 D=8", "N=60 D=12" }));
+        var results = doc.RootElement.GetProperty("results").EnumerateArray().ToArray();
+        var sizes = results.Select(r => r.GetProperty("sizes").GetString()).ToArray();
+        // Each size on continuous and on integer data, each line with the float64 refinement's count and time.
+        Assert.That(sizes, Is.EqualTo(new[] { "N=60 D=8", "N=60 D=8", "N=60 D=12", "N=60 D=12" }));
+        Assert.That(results.Select(r => r.GetProperty("name").GetString()!.Contains("integer")), Is.EqualTo(new[] { false, true, false, true }));
+        Assert.That(results.Select(r => r.GetProperty("note").GetString()), Has.All.Contains("refinement: "));
         (code, _, err) = Run("bench", "--dims", "8");
         Assert.That(code, Is.EqualTo(2));
         Assert.That(err, Does.Contain("--dims needs --samples"));
@@ -118,7 +122,7 @@ public class CliTests
         Assert.That(keys, Is.EquivalentTo(new[]
         {
             "fid", "precision", "recall", "prdc_precision", "prdc_recall", "density", "coverage", "sym_precision", "sym_recall", "comp_precision",
-            "n_real", "n_fake", "dim", "k",
+            "refined_decisions", "n_real", "n_fake", "dim", "k",
             // the default convention's resolved choices for fid and the k-NN groups (ConventionCliTests)
             "convention", "cov_divisor", "comparison", "radius",
         }));
@@ -138,7 +142,7 @@ public class CliTests
         Assert.That(code, Is.EqualTo(0), err);
         using var doc = JsonDocument.Parse(stdout);
         var keys = doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray();
-        Assert.That(keys, Is.EquivalentTo(new[] { "precision_k3", "recall_k3", "precision_k5", "recall_k5", "n_real", "n_fake", "dim", "k", "convention", "comparison", "radius" }));
+        Assert.That(keys, Is.EquivalentTo(new[] { "precision_k3", "recall_k3", "precision_k5", "recall_k5", "refined_decisions", "n_real", "n_fake", "dim", "k", "convention", "comparison", "radius" }));
     }
 
     [Test]

@@ -33,10 +33,10 @@ public class BackendVerifierTests
         public string Name => "faulty";
         public string Description => $"CPU with fault '{fault}'";
 
-        public float[][] KnnRadiiSquared(FeatureMatrix x, IReadOnlyList<int> ks, IProgress<double>? progress = null)
+        public KnnRadii KnnRadiiSquared(FeatureMatrix x, IReadOnlyList<int> ks, IProgress<double>? progress = null)
         {
             var r = _cpu.KnnRadiiSquared(x, ks, progress);
-            if (fault == "radius") r[0][x.Rows / 2] *= 1.05f;
+            if (fault == "radius") r[0][x.Rows / 2] *= 1.05;
             return r;
         }
 

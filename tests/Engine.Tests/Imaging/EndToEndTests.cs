@@ -85,7 +85,7 @@ public class EndToEndTests
         Assert.That(s.EnumerateObject().Select(p => p.Name).TakeWhile(n => n != "convention"), Is.EquivalentTo(new[]
         {
             "fid", "kid_mean", "kid_std", "precision", "recall", "prdc_precision", "prdc_recall", "density", "coverage",
-            "sym_precision", "sym_recall", "comp_precision", "n_real", "n_fake", "dim", "k",
+            "sym_precision", "sym_recall", "comp_precision", "refined_decisions", "n_real", "n_fake", "dim", "k",
         }));
         Assert.That(s.GetProperty("image_mode").GetString(), Is.EqualTo("clean"));
         Assert.That(s.GetProperty("n_real").GetInt32(), Is.EqualTo(40));

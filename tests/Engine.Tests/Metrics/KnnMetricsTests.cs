@@ -200,12 +200,12 @@ public class KnnMetricsTests
     public void PercentileMatchesNumpyLinearInterpolation()
     {
         // np.percentile([1, 2, 3, 4.7], q) for q = 50, 10, 90 → 2.5, 1.3, 4.19
-        float[] values = [4.7f, 1f, 3f, 2f];
+        double[] values = [4.7, 1, 3, 2];
         Assert.That(Realism.Percentile(values, 50), Is.EqualTo(2.5).Within(1e-12));
         Assert.That(Realism.Percentile(values, 10), Is.EqualTo(1.3).Within(1e-12));
-        Assert.That(Realism.Percentile(values, 90), Is.EqualTo(3 + 0.7 * (4.7f - 3)).Within(1e-12));
+        Assert.That(Realism.Percentile(values, 90), Is.EqualTo(3 + 0.7 * (4.7 - 3)).Within(1e-12));
         var pruned = Realism.PruneRadii(values, 50);
-        Assert.That(pruned, Is.EqualTo(new[] { 0f, 1f, 0f, 2f }));
+        Assert.That(pruned, Is.EqualTo(new[] { 0.0, 1, 0, 2 }));
     }
 
     [Test]

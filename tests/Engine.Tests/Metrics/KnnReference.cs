@@ -4,7 +4,8 @@ namespace GenMetrics.Tests.Metrics;
 
 /// <summary>
 /// Float64 brute-force k-NN metrics, straight from metrics-spec §0, §6–§9: all pairwise squared distances
-/// as Σ(a−b)² in double, radii by full sort, each metric as the spec words it.
+/// as Σ(a−b)² in double (plain loops, nothing from the engine), radii by full sort, each metric as the spec
+/// words it. With relativeTolerance: 0 it is the exact reference the engine must equal (KnnMetricsExactTests).
 /// Membership comparisons whose float64 margin |d² − r²| is within <see cref="Tolerance"/> are
 /// "ambiguous" (the engine's float32 Gram distances may legitimately decide them either way); every
 /// metric is computed once deciding them all true (Upper) and once all false (Lower). All these metrics

@@ -13,12 +13,16 @@ namespace GenMetrics.Tests.Metrics;
 /// </summary>
 public class MembershipDecisionsTests
 {
-    private static CrossReductions Reductions(int[] countLe, int[] countLt, float[] fakeNearest, bool[] realLe, bool[] realLt, float[] realNearest) => new()
+    // Complement and coverage flags as the nearest distances against the radii decide them.
+    private static CrossReductions Reductions(int[] countLe, int[] countLt, float[] fakeNearest, bool[] realLe, bool[] realLt, float[] realNearest,
+        float[] realRadii, float[] fakeRadii) => new()
     {
         FakeInsideRealCountLe = [countLe],
         FakeInsideRealCountLt = [countLt],
         RealInsideFakeLe = [realLe],
         RealInsideFakeLt = [realLt],
+        RealCoveredLt = [realNearest.Select((d, j) => d < realRadii[j]).ToArray()],
+        FakeComplementLt = [fakeNearest.Select((d, g) => d < fakeRadii[g]).ToArray()],
         FakeNearestRealDistanceSquared = fakeNearest,
         FakeNearestRealIndex = new int[fakeNearest.Length],
         RealNearestFakeDistanceSquared = realNearest,
@@ -29,11 +33,11 @@ public class MembershipDecisionsTests
     {
         float[] fakeRadii = [1f, 1f, 1f], realRadii = [2f, 2f];
         var a = MembershipDecisions.From([3],
-            Reductions([1, 0, 2], [1, 0, 0], [0.5f, 3f, 0.5f], [true, false], [true, false], [1f, 5f]), [realRadii], [fakeRadii]);
+            Reductions([1, 0, 2], [1, 0, 0], [0.5f, 3f, 0.5f], [true, false], [true, false], [1f, 5f], realRadii, fakeRadii));
         // Fake 1 enters a real ball (≤ and <: 2), fake 2 enters one strictly (1), fake 0's nearest real leaves
         // its own ball (1), real 1 becomes covered (1): 5 of the 3·(3 + 2) = 15 decisions differ.
         var b = MembershipDecisions.From([3],
-            Reductions([1, 3, 2], [1, 3, 1], [1.5f, 3f, 0.5f], [true, false], [true, false], [1f, 1f]), [realRadii], [fakeRadii]);
+            Reductions([1, 3, 2], [1, 3, 1], [1.5f, 3f, 0.5f], [true, false], [true, false], [1f, 1f], realRadii, fakeRadii));
         var c = b.CompareWith(a);
         Assert.That(c.Compared, Is.EqualTo(15));
         Assert.That(c.Changed, Is.EqualTo(5));
@@ -44,8 +48,8 @@ public class MembershipDecisionsTests
     [Test]
     public void DecisionsOfDifferentPassesAreNotCompared()
     {
-        var one = MembershipDecisions.From([3], Reductions([0], [0], [1f], [false], [false], [1f]), [[1f]], [[1f]]);
-        var other = MembershipDecisions.From([5], Reductions([0], [0], [1f], [false], [false], [1f]), [[1f]], [[1f]]);
+        var one = MembershipDecisions.From([3], Reductions([0], [0], [1f], [false], [false], [1f], [1f], [1f]));
+        var other = MembershipDecisions.From([5], Reductions([0], [0], [1f], [false], [false], [1f], [1f], [1f]));
         Assert.Throws<ArgumentException>(() => one.CompareWith(other));
     }
 
@@ -71,7 +75,7 @@ public class MembershipDecisionsTests
             return new FeatureMatrix(data, m.Rows, m.Dim, m.Name);
         }
 
-        public float[][] KnnRadiiSquared(FeatureMatrix x, IReadOnlyList<int> ks, IProgress<double>? progress = null) => _cpu.KnnRadiiSquared(Round(x), ks, progress);
+        public KnnRadii KnnRadiiSquared(FeatureMatrix x, IReadOnlyList<int> ks, IProgress<double>? progress = null) => _cpu.KnnRadiiSquared(Round(x), ks, progress);
         public CrossReductions ReduceCrossDistances(FeatureMatrix fake, FeatureMatrix real, CrossRequest request, IProgress<double>? progress = null) =>
             _cpu.ReduceCrossDistances(Round(fake), Round(real), request, progress);
         public GaussianStatistics ComputeStatistics(IRowBlockSource source, CovarianceDivisor divisor, IProgress<double>? progress = null) => _cpu.ComputeStatistics(source, divisor, progress);
@@ -159,7 +163,7 @@ public class MembershipDecisionsTests
         Assert.That(expected, Is.GreaterThan(0), "the rounding must change something for the test to mean anything");
 
         using var backend = new HalfInputsBackend();
-        var options = new EvaluationOptions { Groups = [MetricGroup.Pr, MetricGroup.Prdc, MetricGroup.Sym], Ks = [3] };
+        var options = new EvaluationOptions { Groups = [MetricGroup.Pr, MetricGroup.Prdc, MetricGroup.Sym], Ks = [3], CompareWithFp32 = true };
         var result = Evaluator.Evaluate(MetricInput.FromFeatures(real), MetricInput.FromFeatures(fake), options, backend);
 
         Assert.That(backend.TwinsCreated, Is.EqualTo(1));
