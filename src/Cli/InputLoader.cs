@@ -24,6 +24,7 @@ internal static class InputLoader
         switch (input)
         {
             case StatisticsInput stats:
+                if (stats.Note is { } note) context.Notice(note);
                 return MetricInput.FromStatistics(stats.Statistics);
             case FeatureFileInput file:
                 var matrix = file.Load(context.Progress.Start($"reading {Path.GetFileName(path)}"));
