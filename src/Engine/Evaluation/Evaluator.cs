@@ -17,7 +17,9 @@ public static class Evaluator
 
     public static EvaluationResult Evaluate(MetricInput real, MetricInput fake, EvaluationOptions options, IComputeBackend backend, PhaseReporter? phases = null)
     {
-        var groups = options.Groups ?? MetricRegistry.All.Where(m => Available(m.Group, real) && Available(m.Group, fake)).Select(m => m.Group).ToList();
+        var ksAsked = options.Ks?.Distinct().ToArray(); // `--k 3,3` is k = 3 once, not every key twice
+        var skipped = new List<string>();
+        var groups = options.Groups ?? SampleRequirements.Allowed(MetricRegistry.All.Where(m => Available(m.Group, real) && Available(m.Group, fake)).Select(m => m.Group), real, fake, ksAsked, skipped);
         if (groups.Count == 0) throw new InputException($"no metric can be computed from {real.Name} and {fake.Name}");
         foreach (var g in groups)
         {
@@ -36,9 +38,9 @@ public static class Evaluator
             throw new InputException($"dimension mismatch: {real.Name} has {real.KnnFeatures.Dim} features per sample, {fake.Name} has {fake.KnnFeatures.Dim}");
 
         var knnGroups = groups.Where(g => MetricRegistry.Get(g).DefaultK is not null).ToList();
-        var ksPerGroup = knnGroups.ToDictionary(g => g, g => options.Ks ?? [MetricRegistry.Get(g).DefaultK!.Value]);
+        var ksPerGroup = knnGroups.ToDictionary(g => g, g => ksAsked ?? [MetricRegistry.Get(g).DefaultK!.Value]);
         var allKs = ksPerGroup.Values.SelectMany(k => k).Distinct().Order().ToArray();
-        bool suffix = options.Ks is { Count: > 1 };
+        bool suffix = ksAsked is { Length: > 1 };
 
         var result = new EvaluationResult
         {
@@ -48,6 +50,7 @@ public static class Evaluator
             Ks = allKs,
             DistancePrecision = backend.DistancePrecision == "fp32" ? null : backend.DistancePrecision,
         };
+        result.Notes.AddRange(skipped);
 
         if (groups.Contains(MetricGroup.Fid))
         {

@@ -49,6 +49,7 @@ public static class FeatureFiles
     {
         CheckShape(data.Length, shape);
         string temp = TempPath(path);
+        using var tracked = TempFiles.Track(temp);
         try
         {
             using (var stream = CreateFile(temp, path)) WriteArray(stream, data, shape);
@@ -65,6 +66,7 @@ public static class FeatureFiles
     {
         ArgumentNullException.ThrowIfNull(statistics);
         string temp = TempPath(path);
+        using var tracked = TempFiles.Track(temp);
         try
         {
             using (var stream = CreateFile(temp, path))

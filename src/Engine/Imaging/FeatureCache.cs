@@ -76,6 +76,7 @@ public sealed class FeatureCache
     static void WriteAtomically(string path, byte[] bytes)
     {
         var temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        using var tracked = TempFiles.Track(temp);
         try
         {
             File.WriteAllBytes(temp, bytes);

@@ -36,6 +36,11 @@ public static class Realism
             RealismRadiiSquared = PruneRadii(radii, percentile),
             RealismEpsilon = epsilon,
         }, ProgressSlice.Of(progress, 0.5, 0.5));
+        // Distances that overflow float32 (features of magnitude ~1e19 and up) give NaN or infinite scores:
+        // an error naming the stage and the first sample, never a file of NaNs.
+        int bad = Array.FindIndex(cross.Realism!, v => !float.IsFinite(v));
+        if (bad >= 0)
+            throw InputException.For(fake.Name, $"realism: the score of sample {bad} came out {cross.Realism![bad]}: the distances overflowed float32 (features of very large magnitude; rescale them)");
         return new RealismScores(cross.Realism!, k, percentile, epsilon);
     }
 
