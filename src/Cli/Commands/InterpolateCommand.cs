@@ -54,7 +54,8 @@ public sealed class InterpolateCommand : ICommand
         Truncation.CheckPsi(psi);
         int fps = args.GetInt("fps", 30, min: 1, max: 240);
         string output = args.Get("output") ?? throw new UsageException("missing -o DIR");
-        Directory.CreateDirectory(output);
+        OutputPaths.CheckFolder(output, "-o", ["frame*.png", "realism.tsv", "realism.png", "realism.svg"], [generatorPath, args.Get("real")]);
+        OutputPaths.CheckFile(args.Get("video"), "--video", [".mp4"], [generatorPath, args.Get("real")]);
         var images = ImageInputOptions.From(args);
 
         using var generator = Generator.Load(generatorPath);

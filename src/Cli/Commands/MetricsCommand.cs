@@ -39,6 +39,7 @@ public sealed class MetricsCommand : ICommand
             CompareWithFp32 = BackendOptions.CompareWithFp32(args),
         };
         string? json = args.Get("json");
+        OutputPaths.CheckFile(json, "--json", [".json"], args.Positional, allowStdout: true);
         using var backend = BackendOptions.Create(args, context);
         var images = ImageInputOptions.From(args);
         var real = InputLoader.Load(args.Positional[0], args.Get("key"), context, images, options.Groups);
@@ -58,7 +59,7 @@ public sealed class MetricsCommand : ICommand
         }
         else
         {
-            AtomicFile.WriteAllText(json, result.ToJson() + "\n");
+            OutputPaths.WriteText(json, result.ToJson() + "\n", context);
             context.Out.Write(result.ToTable());
         }
         return Program.ExitOk;

@@ -23,6 +23,7 @@ public sealed class RealismCommand : ICommand
     {
         args.RequirePositional("REAL", "FAKE");
         string output = args.Get("output") ?? throw new UsageException("missing -o SCORES.npy");
+        OutputPaths.CheckFile(output, "-o", [".npy"], args.Positional);
         int k = args.GetInt("k", 3, min: 1);
         using var backend = ComputeBackends.Create(args.Get("backend", "auto"), context.Notice);
         var real = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context);
@@ -31,7 +32,7 @@ public sealed class RealismCommand : ICommand
             throw new InputException($"dimension mismatch: {real.Name} has {real.Dim} features per sample, {fake.Name} has {fake.Dim}");
         var scores = Realism.Scores(real, fake, backend, k, progress: context.Progress.Start("realism")).Scores;
         context.Progress.Clear();
-        FeatureFiles.WriteNpy(output, scores, scores.Length);
+        OutputPaths.Save(output, path => FeatureFiles.WriteNpy(path, scores, scores.Length), context);
         var sorted = scores.Where(float.IsFinite).Order().ToArray();
         string median = sorted.Length > 0 ? sorted[sorted.Length / 2].ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) : "n/a";
         context.Out.WriteLine($"wrote {output}: {scores.Length} realism scores (k = {k}; median {median}; > 1 means inside the real manifold)");

@@ -23,6 +23,7 @@ public sealed class StatsCommand : ICommand
     {
         args.RequirePositional("FEATURES");
         string output = args.Get("output") ?? throw new UsageException("missing -o OUT.npz");
+        OutputPaths.CheckFile(output, "-o", [".npz"], args.Positional);
         var divisor = MetricsCommand.ParseDivisor(args.Get("cov-divisor", "n-1"));
         var input = FeatureFiles.Open(args.Positional[0], args.Get("key"));
         if (input is not FeatureFileInput file)
@@ -33,7 +34,7 @@ public sealed class StatsCommand : ICommand
         // Streamed from the file in float64 blocks: memory is O(block + D²) whatever the file's size.
         var stats = backend.ComputeStatistics(file, divisor, context.Progress.Start("statistics"));
         context.Progress.Clear();
-        FeatureFiles.WriteStatistics(output, stats);
+        OutputPaths.Save(output, path => FeatureFiles.WriteStatistics(path, stats), context);
         context.Out.WriteLine($"wrote {output}: mu [{stats.Dim}], sigma [{stats.Dim}, {stats.Dim}] from {file.Rows} samples");
         return Program.ExitOk;
     }

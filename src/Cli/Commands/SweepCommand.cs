@@ -56,7 +56,7 @@ public sealed class SweepCommand : ICommand
         int? cutoff = args.Has("truncation-cutoff") ? args.GetInt("truncation-cutoff", 0, min: 1) : null;
         int batch = args.GetInt("batch", 16, min: 1, max: 4096);
         string? output = args.Get("output");
-        if (output is not null) Directory.CreateDirectory(output);
+        OutputPaths.CheckFolder(output, "-o", ["sweep.json", "pr.png", "pr.svg", "fid.png", "fid.svg"], [generatorPath, realPath]);
         var images = ImageInputOptions.From(args);
 
         using var backend = BackendOptions.Create(args, context);

@@ -15,6 +15,9 @@ public sealed class StbImageDecoder : IImageDecoder
 {
     public static readonly StbImageDecoder Instance = new();
 
+    /// <summary>Changes whenever what is decoded (or refused) changes, so feature caches of older runs are not reused.</summary>
+    public const string Version = "2: png-integrity, webp, tiff, pnm";
+
     public IReadOnlyList<string> Extensions { get; } = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".webp", ".tif", ".tiff", ".pgm", ".ppm"];
 
     public RgbImage Decode(ReadOnlySpan<byte> encoded, string name)

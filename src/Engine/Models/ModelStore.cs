@@ -126,6 +126,21 @@ public sealed class ModelStore(string directory)
         }
     }
 
+    /// <summary>
+    /// For an image folder or zip given where features could have been: an error that says the path is
+    /// read as images and what that needs (the network to install, or a feature file instead), when
+    /// <paramref name="model"/> is not installed. <paramref name="purpose"/> says which metrics need it.
+    /// </summary>
+    public void RequireForImages(string imagePath, KnownModel model, string purpose)
+    {
+        if (List().Any(m => m.Model == model.Id)) return;
+        throw InputException.For(imagePath, $"{ImageSourceKind(imagePath)}, read as a set of images; {purpose} from images need{(purpose.Contains(" and ", StringComparison.Ordinal) ? "" : "s")} the {model.Id} network, " +
+            $"which is not installed in {Directory} (run: genmetrics models install {model.Id}), or give a .npy/.npz of features instead");
+    }
+
+    /// <summary>"is a folder" or "is a .zip archive", for messages about image inputs.</summary>
+    public static string ImageSourceKind(string path) => System.IO.Directory.Exists(path) ? "is a folder" : "is a .zip archive";
+
     /// <summary>The installed model as a feature network; output e.g. "pool3", "logits_unbiased", "fc2", "fc2_relu".</summary>
     public OnnxFeatureNetwork Open(KnownModel model, string? output = null, int threads = 0)
     {
