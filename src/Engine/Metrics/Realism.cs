@@ -25,6 +25,7 @@ public static class Realism
         IProgress<double>? progress = null)
     {
         KnnMetrics.ValidateSets(real, fake);
+        FeatureMagnitude.EnsureDistancesFit("realism distances", real, fake);
         if (percentile is < 0 or > 100 || double.IsNaN(percentile))
             throw new InputException($"realism percentile must be within [0, 100], got {percentile}");
         var radii = backend.KnnRadiiSquared(real, [k], ProgressSlice.Of(progress, 0, 0.5))[0];
@@ -57,6 +58,7 @@ public static class Realism
         IProgress<double>? progress = null)
     {
         KnnMetrics.ValidateSets(real, fake);
+        FeatureMagnitude.EnsureDistancesFit("realism distances", real, fake);
         var radii = backend.KnnRadiiSquared(real, [k], ProgressSlice.Of(progress, 0, 0.5))[0];
         var cross = backend.ReduceCrossDistances(fake, real, new CrossRequest
         {
