@@ -57,7 +57,7 @@ public sealed class ImageCollection : IDisposable
     {
         if (leftOut.Count == 0) return null;
         int total = leftOut.Values.Sum();
-        var parts = leftOut.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal)
+        var parts = leftOut.OrderByDescending(p => p.Value).ThenBy(p => p.Key.Length == 0).ThenBy(p => p.Key, StringComparer.Ordinal)
             .Select(p => $"{p.Value} {(p.Key.Length == 0 ? "without extension" : p.Key)}");
         return $"left out {total} file{(total == 1 ? "" : "s")} that {(total == 1 ? "is" : "are")} not a readable image type ({string.Join(", ", parts)})";
     }

@@ -6,8 +6,8 @@ namespace GenMetrics.Imaging;
 /// The default <see cref="IImageDecoder"/>, chosen by the file's first bytes: PNG through StbImageSharp
 /// (a pure C# port of stb_image) after libpng's integrity checks (<see cref="PngIntegrity"/>: chunk
 /// CRCs, the zlib stream), JPEG and WebP through Skia's libjpeg-turbo and libwebp (PIL's libraries; the
-/// pixels equal PIL's), TIFF through <see cref="TiffDecoder"/>, and BMP, GIF (first frame), TGA and
-/// binary PGM/PPM through stb. The extensions are pytorch-fid's (bmp jpg jpeg pgm png ppm tif tiff webp)
+/// pixels equal PIL's), TIFF through <see cref="TiffDecoder"/>, binary PGM/PPM through <see cref="PnmDecoder"/>, and BMP, GIF
+/// (first frame) and TGA through stb. The extensions are pytorch-fid's (bmp jpg jpeg pgm png ppm tif tiff webp)
 /// plus gif and tga. Differences from PIL are listed in docs/images.md: 16-bit gray PNGs become the
 /// high byte here whereas PIL clamps the 16-bit value to 255.
 /// </summary>
@@ -30,6 +30,7 @@ public sealed class StbImageDecoder : IImageDecoder
         if (IsJpeg(encoded)) return LibjpegDecoder.Decode(encoded, name);
         if (IsWebp(encoded)) return SkiaCodecDecoder.Decode(encoded, name, "WebP");
         if (TiffDecoder.IsTiff(encoded)) return TiffDecoder.Decode(encoded, name);
+        if (PnmDecoder.IsPnm(encoded)) return PnmDecoder.Decode(encoded, name);
         if (PngIntegrity.IsPng(encoded)) PngIntegrity.Check(encoded, name);
 
         ImageResult result;

@@ -178,6 +178,8 @@ def decode_cases():
     save("bilevel_packbits.tif", rgb.convert("L").point(lambda v: 255 if v > 120 else 0).convert("1"), compression="packbits")
     save("palette.tif", rgb.convert("P", palette=Image.ADAPTIVE, colors=16))
     save("predictor.tif", rgb, compression="tiff_lzw", tiffinfo={317: 2})
+    save("gray.pgm", rgb.convert("L"))
+    save("rgb.ppm", rgb)
     # PIL cannot write these two: written here by hand (uncompressed), read back by PIL for the reference.
     for name, big, tile in (("bigendian.tif", True, None), ("tiled.tif", False, (16, 16))):
         path = out("images", "decode", name)
@@ -235,12 +237,10 @@ def macos_zip():
     # AppleDouble companions: binary resource-fork headers, not images.
     apple = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(64)
     with zipfile.ZipFile(out("images", "macos.zip"), "w") as z:
-        z.writestr("set/a.png", png(1))
-        z.writestr("set/b.png", png(2))
-        z.writestr("__MACOSX/set/._a.png", apple)
-        z.writestr("__MACOSX/set/._b.png", apple)
-        z.writestr("set/._c.png", apple)
-        z.writestr("set/.DS_Store", b"\x00\x00\x00\x01Bud1" + bytes(32))
+        for name, data in (("set/a.png", png(1)), ("set/b.png", png(2)), ("__MACOSX/set/._a.png", apple),
+                           ("__MACOSX/set/._b.png", apple), ("set/._c.png", apple),
+                           ("set/.DS_Store", b"\x00\x00\x00\x01Bud1" + bytes(32))):
+            z.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data)
 
 
 def checkpoints():
