@@ -7,7 +7,7 @@ namespace GenMetrics.Cli;
 /// and a link to fake.npy are both refused). Writing that still fails at the end does not lose the
 /// result: text goes to stdout, binary files to a rescue copy in the temp folder, and the error says so.
 /// </summary>
-internal static class OutputPaths
+public static class OutputPaths
 {
     /// <summary>
     /// Checks a file output given by <paramref name="option"/> (e.g. "--json", "-o"). Null means the option
