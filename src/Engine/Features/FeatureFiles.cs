@@ -240,7 +240,7 @@ public static class FeatureFiles
 
     internal static FileStream OpenFile(string path)
     {
-        if (Directory.Exists(path)) throw InputException.For(path, "is a directory, not a feature file");
+        if (Directory.Exists(path)) throw InputException.For(path, "is a folder; a .npy/.npz feature file is needed here (folders of images are features only after a feature network: genmetrics metrics reads them)");
         if (!File.Exists(path)) throw InputException.For(path, "no such file");
         try
         {
