@@ -89,7 +89,7 @@ public static class FeatureFiles
             using var zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
             var members = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
             foreach (var entry in zip.Entries)
-                if (entry.FullName.EndsWith(".npy", StringComparison.Ordinal)) members[entry.FullName[..^4]] = entry;
+                if (entry.FullName.EndsWith(".npy", StringComparison.Ordinal) && !ArchiveEntries.IsHidden(entry.FullName)) members[entry.FullName[..^4]] = entry;
             if (members.Count == 0) throw InputException.For(path, "a zip archive without .npy members, not an .npz");
             string keys = string.Join(", ", members.Keys);
 

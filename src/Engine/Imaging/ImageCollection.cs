@@ -41,17 +41,8 @@ public sealed class ImageCollection : IDisposable
     /// <summary>"left out 3 files that are not images (2 .txt, 1 .json)", or null when nothing was left out.</summary>
     public string? LeftOutSummary => Describe(LeftOut);
 
-    /// <summary>
-    /// Entries every reader skips, folder or archive alike: any path component that starts with '.'
-    /// (hidden files and folders; macOS's AppleDouble "._name" companions) and macOS's "__MACOSX/" folder,
-    /// which a zip made by Finder adds beside the real files.
-    /// </summary>
-    public static bool IsHidden(string relativePath)
-    {
-        foreach (var part in relativePath.Split('/', '\\'))
-            if (part.StartsWith('.') || part.Equals("__MACOSX", StringComparison.OrdinalIgnoreCase)) return true;
-        return false;
-    }
+    /// <summary>Entries every reader skips, folder or archive alike: see <see cref="ArchiveEntries.IsHidden"/>.</summary>
+    public static bool IsHidden(string relativePath) => ArchiveEntries.IsHidden(relativePath);
 
     static string? Describe(IReadOnlyDictionary<string, int> leftOut)
     {

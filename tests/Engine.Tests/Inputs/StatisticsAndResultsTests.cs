@@ -48,6 +48,29 @@ public class StatisticsAndResultsTests
     }
 
     [Test]
+    public void AnNpzZippedByFinderIgnoresItsMacosCompanions()
+    {
+        // Finder's zip of a feature npz's members adds __MACOSX/._feats.npy etc.: read like the npz without them
+        // (unfiltered, the companion would be a second member whose header is not an .npy header).
+        string source = Path.Combine(TestContext.CurrentContext.TestDirectory, "Fixtures", "features", "savez.npz");
+        string npz = Path.Combine(dir, "finder.npz");
+        using (var zip = System.IO.Compression.ZipFile.Open(npz, System.IO.Compression.ZipArchiveMode.Create))
+        using (var original = System.IO.Compression.ZipFile.OpenRead(source))
+        {
+            foreach (var entry in original.Entries)
+            {
+                using (var from = entry.Open())
+                using (var to = zip.CreateEntry(entry.FullName).Open()) from.CopyTo(to);
+                using var companion = zip.CreateEntry("__MACOSX/._" + entry.FullName).Open();
+                companion.Write(new byte[] { 0, 5, 22, 7, 0, 2, 0, 0 });
+            }
+        }
+        var read = (FeatureFileInput)FeatureFiles.Open(npz);
+        var expected = (FeatureFileInput)FeatureFiles.Open(source);
+        Assert.That(read.Load().Data, Is.EqualTo(expected.Load().Data));
+    }
+
+    [Test]
     public void AnIndefiniteCovarianceIsRefusedWithItsSmallestEigenvalue()
     {
         var e = Assert.Throws<InputException>(() => FeatureFiles.Open(F("stats_not_psd.npz")));
