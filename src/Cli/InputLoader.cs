@@ -25,6 +25,7 @@ internal static class InputLoader
         switch (input)
         {
             case StatisticsInput stats:
+                if (stats.Note is { } note) context.Notice(note);
                 return MetricInput.FromStatistics(stats.Statistics);
             case FeatureFileInput file:
                 var matrix = file.Load(context.Progress.Start($"reading {Path.GetFileName(path)}"));
@@ -82,7 +83,9 @@ internal static class InputLoader
         bool wantInception = groups is null ? installed.Contains(KnownModel.Inception.Id) : groups.Any(g => g is MetricGroup.Fid or MetricGroup.Kid);
         bool wantVgg = groups is null ? installed.Contains(KnownModel.Vgg16.Id) : groups.Any(g => g is MetricGroup.Pr or MetricGroup.Prdc or MetricGroup.Sym);
         if (!wantInception && !wantVgg)
-            throw new InputException($"{path}: images need a feature network; none is installed in {store.Directory} (run: genmetrics models install inception, and vgg16 for precision/recall)");
+            throw new InputException($"{path}: {ModelStore.ImageSourceKind(path)}, read as a set of images; images need a feature network and none is installed in {store.Directory} (run: genmetrics models install inception, and vgg16 for precision/recall), or give a .npy/.npz of features instead");
+        if (wantInception) store.RequireForImages(path, KnownModel.Inception, "FID and KID");
+        if (wantVgg) store.RequireForImages(path, KnownModel.Vgg16, "precision/recall, density/coverage and symmetric P/R");
 
         FeatureMatrix? Extract(KnownModel model, string output)
         {

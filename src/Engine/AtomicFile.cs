@@ -2,8 +2,9 @@ namespace GenMetrics;
 
 /// <summary>
 /// Writes a whole file or nothing: a temp file in the destination folder (same file system, so the move
-/// is a rename), then a move over the target. A killed run leaves at most a hidden ".tmp" file behind,
-/// never a half-written image that a later step would read as valid.
+/// is a rename), then a move over the target. The temp file is registered with <see cref="TempFiles"/>,
+/// so Ctrl-C or SIGTERM removes it; only a SIGKILL can leave a hidden ".tmp" file behind, and never a
+/// half-written image that a later step would read as valid.
 /// </summary>
 internal static class AtomicFile
 {
@@ -18,6 +19,7 @@ internal static class AtomicFile
         }
         var folder = Path.GetDirectoryName(fullPath) ?? ".";
         var temp = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        using var tracked = TempFiles.Track(temp);
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))

@@ -37,6 +37,7 @@ public sealed class BenchCommand : ICommand
         var options = new BenchmarkOptions(Repeats: args.GetInt("repeats"), Quick: args.Flag("quick"), Samples: samples, Dims: dims, Only: only);
         using var backend = ComputeBackends.Create(args.Get("backend")!, context.Notice, args.Get("precision")!);
         string? json = args.Get("json");
+        OutputPaths.CheckFile(json, "--json", [".json"], [], allowStdout: true);
         var text = json == "-" ? TextWriter.Null : context.Out;
         text.WriteLine($"backend: {backend.Description}");
 
@@ -63,7 +64,7 @@ public sealed class BenchCommand : ICommand
         {
             string doc = JsonSerializer.Serialize(new { backend = backend.Description, results }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower });
             if (json == "-") context.Out.WriteLine(doc);
-            else AtomicFile.WriteAllText(json, doc + "\n");
+            else OutputPaths.WriteText(json, doc + "\n", context);
         }
         return Program.ExitOk;
     }

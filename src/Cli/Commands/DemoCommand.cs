@@ -29,6 +29,7 @@ public sealed class DemoCommand : ICommand
         int dim = args.GetInt("dim");
         int seed = args.GetInt("seed");
         string? json = args.Get("json");
+        OutputPaths.CheckFile(json, "--json", [".json"], [], allowStdout: true);
         var text = json == "-" ? TextWriter.Null : context.Out;
 
         using var backend = ComputeBackends.Create(args.Get("backend")!, context.Notice);
@@ -62,7 +63,7 @@ public sealed class DemoCommand : ICommand
         {
             string sweep = EvaluationResult.ToJsonArray("psi", rows);
             if (json == "-") context.Out.WriteLine(sweep);
-            else AtomicFile.WriteAllText(json, sweep + "\n");
+            else OutputPaths.WriteText(json, sweep + "\n", context);
         }
         return Program.ExitOk;
     }

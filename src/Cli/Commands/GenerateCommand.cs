@@ -31,6 +31,7 @@ public sealed class GenerateCommand : ICommand
         string generatorPath = args.Get("generator") ?? throw new UsageException("missing --generator G.json");
         string seedText = args.Get("seeds") ?? throw new UsageException("missing --seeds LIST");
         string output = args.Get("output") ?? throw new UsageException("missing -o DIR");
+        OutputPaths.CheckFolder(output, "-o", ["seed*.png", "grid.png"], [generatorPath]);
         var seeds = SeedList.Parse(seedText);
         bool grid = args.Flag("grid");
         if (!grid && seeds.Distinct().Count() < seeds.Length)

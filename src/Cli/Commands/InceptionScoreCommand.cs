@@ -21,10 +21,22 @@ public sealed class InceptionScoreCommand : ICommand
         ConventionOptions.Spec,
         CommonOptions.Key(),
         CommonOptions.Json(),
+        Opt.Text("input", "what the rows are: logits, probabilities or auto (auto: probabilities when every value lies in [0, 1]; the choice is reported)", "KIND", "auto", suggestions: ["logits", "probabilities", "auto"]),
+        Opt.Flag("renormalize", "probabilities: divide each row by its sum instead of refusing rows that do not sum to 1 (within 1e-3)"),
     ];
+
+    internal static InceptionScoreInput ParseInput(string s) => s.ToLowerInvariant() switch
+    {
+        "auto" => InceptionScoreInput.Auto,
+        "logits" => InceptionScoreInput.Logits,
+        "probabilities" or "probs" => InceptionScoreInput.Probabilities,
+        _ => throw new UsageException($"--input expects logits, probabilities or auto, got '{s}'"),
+    };
 
     public int Run(ArgumentList args, CommandContext context)
     {
+        OutputPaths.CheckFile(args.Get("json"), "--json", [".json"], args.Positional, allowStdout: true);
+        var kind = ParseInput(args.Get("input")!);
         var logits = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context);
         var convention = Conventions.Resolve(args.Get("convention"), new ConventionOverrides
         {
@@ -35,7 +47,9 @@ public sealed class InceptionScoreCommand : ICommand
         foreach (var note in convention.OverrideNotes) context.Notice(note);
         foreach (var d in convention.DifferencesFor([])) context.Notice($"{convention.Convention.Name} differs: {d}");
         int splits = convention.InceptionScoreSplits;
-        var r = InceptionScore.Compute(logits, splits, convention.InceptionScoreShuffle, convention.Options.Seed);
+        var r = InceptionScore.Compute(logits, splits, convention.InceptionScoreShuffle, convention.Options.Seed, kind, args.Flag("renormalize"));
+        context.Notice($"{args.Positional[0]}: read as {r.InputReason}");
+        foreach (var warning in r.Warnings) context.Notice(warning);
         context.Notice(string.Create(CultureInfo.InvariantCulture,
             $"convention {convention.Convention.Name}: {splits} splits, {(convention.InceptionScoreShuffle ? $"shuffled with RandomState({convention.Options.Seed})" : "generation order")}"));
         string json = $"{{\n  \"is_mean\": {r.Mean.ToString("R", CultureInfo.InvariantCulture)},\n  \"is_std\": {r.Std.ToString("R", CultureInfo.InvariantCulture)},\n  \"splits\": {splits},\n  \"n\": {logits.Rows},\n  \"classes\": {logits.Dim},\n  \"convention\": \"{convention.Convention.Name}\",\n  \"is_shuffle\": {(convention.InceptionScoreShuffle ? "true" : "false")},\n  \"seed\": {convention.Options.Seed}\n}}";
@@ -45,7 +59,7 @@ public sealed class InceptionScoreCommand : ICommand
             context.Out.WriteLine(json);
             return Program.ExitOk;
         }
-        if (target is not null) AtomicFile.WriteAllText(target, json + "\n");
+        if (target is not null) OutputPaths.WriteText(target, json + "\n", context);
         context.Out.WriteLine($"inception score  {r.Mean:0.0000} ± {r.Std:0.0000}  ({splits} splits of {logits.Rows} samples, {logits.Dim} classes)");
         return Program.ExitOk;
     }

@@ -56,7 +56,8 @@ public sealed class InterpolateCommand : ICommand
         int? cutoff = args.GetOptionalInt("truncation-cutoff");
         int fps = args.GetInt("fps");
         string output = args.Get("output") ?? throw new UsageException("missing -o DIR");
-        Directory.CreateDirectory(output);
+        OutputPaths.CheckFolder(output, "-o", ["frame*.png", "realism.tsv", "realism.png", "realism.svg"], [generatorPath, args.Get("real")]);
+        OutputPaths.CheckFile(args.Get("video"), "--video", [".mp4"], [generatorPath, args.Get("real")]);
         var images = ImageInputOptions.From(args);
 
         using var generator = Generator.Load(generatorPath);

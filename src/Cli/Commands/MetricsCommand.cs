@@ -34,6 +34,7 @@ public sealed class MetricsCommand : ICommand
         var convention = ConventionOptions.Resolve(args);
         var options = convention.Options;
         string? json = args.Get("json");
+        OutputPaths.CheckFile(json, "--json", [".json"], args.Positional, allowStdout: true);
         var images = ImageInputOptions.From(args) with { Mode = convention.ImageMode, KnnLayer = convention.KnnLayer };
         var groups = options.Groups ?? convention.Convention.Groups;
         var real = InputLoader.Load(args.Positional[0], args.Get("key"), context, images, groups);
@@ -56,7 +57,7 @@ public sealed class MetricsCommand : ICommand
         }
         else
         {
-            AtomicFile.WriteAllText(json, result.ToJson() + "\n");
+            OutputPaths.WriteText(json, result.ToJson() + "\n", context);
             context.Out.Write(result.ToTable());
         }
         return Program.ExitOk;

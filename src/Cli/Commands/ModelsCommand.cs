@@ -33,6 +33,7 @@ public sealed class ModelsCommand : ICommand
                 if (args.Positional.Count < 2) throw new UsageException("missing MODEL");
                 var model = KnownModel.Find(args.Positional[1])
                     ?? throw new UsageException($"unknown model '{args.Positional[1]}' (known: {string.Join(", ", KnownModel.All.Select(m => m.Id))})");
+                OutputPaths.CheckFolder(store.Directory, "--dir", [], [args.Get("from")]);
                 return Install(store, model, args.Get("from"), context);
             default:
                 throw new UsageException($"unknown action '{action}' (install or list)");

@@ -49,6 +49,7 @@ public sealed class RankCommand : ICommand
         if ((generatorPath is null) == (imagesPath is null)) throw new UsageException("give exactly one of --generator and --images");
         string realPath = args.Get("real") ?? throw new UsageException("missing --real REAL");
         string output = args.Get("output") ?? throw new UsageException("missing -o DIR");
+        OutputPaths.CheckFolder(output, "-o", ["scores.npy", "ranking.tsv", "most_realistic.png", "least_realistic.png"], [generatorPath, imagesPath, realPath]);
         int n = args.GetInt("n");
         double psi = args.GetDouble("psi");
         Truncation.CheckPsi(psi);

@@ -25,6 +25,7 @@ public sealed class RealismCommand : ICommand
     public int Run(ArgumentList args, CommandContext context)
     {
         string output = args.Get("output") ?? throw new UsageException("missing -o SCORES.npy");
+        OutputPaths.CheckFile(output, "-o", [".npy"], args.Positional);
         int k = args.GetInt("k");
         var real = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context);
         var fake = InputLoader.LoadFeatures(args.Positional[1], args.Get("key"), context);
@@ -34,7 +35,7 @@ public sealed class RealismCommand : ICommand
         using var backend = ComputeBackends.Create(args.Get("backend")!, context.NoticeWhenComputing);
         var scores = Realism.Scores(real, fake, backend, k, progress: context.Progress.Start("realism")).Scores;
         context.Progress.Clear();
-        FeatureFiles.WriteNpy(output, scores, scores.Length);
+        OutputPaths.Save(output, path => FeatureFiles.WriteNpy(path, scores, scores.Length), context);
         var sorted = scores.Where(float.IsFinite).Order().ToArray();
         string median = sorted.Length > 0 ? sorted[sorted.Length / 2].ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) : "n/a";
         context.Out.WriteLine($"wrote {output}: {scores.Length} realism scores (k = {k}; median {median}; > 1 means inside the real manifold)");

@@ -25,6 +25,7 @@ public sealed class StatsCommand : ICommand
     public int Run(ArgumentList args, CommandContext context)
     {
         string output = args.Get("output") ?? throw new UsageException("missing -o OUT.npz");
+        OutputPaths.CheckFile(output, "-o", [".npz"], args.Positional);
         var convention = ConventionOptions.Resolve(args, [MetricGroup.Fid]);
         var divisor = convention.Options.CovarianceDivisor;
         foreach (var note in convention.OverrideNotes) context.Notice(note);
@@ -37,7 +38,7 @@ public sealed class StatsCommand : ICommand
         // Streamed from the file in float64 blocks: memory is O(block + D²) whatever the file's size.
         var stats = backend.ComputeStatistics(file, divisor, context.Progress.Start("statistics"));
         context.Progress.Clear();
-        FeatureFiles.WriteStatistics(output, stats);
+        OutputPaths.Save(output, path => FeatureFiles.WriteStatistics(path, stats), context);
         context.Out.WriteLine($"wrote {output}: mu [{stats.Dim}], sigma [{stats.Dim}, {stats.Dim}] from {file.Rows} samples");
         context.Notice(ResolvedConvention.Table(convention.Convention.Name, convention.ChoicesFor([MetricGroup.Fid], images: false)));
         foreach (var d in convention.DifferencesFor([MetricGroup.Fid])) context.Notice($"{convention.Convention.Name} differs: {d}");

@@ -37,6 +37,8 @@ public sealed class StyleMixCommand : ICommand
         var rowSeeds = SeedList.Parse(args.Get("row-seeds") ?? throw new UsageException("missing --row-seeds"), "--row-seeds");
         var colSeeds = SeedList.Parse(args.Get("col-seeds") ?? throw new UsageException("missing --col-seeds"), "--col-seeds");
         string output = args.Get("output") ?? throw new UsageException("missing -o FILE.png");
+        OutputPaths.CheckFile(output, "-o", [".png"], [generatorPath]);
+        OutputPaths.CheckFolder(args.Get("video"), "--video", ["frame*.png", "style-mix.mp4"], [generatorPath, output]);
         double psi = args.GetDouble("psi");
         Truncation.CheckPsi(psi);
         int? cutoff = args.GetOptionalInt("truncation-cutoff");

@@ -55,7 +55,7 @@ public sealed class SweepCommand : ICommand
         int? cutoff = args.GetOptionalInt("truncation-cutoff");
         int batch = args.GetInt("batch");
         string? output = args.Get("output");
-        if (output is not null) Directory.CreateDirectory(output);
+        OutputPaths.CheckFolder(output, "-o", ["sweep.json", "pr.png", "pr.svg", "density.png", "density.svg", "fid.png", "fid.svg"], [generatorPath, realPath]);
         var images = ImageInputOptions.From(args) with { Mode = convention.ImageMode, KnnLayer = convention.KnnLayer };
 
         using var generator = Generator.Load(generatorPath);

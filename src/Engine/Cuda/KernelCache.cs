@@ -67,6 +67,7 @@ public sealed class KernelCache(string directory)
     private static void TryStore(string path, byte[] image)
     {
         string temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        using var tracked = TempFiles.Track(temp);
         try
         {
             System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);

@@ -45,7 +45,32 @@ public sealed class EvaluationResult
     /// <summary>Notes for the reader (e.g. the KID subset size was reduced), printed on stderr by the CLI.</summary>
     public List<string> Notes { get; } = [];
 
-    public void Add(string key, double value) => _values.Add(new(key, value));
+    /// <summary>
+    /// Adds one number. A NaN or infinite value is never a result: it is an <see cref="InputException"/>
+    /// naming the metric stage and the key (the arithmetic overflowed or was undefined for these inputs).
+    /// </summary>
+    public void Add(string key, double value)
+    {
+        if (!double.IsFinite(value)) throw NonFinite(key, value);
+        _values.Add(new(key, value));
+    }
+
+    /// <summary>The error for a NaN or infinite result: names the stage (fid, kid, pr, prdc, sym) and the key.</summary>
+    public static InputException NonFinite(string key, double value)
+    {
+        string stage = key switch
+        {
+            "fid" => "fid",
+            _ when key.StartsWith("kid", StringComparison.Ordinal) => "kid",
+            _ when key.StartsWith("precision", StringComparison.Ordinal) || key.StartsWith("recall", StringComparison.Ordinal) => "pr",
+            _ when key.StartsWith("density", StringComparison.Ordinal) || key.StartsWith("coverage", StringComparison.Ordinal) => "prdc",
+            _ when key.StartsWith("sym_", StringComparison.Ordinal) || key.StartsWith("comp_", StringComparison.Ordinal) => "sym",
+            _ => key,
+        };
+        string what = double.IsNaN(value) ? "NaN" : value > 0 ? "+infinity" : "-infinity";
+        return new InputException($"{stage}: {key} came out {what}, not a number to report: the arithmetic overflowed or was undefined for these inputs " +
+            "(features of very large magnitude overflow float32 kernels and distances; rescale the features)");
+    }
 
     public double this[string key] => _values.First(v => v.Key == key).Value;
 

@@ -17,9 +17,11 @@ public static class Evaluator
 
     public static EvaluationResult Evaluate(MetricInput real, MetricInput fake, EvaluationOptions options, IComputeBackend backend, PhaseReporter? phases = null)
     {
-        // Without --metrics: every group of the convention (all groups by default) that the inputs allow.
+        var ksAsked = options.Ks?.Distinct().ToArray(); // `--k 3,3` is k = 3 once, not every key twice
+        var skipped = new List<string>();
+        // Without --metrics: every group of the convention (all groups by default) that the inputs and their sizes allow.
         var candidates = options.Convention?.Convention.Groups ?? MetricRegistry.All.Select(m => m.Group).ToList();
-        var groups = options.Groups ?? candidates.Where(g => Available(g, real) && Available(g, fake)).ToList();
+        var groups = options.Groups ?? SampleRequirements.Allowed(candidates.Where(g => Available(g, real) && Available(g, fake)), real, fake, ksAsked, skipped);
         if (groups.Count == 0 && options.Convention is { Named: true, Convention.Groups: { } own })
             throw new InputException($"{real.Name}, {fake.Name}: none of {options.Convention.Convention.Name}'s metrics ({string.Join(",", own.Select(g => MetricRegistry.Get(g).Name))}) can be computed from these inputs (statistics give fid only)");
         if (groups.Count == 0) throw new InputException($"no metric can be computed from {real.Name} and {fake.Name}");
@@ -40,9 +42,9 @@ public static class Evaluator
             throw new InputException($"dimension mismatch: {real.Name} has {real.KnnFeatures.Dim} features per sample, {fake.Name} has {fake.KnnFeatures.Dim}");
 
         var knnGroups = groups.Where(g => MetricRegistry.Get(g).DefaultK is not null).ToList();
-        var ksPerGroup = knnGroups.ToDictionary(g => g, g => options.Ks ?? [MetricRegistry.Get(g).DefaultK!.Value]);
+        var ksPerGroup = knnGroups.ToDictionary(g => g, g => ksAsked ?? [MetricRegistry.Get(g).DefaultK!.Value]);
         var allKs = ksPerGroup.Values.SelectMany(k => k).Distinct().Order().ToArray();
-        bool suffix = options.Ks is { Count: > 1 };
+        bool suffix = ksAsked is { Length: > 1 };
 
         var result = new EvaluationResult
         {
@@ -59,6 +61,7 @@ public static class Evaluator
             result.Choices = convention.ChoicesFor(groups, images, real.OwnNetwork ?? fake.OwnNetwork);
             result.Notes.AddRange(convention.DifferencesFor(groups, images).Select(d => $"{convention.Convention.Name} differs: {d}"));
         }
+        result.Notes.AddRange(skipped);
 
         if (groups.Contains(MetricGroup.Fid))
         {

@@ -49,6 +49,7 @@ public static class FeatureFiles
     {
         CheckShape(data.Length, shape);
         string temp = TempPath(path);
+        using var tracked = TempFiles.Track(temp);
         try
         {
             using (var stream = CreateFile(temp, path)) WriteArray(stream, data, shape);
@@ -65,6 +66,7 @@ public static class FeatureFiles
     {
         ArgumentNullException.ThrowIfNull(statistics);
         string temp = TempPath(path);
+        using var tracked = TempFiles.Track(temp);
         try
         {
             using (var stream = CreateFile(temp, path))
@@ -87,7 +89,7 @@ public static class FeatureFiles
             using var zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
             var members = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
             foreach (var entry in zip.Entries)
-                if (entry.FullName.EndsWith(".npy", StringComparison.Ordinal)) members[entry.FullName[..^4]] = entry;
+                if (entry.FullName.EndsWith(".npy", StringComparison.Ordinal) && !ArchiveEntries.IsHidden(entry.FullName)) members[entry.FullName[..^4]] = entry;
             if (members.Count == 0) throw InputException.For(path, "a zip archive without .npy members, not an .npz");
             string keys = string.Join(", ", members.Keys);
 
@@ -98,10 +100,26 @@ public static class FeatureFiles
                 return Features(path, chosen.FullName, $"{path}[{key}]", ReadHeader(chosen, $"{path}[{key}]"), chosen.Length);
             }
             if (members.TryGetValue("mu", out var muEntry) && members.TryGetValue("sigma", out var sigmaEntry))
-                return new StatisticsInput(path, ReadStatistics(path, muEntry, sigmaEntry));
+                return new StatisticsInput(path, ReadStatistics(path, muEntry, sigmaEntry, "mu", "sigma"));
 
             var arrays = members.Select(m => (Key: m.Key, Entry: m.Value, Header: ReadHeader(m.Value, $"{path}[{m.Key}]"))).ToList();
             var matrices = arrays.Where(a => a.Header.Shape.Length == 2).ToList();
+            // Statistics under other names (chainer-gan-lib's mean/cov, ...): recognised by shape, since a
+            // [D, D] beside a [D] read as features would give FID of D covariance rows taken for samples.
+            var pairs = (from v in arrays where v.Header.Shape.Length == 1
+                         from m in matrices where m.Header.Shape[0] == v.Header.Shape[0] && m.Header.Shape[1] == v.Header.Shape[0]
+                         select (Vector: v, Matrix: m)).ToList();
+            if (pairs.Count == 1 && matrices.Count == 1)
+            {
+                var (v, m) = pairs[0];
+                return new StatisticsInput(path, ReadStatistics(path, v.Entry, m.Entry, v.Key, m.Key),
+                    $"{path}: read as statistics by shape: mean from '{v.Key}' {v.Header.ShapeText}, covariance from '{m.Key}' {m.Header.ShapeText} (no mu/sigma keys)");
+            }
+            if (pairs.Count > 0)
+                throw InputException.For(path, "holds arrays shaped like statistics ("
+                    + string.Join("; ", pairs.Select(p => $"{p.Vector.Key} {p.Vector.Header.ShapeText} with {p.Matrix.Key} {p.Matrix.Header.ShapeText}"))
+                    + $") among other arrays ({string.Join(", ", arrays.Select(a => $"{a.Key} {a.Header.ShapeText}"))}): "
+                    + "keep only mu and sigma for statistics, or choose a feature array with --key");
             if (matrices.Count == 1)
             {
                 var (k, entry, header) = matrices[0];
@@ -136,18 +154,18 @@ public static class FeatureFiles
         return input;
     }
 
-    static GaussianStatistics ReadStatistics(string path, ZipArchiveEntry muEntry, ZipArchiveEntry sigmaEntry)
+    static GaussianStatistics ReadStatistics(string path, ZipArchiveEntry muEntry, ZipArchiveEntry sigmaEntry, string muKey, string sigmaKey)
     {
-        var (mu, muHeader) = ReadWhole(muEntry, $"{path}[mu]");
+        var (mu, muHeader) = ReadWhole(muEntry, $"{path}[{muKey}]");
         if (muHeader.Shape.Length != 1)
-            throw InputException.For(path, $"mu has shape {muHeader.ShapeText}: it must be 1-D [D]");
+            throw InputException.For(path, $"{muKey} has shape {muHeader.ShapeText}: it must be 1-D [D]");
         int d = mu.Length;
-        var (sigma, sigmaHeader) = ReadWhole(sigmaEntry, $"{path}[sigma]");
+        var (sigma, sigmaHeader) = ReadWhole(sigmaEntry, $"{path}[{sigmaKey}]");
         if (sigmaHeader.Shape.Length != 2 || sigmaHeader.Shape[0] != d || sigmaHeader.Shape[1] != d)
-            throw InputException.For(path, $"sigma has shape {sigmaHeader.ShapeText}: it must be [{d}, {d}] to match mu {muHeader.ShapeText}");
-        if (IndexOfNonFinite<double>(mu) is var bm and >= 0) throw InputException.For(path, $"mu[{bm}] is {mu[bm]} (statistics must be finite)");
+            throw InputException.For(path, $"{sigmaKey} has shape {sigmaHeader.ShapeText}: it must be [{d}, {d}] to match {muKey} {muHeader.ShapeText}");
+        if (IndexOfNonFinite<double>(mu) is var bm and >= 0) throw InputException.For(path, $"{muKey}[{bm}] is {mu[bm]} (statistics must be finite)");
         if (IndexOfNonFinite<double>(sigma) is var bs and >= 0)
-            throw InputException.For(path, $"sigma[{bs / d}, {bs % d}] is {sigma[bs]} (statistics must be finite)");
+            throw InputException.For(path, $"{sigmaKey}[{bs / d}, {bs % d}] is {sigma[bs]} (statistics must be finite)");
         // Fortran order transposes; harmless for a symmetric matrix, but done so the check below is honest.
         if (sigmaHeader.FortranOrder) Transpose(sigma, d);
         for (int i = 0; i < d; i++)
@@ -159,19 +177,23 @@ public static class FeatureFiles
                 // round-off in tiny off-diagonal covariances is not mistaken for asymmetry.
                 double scale = Math.Max(Math.Max(Math.Abs(a), Math.Abs(b)), Math.Sqrt(Math.Abs(sigma[(long)i * d + i] * sigma[(long)j * d + j])));
                 if (Math.Abs(a - b) > 1e-6 * scale)
-                    throw InputException.For(path, $"sigma is not symmetric: sigma[{i}, {j}] = {a} but sigma[{j}, {i}] = {b}");
+                    throw InputException.For(path, $"{sigmaKey} is not symmetric: {sigmaKey}[{i}, {j}] = {a} but {sigmaKey}[{j}, {i}] = {b}");
             }
         }
+        CovarianceChecks.EnsurePositiveSemiDefinite(sigma, d, path, sigmaKey);
         return new GaussianStatistics(mu, sigma, 0, path);
     }
 
     static (double[] Values, NpyHeader Header) ReadWhole(ZipArchiveEntry entry, string name)
     {
-        using var stream = entry.Open();
+        using var stream = CrcCheckedStream.Open(entry, name);
         var header = NpyHeader.Read(stream, name);
         header.EnsureFloat(name);
         long count = header.ElementCount;
         if (count > Array.MaxLength) throw InputException.For(name, $"shape {header.ShapeText} is too large");
+        // The declared shape must fit in the member's declared size before anything that large is allocated.
+        if (entry.Length - header.DataOffset < count * header.ItemSize)
+            throw InputException.For(name, $"file is truncated: shape {header.ShapeText} {header.DTypeName} needs {count * header.ItemSize} bytes of data");
         var values = new double[count];
         if (header.IsFloat64)
         {
@@ -218,7 +240,7 @@ public static class FeatureFiles
 
     internal static FileStream OpenFile(string path)
     {
-        if (Directory.Exists(path)) throw InputException.For(path, "is a directory, not a feature file");
+        if (Directory.Exists(path)) throw InputException.For(path, "is a folder; a .npy/.npz feature file is needed here (folders of images are features only after a feature network: genmetrics metrics reads them)");
         if (!File.Exists(path)) throw InputException.For(path, "no such file");
         try
         {

@@ -18,12 +18,22 @@ public abstract class FeatureInput
     public int Dim { get; }
 }
 
-/// <summary>Gaussian statistics read from an npz with `mu` [D] and `sigma` [D, D], already validated.</summary>
+/// <summary>
+/// Gaussian statistics read from an npz with `mu` [D] and `sigma` [D, D] (or exactly one [D] and one [D, D]
+/// array under other names), already validated: finite, symmetric, positive semi-definite.
+/// </summary>
 public sealed class StatisticsInput : FeatureInput
 {
-    internal StatisticsInput(string name, GaussianStatistics statistics) : base(name, statistics.Dim) => Statistics = statistics;
+    internal StatisticsInput(string name, GaussianStatistics statistics, string? note = null) : base(name, statistics.Dim)
+    {
+        Statistics = statistics;
+        Note = note;
+    }
 
     public GaussianStatistics Statistics { get; }
+
+    /// <summary>How the file was read when that is not obvious (statistics recognised by shape under other keys), or null.</summary>
+    public string? Note { get; }
 }
 
 /// <summary>
@@ -216,7 +226,7 @@ sealed class ArrayReader : IDisposable
             {
                 zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
                 var entry = zip.GetEntry(member) ?? throw InputException.For(path, $"member {member} disappeared");
-                data = entry.Open();
+                data = CrcCheckedStream.Open(entry, name);
             }
             var header = NpyHeader.Read(data, name);
             if (header.Descr != expected.Descr || header.FortranOrder != expected.FortranOrder || !header.Shape.SequenceEqual(expected.Shape))

@@ -37,6 +37,7 @@ public sealed class FeatureCache
         var text = new StringBuilder();
         text.Append("genmetrics-features-v1\n");
         text.Append("network=").Append(networkKey).Append('\n');
+        text.Append("decoders=").Append(StbImageDecoder.Version).Append('\n');
         text.Append("resize=").Append(ImagePreprocessor.ModeName(preprocessor.Mode)).Append('\n');
         text.Append("size=").Append(preprocessor.Width).Append('x').Append(preprocessor.Height).Append('\n');
         text.Append("source=").Append(collection.SourceStamp).Append('\n');
@@ -76,6 +77,7 @@ public sealed class FeatureCache
     static void WriteAtomically(string path, byte[] bytes)
     {
         var temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        using var tracked = TempFiles.Track(temp);
         try
         {
             File.WriteAllBytes(temp, bytes);

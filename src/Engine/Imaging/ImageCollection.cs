@@ -35,6 +35,30 @@ public sealed class ImageCollection : IDisposable
     /// <summary>What identifies the container itself (for a zip: its size and mtime); part of cache keys.</summary>
     public string SourceStamp { get; }
 
+    /// <summary>Files that were not read because no decoder takes their extension: extension ("" for none) → count.</summary>
+    public IReadOnlyDictionary<string, int> LeftOut { get; private init; } = new Dictionary<string, int>();
+
+    /// <summary>"left out 3 files that are not images (2 .txt, 1 .json)", or null when nothing was left out.</summary>
+    public string? LeftOutSummary => Describe(LeftOut);
+
+    /// <summary>Entries every reader skips, folder or archive alike: see <see cref="ArchiveEntries.IsHidden"/>.</summary>
+    public static bool IsHidden(string relativePath) => ArchiveEntries.IsHidden(relativePath);
+
+    static string? Describe(IReadOnlyDictionary<string, int> leftOut)
+    {
+        if (leftOut.Count == 0) return null;
+        int total = leftOut.Values.Sum();
+        var parts = leftOut.OrderByDescending(p => p.Value).ThenBy(p => p.Key.Length == 0).ThenBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => $"{p.Value} {(p.Key.Length == 0 ? "without extension" : p.Key)}");
+        return $"left out {total} file{(total == 1 ? "" : "s")} that {(total == 1 ? "is" : "are")} not a readable image type ({string.Join(", ", parts)})";
+    }
+
+    static void Count(Dictionary<string, int> leftOut, string name)
+    {
+        string ext = Path.GetExtension(name).ToLowerInvariant();
+        leftOut[ext] = leftOut.GetValueOrDefault(ext) + 1;
+    }
+
     /// <summary>
     /// Lists the images under <paramref name="path"/> with one of <paramref name="extensions"/>
     /// (case-insensitive); <paramref name="maxImages"/> &gt; 0 keeps the first N in sorted order.
@@ -46,6 +70,7 @@ public sealed class ImageCollection : IDisposable
         bool Wanted(string name) => wanted.Contains(Path.GetExtension(name));
 
         ImageCollection collection;
+        var leftOut = new Dictionary<string, int>(StringComparer.Ordinal);
         if (Directory.Exists(path))
         {
             var root = Path.GetFullPath(path);
@@ -55,13 +80,18 @@ public sealed class ImageCollection : IDisposable
                 RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.System,
             }))
             {
-                if (!Wanted(file)) continue;
-                var info = new FileInfo(file);
                 var relative = Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
+                if (IsHidden(relative)) continue;
+                if (!Wanted(file))
+                {
+                    Count(leftOut, file);
+                    continue;
+                }
+                var info = new FileInfo(file);
                 entries.Add(new ImageEntry(relative, info.Length, info.LastWriteTimeUtc.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             }
             entries.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
-            collection = new ImageCollection(path, root, null, null, Truncate(entries, maxImages), "dir");
+            collection = new ImageCollection(path, root, null, null, Truncate(entries, maxImages), "dir") { LeftOut = leftOut };
         }
         else if (File.Exists(path) && path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
         {
@@ -78,7 +108,13 @@ public sealed class ImageCollection : IDisposable
             var entries = new List<ImageEntry>();
             foreach (var e in archive.Entries)
             {
-                if (e.FullName.EndsWith('/') || !Wanted(e.FullName) || byName.ContainsKey(e.FullName)) continue;
+                if (e.FullName.EndsWith('/') || IsHidden(e.FullName)) continue;
+                if (!Wanted(e.FullName))
+                {
+                    Count(leftOut, e.FullName);
+                    continue;
+                }
+                if (byName.ContainsKey(e.FullName)) continue;
                 byName[e.FullName] = e;
                 // The zip's own CRC-32 is a content hash we get for free.
                 entries.Add(new ImageEntry(e.FullName, e.Length, e.Crc32.ToString("x8", System.Globalization.CultureInfo.InvariantCulture)));
@@ -86,7 +122,7 @@ public sealed class ImageCollection : IDisposable
             entries.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
             var info = new FileInfo(path);
             collection = new ImageCollection(path, null, archive, byName, Truncate(entries, maxImages),
-                $"zip:{info.Length}:{info.LastWriteTimeUtc.Ticks}");
+                $"zip:{info.Length}:{info.LastWriteTimeUtc.Ticks}") { LeftOut = leftOut };
         }
         else if (File.Exists(path))
             throw InputException.For(path, "expected a directory of images or a .zip archive");
@@ -96,7 +132,7 @@ public sealed class ImageCollection : IDisposable
         if (collection.Entries.Count == 0)
         {
             collection.Dispose();
-            throw InputException.For(path, $"no images found (looked for {string.Join(", ", extensions)})");
+            throw InputException.For(path, $"no images found (looked for {string.Join(", ", extensions)}){(collection.LeftOutSummary is { } l ? $"; {l}" : "")}");
         }
         return collection;
     }
@@ -113,10 +149,8 @@ public sealed class ImageCollection : IDisposable
             lock (zipLock)
             {
                 // ZipArchive is not thread-safe; decoding, not inflating, is the parallel part.
-                using var stream = zipEntries![entry.RelativePath].Open();
-                var buffer = new byte[entry.Length];
-                stream.ReadExactly(buffer);
-                return buffer;
+                // CRC-checked: a damaged stored member would otherwise reach the decoder as valid bytes.
+                return CrcCheckedStream.ReadAll(zipEntries![entry.RelativePath], DisplayName(entry));
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)

@@ -29,6 +29,7 @@ public sealed class ImageFeatureExtractor
         var preprocessor = new ImagePreprocessor(options.Mode, network.InputWidth, network.InputHeight);
 
         using var collection = ImageCollection.Open(path, decoder.Extensions, options.MaxImages);
+        if (collection.LeftOutSummary is { } leftOut) notice?.Invoke($"{path}: {leftOut}");
         var cache = options.UseCache ? new FeatureCache(options.CacheDirectory ?? FeatureCache.DefaultDirectory) : null;
         string? key = cache != null ? FeatureCache.Key(network.CacheKey, preprocessor, collection) : null;
 

@@ -9,23 +9,32 @@ namespace GenMetrics.Imaging;
 /// </summary>
 internal static class LibjpegDecoder
 {
-    public static RgbImage Decode(ReadOnlySpan<byte> encoded, string name)
+    public static RgbImage Decode(ReadOnlySpan<byte> encoded, string name) => SkiaCodecDecoder.Decode(encoded, name, "JPEG");
+}
+
+/// <summary>
+/// Decodes through one of Skia's codecs (libjpeg-turbo for JPEG, libwebp for WebP: the libraries PIL
+/// links) to unpremultiplied RGBA, then drops alpha without compositing, as PIL's convert('RGB') does.
+/// Incomplete input is an error, as in PIL, never rows filled with grey.
+/// </summary>
+internal static class SkiaCodecDecoder
+{
+    public static RgbImage Decode(ReadOnlySpan<byte> encoded, string name, string format)
     {
         using var data = SKData.CreateCopy(encoded);
         using var stream = new SKMemoryStream(data);
         using var codec = SKCodec.Create(stream, out var created)
-            ?? throw InputException.For(name, $"cannot decode JPEG ({created})");
+            ?? throw InputException.For(name, $"cannot decode {format} ({created})");
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        if (info.Width <= 0 || info.Height <= 0) throw InputException.For(name, "cannot decode JPEG (no pixels)");
+        if (info.Width <= 0 || info.Height <= 0) throw InputException.For(name, $"cannot decode {format} (no pixels)");
         var rgba = new byte[info.BytesSize];
         SKCodecResult result;
         unsafe
         {
             fixed (byte* p = rgba) result = codec.GetPixels(info, (IntPtr)p);
         }
-        // PIL refuses a truncated JPEG by default; Skia would fill the missing rows with grey.
         if (result != SKCodecResult.Success)
-            throw InputException.For(name, result == SKCodecResult.IncompleteInput ? "truncated JPEG" : $"cannot decode JPEG ({result})");
+            throw InputException.For(name, result == SKCodecResult.IncompleteInput ? $"truncated {format}" : $"cannot decode {format} ({result})");
         int n = info.Width * info.Height;
         var rgb = new byte[n * 3];
         for (int i = 0; i < n; i++)

@@ -3,17 +3,22 @@ using StbImageSharp;
 namespace GenMetrics.Imaging;
 
 /// <summary>
-/// <see cref="IImageDecoder"/> on StbImageSharp (a pure C# port of stb_image: no native assets).
-/// Reads PNG (1–16 bit, gray, gray+alpha, RGB, RGBA, palette), JPEG (baseline, progressive, gray, Adobe
-/// CMYK), BMP, GIF (first frame) and TGA. No WebP. Differences from PIL are listed in docs/images.md:
-/// JPEG pixels differ by a few levels (stb's IDCT and chroma upsampling are not libjpeg's), and 16-bit
-/// gray PNGs become the high byte here whereas PIL clamps the 16-bit value to 255.
+/// The default <see cref="IImageDecoder"/>, chosen by the file's first bytes: PNG through StbImageSharp
+/// (a pure C# port of stb_image) after libpng's integrity checks (<see cref="PngIntegrity"/>: chunk
+/// CRCs, the zlib stream), JPEG and WebP through Skia's libjpeg-turbo and libwebp (PIL's libraries; the
+/// pixels equal PIL's), TIFF through <see cref="TiffDecoder"/>, binary PGM/PPM through <see cref="PnmDecoder"/>, and BMP, GIF
+/// (first frame) and TGA through stb. The extensions are pytorch-fid's (bmp jpg jpeg pgm png ppm tif tiff webp)
+/// plus gif and tga. Differences from PIL are listed in docs/images.md: 16-bit gray PNGs become the
+/// high byte here whereas PIL clamps the 16-bit value to 255.
 /// </summary>
 public sealed class StbImageDecoder : IImageDecoder
 {
     public static readonly StbImageDecoder Instance = new();
 
-    public IReadOnlyList<string> Extensions { get; } = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga"];
+    /// <summary>Changes whenever what is decoded (or refused) changes, so feature caches of older runs are not reused.</summary>
+    public const string Version = "2: png-integrity, webp, tiff, pnm";
+
+    public IReadOnlyList<string> Extensions { get; } = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".webp", ".tif", ".tiff", ".pgm", ".ppm"];
 
     public RgbImage Decode(ReadOnlySpan<byte> encoded, string name)
     {
@@ -23,6 +28,10 @@ public sealed class StbImageDecoder : IImageDecoder
         if (IsJpeg(encoded) && !JpegHasEndOfImageAfterLastScan(encoded))
             throw InputException.For(name, "truncated JPEG (no end-of-image marker after the last scan)");
         if (IsJpeg(encoded)) return LibjpegDecoder.Decode(encoded, name);
+        if (IsWebp(encoded)) return SkiaCodecDecoder.Decode(encoded, name, "WebP");
+        if (TiffDecoder.IsTiff(encoded)) return TiffDecoder.Decode(encoded, name);
+        if (PnmDecoder.IsPnm(encoded)) return PnmDecoder.Decode(encoded, name);
+        if (PngIntegrity.IsPng(encoded)) PngIntegrity.Check(encoded, name);
 
         ImageResult result;
         try
@@ -45,6 +54,9 @@ public sealed class StbImageDecoder : IImageDecoder
         var text = new string((reason ?? "").Where(ch => ch >= ' ' && ch < 127).ToArray()).Trim();
         return text.Length > 0 ? text : "corrupt or truncated data";
     }
+
+    static bool IsWebp(ReadOnlySpan<byte> data) =>
+        data.Length >= 12 && data[..4].SequenceEqual("RIFF"u8) && data.Slice(8, 4).SequenceEqual("WEBP"u8);
 
     static bool IsJpeg(ReadOnlySpan<byte> data) => data.Length >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF;
 

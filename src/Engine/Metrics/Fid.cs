@@ -44,7 +44,7 @@ public static class Fid
         double cross = backend.TraceSqrtProduct(a.Covariance, b.Covariance, dim);
         var terms = new FidTerms(meanTerm, traceA, traceB, cross);
         if (!double.IsFinite(terms.Value))
-            throw new InvalidOperationException($"FID of {a.Name} and {b.Name} is not finite ({terms}): a bug, inputs were checked");
+            throw new InputException($"fid: the result for {a.Name} and {b.Name} is not finite ({terms}): the statistics' magnitudes overflow float64 arithmetic");
         return terms;
     }
 

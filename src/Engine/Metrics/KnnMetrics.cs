@@ -67,6 +67,7 @@ public static class KnnMetrics
         IProgress<double>? progress = null)
     {
         ValidateSets(real, fake);
+        FeatureMagnitude.EnsureDistancesFit("k-NN distances", real, fake);
         if (ks.Count == 0) throw new InputException("at least one k is needed");
 
         // Three passes over the same two sets: a GPU backend uploads each once for all three.

@@ -25,6 +25,7 @@ public static class Realism
         IProgress<double>? progress = null)
     {
         KnnMetrics.ValidateSets(real, fake);
+        FeatureMagnitude.EnsureDistancesFit("realism distances", real, fake);
         if (percentile is < 0 or > 100 || double.IsNaN(percentile))
             throw new InputException($"realism percentile must be within [0, 100], got {percentile}");
         var radii = backend.KnnRadiiSquared(real, [k], ProgressSlice.Of(progress, 0, 0.5))[0];
@@ -36,6 +37,11 @@ public static class Realism
             RealismRadiiSquared = PruneRadii(radii, percentile),
             RealismEpsilon = epsilon,
         }, ProgressSlice.Of(progress, 0.5, 0.5));
+        // Distances that overflow float32 (features of magnitude ~1e19 and up) give NaN or infinite scores:
+        // an error naming the stage and the first sample, never a file of NaNs.
+        int bad = Array.FindIndex(cross.Realism!, v => !float.IsFinite(v));
+        if (bad >= 0)
+            throw InputException.For(fake.Name, $"realism: the score of sample {bad} came out {cross.Realism![bad]}: the distances overflowed float32 (features of very large magnitude; rescale them)");
         return new RealismScores(cross.Realism!, k, percentile, epsilon);
     }
 
@@ -52,6 +58,7 @@ public static class Realism
         IProgress<double>? progress = null)
     {
         KnnMetrics.ValidateSets(real, fake);
+        FeatureMagnitude.EnsureDistancesFit("realism distances", real, fake);
         var radii = backend.KnnRadiiSquared(real, [k], ProgressSlice.Of(progress, 0, 0.5))[0];
         var cross = backend.ReduceCrossDistances(fake, real, new CrossRequest
         {

@@ -81,6 +81,7 @@ public sealed class ModelStore(string directory)
     /// <summary>Converts a checkpoint after checking its SHA-256 prefix; returns the manifest written.</summary>
     public ModelManifest Install(KnownModel model, string checkpointPath, IProgress<double>? progress = null)
     {
+        CheckCheckpointPath(model, checkpointPath);
         string sourceHash = Sha256File(checkpointPath);
         if (!sourceHash.StartsWith(model.Sha256Prefix, StringComparison.Ordinal))
             throw InputException.For(checkpointPath, $"SHA-256 is {sourceHash[..16]}..., expected it to start with {model.Sha256Prefix} (not {model.CheckpointFileName}, or a corrupt download)");
@@ -91,6 +92,7 @@ public sealed class ModelStore(string directory)
         System.IO.Directory.CreateDirectory(Directory);
         string onnxPath = OnnxPath(model.Id);
         string onnxTemp = onnxPath + $".{Environment.ProcessId}.tmp";
+        using var trackedOnnx = TempFiles.Track(onnxTemp);
         string onnxHash;
         long onnxBytes;
         try
@@ -109,6 +111,7 @@ public sealed class ModelStore(string directory)
                 OnnxExporter.OpsetVersion, DateTime.UtcNow);
             string manifestPath = ManifestPath(model.Id);
             string manifestTemp = manifestPath + $".{Environment.ProcessId}.tmp";
+            using var trackedManifest = TempFiles.Track(manifestTemp);
             // The old manifest goes first: between the two moves no manifest points at a mismatched model.
             File.Delete(manifestPath);
             File.Move(onnxTemp, onnxPath, overwrite: true);
@@ -123,6 +126,21 @@ public sealed class ModelStore(string directory)
         }
     }
 
+    /// <summary>
+    /// For an image folder or zip given where features could have been: an error that says the path is
+    /// read as images and what that needs (the network to install, or a feature file instead), when
+    /// <paramref name="model"/> is not installed. <paramref name="purpose"/> says which metrics need it.
+    /// </summary>
+    public void RequireForImages(string imagePath, KnownModel model, string purpose)
+    {
+        if (List().Any(m => m.Model == model.Id)) return;
+        throw InputException.For(imagePath, $"{ImageSourceKind(imagePath)}, read as a set of images; {purpose} from images need{(purpose.Contains(" and ", StringComparison.Ordinal) ? "" : "s")} the {model.Id} network, " +
+            $"which is not installed in {Directory} (run: genmetrics models install {model.Id}), or give a .npy/.npz of features instead");
+    }
+
+    /// <summary>"is a folder" or "is a .zip archive", for messages about image inputs.</summary>
+    public static string ImageSourceKind(string path) => System.IO.Directory.Exists(path) ? "is a folder" : "is a .zip archive";
+
     /// <summary>The installed model as a feature network; output e.g. "pool3", "logits_unbiased", "fc2", "fc2_relu".</summary>
     public OnnxFeatureNetwork Open(KnownModel model, string? output = null, int threads = 0)
     {
@@ -131,6 +149,23 @@ public sealed class ModelStore(string directory)
         var bytes = File.ReadAllBytes(OnnxPath(model.Id));
         string name = $"{manifest.Network} ({Path.GetFileNameWithoutExtension(manifest.SourceFile)})";
         return new OnnxFeatureNetwork(bytes, output ?? model.DefaultOutput, name, OnnxPath(model.Id), threads: threads);
+    }
+
+    /// <summary>
+    /// A clear error for a checkpoint path that is a folder (naming the file to pass when the folder holds
+    /// it) or that does not exist, instead of the operating system's "access denied".
+    /// </summary>
+    public static void CheckCheckpointPath(KnownModel model, string path)
+    {
+        if (System.IO.Directory.Exists(path))
+        {
+            string inside = Path.Combine(path, model.CheckpointFileName);
+            throw InputException.For(path, File.Exists(inside)
+                ? $"is a folder; --from takes the checkpoint file itself: --from {inside}"
+                : $"is a folder; --from takes the checkpoint file itself ({model.CheckpointFileName}, from {model.Url})");
+        }
+        if (!File.Exists(path))
+            throw InputException.For(path, $"no such file (the checkpoint is {model.CheckpointFileName}, from {model.Url})");
     }
 
     public static string Sha256File(string path)
@@ -190,7 +225,11 @@ public sealed class ModelStore(string directory)
         }
         catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
         {
-            throw InputException.For(url, $"download failed: {e.Message} (partial data kept in {part}; run the command again to resume)");
+            // Name the .part file only when it exists and holds something to resume from.
+            long kept = File.Exists(part) ? new FileInfo(part).Length : 0;
+            if (kept == 0 && File.Exists(part)) File.Delete(part);
+            string resume = kept > 0 ? $"{kept} bytes kept in {part}; run the command again to resume, or " : "";
+            throw InputException.For(url, $"download failed: {e.Message} ({resume}to install without network, download {url} on another machine and run: genmetrics models install MODEL --from {Path.GetFileName(destination)})");
         }
     }
 }

@@ -94,11 +94,11 @@ internal sealed class RestrictedUnpickler
                     break;
                 }
                 case 0x47: Push(BinaryPrimitives.ReadDoubleBigEndian(ReadBytes(8))); break; // BINFLOAT
-                case 0x58: Push(ReadUtf8(checked((int)BinaryPrimitives.ReadUInt32LittleEndian(ReadBytes(4))))); break; // BINUNICODE
+                case 0x58: Push(ReadUtf8(Length32(BinaryPrimitives.ReadUInt32LittleEndian(ReadBytes(4))))); break; // BINUNICODE
                 case 0x8C: Push(ReadUtf8(ReadBytes(1)[0])); break; // SHORT_BINUNICODE
                 // Python 2 str (old checkpoints); torch.load decodes them as UTF-8 too.
                 case 0x55: Push(ReadUtf8(ReadBytes(1)[0])); break; // SHORT_BINSTRING
-                case 0x54: Push(ReadUtf8(checked((int)BinaryPrimitives.ReadUInt32LittleEndian(ReadBytes(4))))); break; // BINSTRING
+                case 0x54: Push(ReadUtf8(Length32(BinaryPrimitives.ReadUInt32LittleEndian(ReadBytes(4))))); break; // BINSTRING
                 case 0x85: Push(new[] { Pop() }); break; // TUPLE1
                 case 0x86: { var b = Pop(); var a = Pop(); Push(new[] { a, b }); break; } // TUPLE2
                 case 0x87: { var c = Pop(); var b = Pop(); var a = Pop(); Push(new[] { a, b, c }); break; } // TUPLE3
@@ -215,6 +215,9 @@ internal sealed class RestrictedUnpickler
     }
 
     private string ReadUtf8(int n) => Encoding.UTF8.GetString(ReadBytes(n));
+
+    /// <summary>A 32-bit length field, refused when it reaches past the pickle's end (before anything is allocated).</summary>
+    private int Length32(uint n) => n <= (uint)(_data.Length - _pos) ? (int)n : throw Bad($"a string declares {n} bytes, past the end of the data (truncated or forged file)");
 
     private string ReadLine()
     {
