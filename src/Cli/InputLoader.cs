@@ -11,8 +11,7 @@ namespace GenMetrics.Cli;
 /// </summary>
 internal static class InputLoader
 {
-    public static bool IsImageSource(string path) =>
-        Directory.Exists(path) || (File.Exists(path) && path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase));
+    public static bool IsImageSource(string path) => ImageFeatures.IsImageSource(path);
 
     public static MetricInput Load(string path, string? key, CommandContext context) =>
         Load(path, key, context, images: null, groups: null);
@@ -46,51 +45,17 @@ internal static class InputLoader
         return input.Features ?? throw new InputException($"{path}: holds statistics (mu, sigma), not per-sample features");
     }
 
-    /// <summary>
-    /// Inception pool3 features when FID or KID is asked for (or nothing was asked and it is installed),
-    /// VGG-16 fc2 after ReLU (NVIDIA's and torch-fidelity's P/R features) when a k-NN metric is.
-    /// </summary>
+    /// <summary>The engine's image pipeline: which network serves which metric is FeatureLayer.For's decision.</summary>
     private static MetricInput LoadImages(string path, CommandContext context, ImageInputOptions images, IReadOnlyList<MetricGroup>? groups)
     {
-        var options = new ImagePipelineOptions
+        try
         {
-            Mode = images.Mode,
-            MaxImages = images.MaxImages,
-            Strict = images.Strict,
-            BatchSize = images.BatchSize,
-            UseCache = images.UseCache,
-        };
-        var extractor = new ImageFeatureExtractor();
-        string label = Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
-        FeatureMatrix Run(IFeatureNetwork network, string what)
+            return ImageFeatures.ForMetrics(path, groups, images.Pipeline, images.CustomLayer, context.Progress.Start, context.Notice);
+        }
+        finally
         {
-            var features = extractor.Extract(path, options, network, context.Progress.Start($"{label}: {what} features"), context.Notice);
             context.Progress.Clear();
-            return new FeatureMatrix(features.Data, features.Rows, features.Dim, path);
         }
-
-        if (images.Network is { } custom)
-        {
-            // A user's own ONNX network: its features serve every metric.
-            using var network = images.OpenCustomNetwork()!;
-            var own = Run(network, Path.GetFileName(custom));
-            return MetricInput.FromImages(path, own, own);
-        }
-        var store = ModelStore.Default();
-        var installed = store.List().Select(m => m.Model).ToHashSet();
-        bool wantInception = groups is null ? installed.Contains(KnownModel.Inception.Id) : groups.Any(g => g is MetricGroup.Fid or MetricGroup.Kid);
-        bool wantVgg = groups is null ? installed.Contains(KnownModel.Vgg16.Id) : groups.Any(g => g is MetricGroup.Pr or MetricGroup.Prdc or MetricGroup.Sym);
-        if (!wantInception && !wantVgg)
-            throw new InputException($"{path}: images need a feature network; none is installed in {store.Directory} (run: genmetrics models install inception, and vgg16 for precision/recall)");
-
-        FeatureMatrix? Extract(KnownModel model, string output)
-        {
-            using var network = store.Open(model, output);
-            return Run(network, model.Id);
-        }
-        var inception = wantInception ? Extract(KnownModel.Inception, "pool3") : null;
-        var vgg = wantVgg ? Extract(KnownModel.Vgg16, "fc2_relu") : null;
-        return MetricInput.FromImages(path, inception, vgg);
     }
 }
 
@@ -110,14 +75,16 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
         new("network-size", "with --network: input height x width when the model leaves them open, e.g. 48x192", ValueName: "HxW"),
     ];
 
-    /// <summary>The network of --network / --network-output / --network-size, or null when none was given.</summary>
-    public OnnxFeatureNetwork? OpenCustomNetwork()
-    {
-        if (Network is not { } path) return null;
-        string output = NetworkOutput ?? throw new UsageException("--network needs --network-output NAME (the output tensor to use as features)");
-        byte[] model = File.Exists(path) ? File.ReadAllBytes(path) : throw new InputException($"{path}: no such file");
-        return new OnnxFeatureNetwork(model, output, $"{Path.GetFileNameWithoutExtension(path)}:{output}", path, NetworkHeight, NetworkWidth);
-    }
+    /// <summary>The user's own network of --network / --network-output / --network-size, or null when none was given.</summary>
+    public FeatureLayer? CustomLayer => Network is { } path
+        ? FeatureLayer.Parse(path, NetworkOutput ?? throw new UsageException("--network needs --network-output NAME (the output tensor to use as features)"), NetworkHeight, NetworkWidth)
+        : null;
+
+    /// <summary>The k-NN/realism network: the user's own, else <see cref="FeatureLayer.ForRealism"/>.</summary>
+    public OnnxFeatureNetwork OpenKnnNetwork() => (CustomLayer ?? FeatureLayer.ForRealism).Open();
+
+    /// <summary>The engine pipeline's options.</summary>
+    public ImagePipelineOptions Pipeline => new() { Mode = Mode, MaxImages = MaxImages, Strict = Strict, BatchSize = BatchSize, UseCache = UseCache };
 
     public static ImageInputOptions From(ArgumentList args)
     {

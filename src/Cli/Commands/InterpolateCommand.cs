@@ -108,7 +108,7 @@ public sealed class InterpolateCommand : ICommand
     {
         using var backend = ComputeBackends.Create(args.Get("backend", "auto"), context.Notice);
         var real = InputLoader.LoadKnnFeatures(realPath, context, images);
-        using IFeatureNetwork network = images.OpenCustomNetwork() ?? (IFeatureNetwork)ModelStore.Default().Open(KnownModel.Vgg16, "fc2_relu");
+        using IFeatureNetwork network = images.OpenKnnNetwork();
         var pre = new ImagePreprocessor(images.Mode, network.InputWidth, network.InputHeight);
         int inputFloats = pre.OutputLength;
         var features = new float[frames.Count * network.FeatureDim];

@@ -135,5 +135,5 @@ public sealed class RankCommand : ICommand
     }
 
     private static IFeatureNetwork OpenNetwork(ImageInputOptions images) =>
-        images.OpenCustomNetwork() ?? (IFeatureNetwork)ModelStore.Default().Open(KnownModel.Vgg16, "fc2_relu");
+        images.OpenKnnNetwork();
 }

@@ -115,24 +115,23 @@ public sealed class SweepCommand : ICommand
     /// </summary>
     private static (List<IFeatureNetwork> Networks, int? Gaussian, int? Knn) OpenNetworks(ImageInputOptions images, IReadOnlyList<MetricGroup> groups)
     {
-        bool gaussian = groups.Any(g => g is MetricGroup.Fid or MetricGroup.Kid);
-        bool knn = groups.Any(g => g is MetricGroup.Pr or MetricGroup.Prdc or MetricGroup.Sym);
+        bool gaussian = groups.Any(g => MetricRegistry.Get(g).DefaultK is null);
+        bool knn = groups.Any(g => MetricRegistry.Get(g).DefaultK is not null);
         var networks = new List<IFeatureNetwork>();
-        if (images.OpenCustomNetwork() is { } custom)
+        if (images.CustomLayer is { } custom)
         {
-            networks.Add(custom);
+            networks.Add(custom.Open());
             return (networks, gaussian ? 0 : null, knn ? 0 : null);
         }
-        var store = ModelStore.Default();
         int? g = null, k = null;
         if (gaussian)
         {
-            networks.Add(store.Open(KnownModel.Inception, "pool3"));
+            networks.Add(FeatureLayer.For(MetricGroup.Fid).Open());
             g = networks.Count - 1;
         }
         if (knn)
         {
-            networks.Add(store.Open(KnownModel.Vgg16, "fc2_relu"));
+            networks.Add(FeatureLayer.For(MetricGroup.Pr).Open());
             k = networks.Count - 1;
         }
         return (networks, g, k);
