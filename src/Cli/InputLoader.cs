@@ -39,6 +39,25 @@ internal static class InputLoader
         Load(path, null, context, images, [MetricGroup.Pr]).KnnFeatures
             ?? throw new InputException($"{path}: holds statistics (mu, sigma) only; realism needs per-sample features");
 
+    /// <summary>
+    /// Per-sample features: a feature file as it is, or a folder/zip through the user's --network/--layer,
+    /// else through <paramref name="standard"/> (e.g. Inception logits_unbiased for IS).
+    /// </summary>
+    public static FeatureMatrix LoadFeatures(string path, string? key, CommandContext context, ImageInputOptions images, FeatureLayer standard)
+    {
+        if (!IsImageSource(path)) return LoadFeatures(path, key, context);
+        try
+        {
+            var layer = images.CustomLayer ?? standard;
+            var features = ImageFeatures.Extract(path, layer, images.Pipeline, context.Progress.Start($"{Path.GetFileName(Path.TrimEndingDirectorySeparator(path))}: {layer} features"), context.Notice).Features;
+            return new FeatureMatrix(features.Data, features.Rows, features.Dim, path);
+        }
+        finally
+        {
+            context.Progress.Clear();
+        }
+    }
+
     public static FeatureMatrix LoadFeatures(string path, string? key, CommandContext context)
     {
         var input = Load(path, key, context);
@@ -61,7 +80,7 @@ internal static class InputLoader
 
 /// <summary>How image folders are read: the preprocessing mode of the reference tool to match, and limits.</summary>
 internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int MaxImages = 0, bool Strict = false, int BatchSize = 32, bool UseCache = true,
-    string? Network = null, string? NetworkOutput = null, int NetworkHeight = 0, int NetworkWidth = 0)
+    string? Network = null, string? NetworkOutput = null, int NetworkHeight = 0, int NetworkWidth = 0, string? Layer = null)
 {
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
@@ -70,14 +89,15 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
         OptionSpec.Flag("strict", "image inputs: a corrupt image is an error instead of being skipped and counted"),
         OptionSpec.Flag("no-cache", "image inputs: do not read or write the feature cache"),
         new("batch-size", "image inputs: images per network batch (default 32)", ValueName: "B"),
-        new("network", "image inputs: your own ONNX feature network ([N,3,H,W] in, [N,D] out) instead of the installed Inception/VGG-16", ValueName: "FILE.onnx"),
+        new("network", "image inputs: inception, vgg16 or your own ONNX feature network ([N,3,H,W] in, [N,D] out), for every metric instead of the standard ones", ValueName: "NAME|FILE.onnx"),
+        new("layer", "with --network: the output whose values are the features (pool3, logits_unbiased, fc2, fc2_relu, or an ONNX output name)", ValueName: "NAME"),
         new("network-output", "with --network: the output tensor whose values are the features", ValueName: "NAME"),
         new("network-size", "with --network: input height x width when the model leaves them open, e.g. 48x192", ValueName: "HxW"),
     ];
 
     /// <summary>The user's own network of --network / --network-output / --network-size, or null when none was given.</summary>
     public FeatureLayer? CustomLayer => Network is { } path
-        ? FeatureLayer.Parse(path, NetworkOutput ?? throw new UsageException("--network needs --network-output NAME (the output tensor to use as features)"), NetworkHeight, NetworkWidth)
+        ? FeatureLayer.Parse(path, Layer ?? NetworkOutput, NetworkHeight, NetworkWidth)
         : null;
 
     /// <summary>The k-NN/realism network: the user's own, else <see cref="FeatureLayer.ForRealism"/>.</summary>
@@ -104,6 +124,7 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
             args.Get("network"),
             args.Get("network-output"),
             height,
-            width);
+            width,
+            args.Get("layer"));
     }
 }

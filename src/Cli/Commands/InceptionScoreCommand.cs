@@ -1,4 +1,5 @@
 using System.Globalization;
+using GenMetrics.Imaging;
 using GenMetrics.Metrics;
 
 namespace GenMetrics.Cli.Commands;
@@ -6,8 +7,8 @@ namespace GenMetrics.Cli.Commands;
 public sealed class InceptionScoreCommand : ICommand
 {
     public string Name => "is";
-    public string Summary => "Inception Score from an [N, classes] .npy of logits (without the fc bias, as every reference) or of probabilities.";
-    public string Usage => "LOGITS [options]";
+    public string Summary => "Inception Score from a folder or zip of images (Inception logits_unbiased, as every reference), or an [N, classes] .npy of logits or probabilities.";
+    public string Usage => "IMAGES|LOGITS [options]";
     public int Order => 40;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
@@ -17,12 +18,13 @@ public sealed class InceptionScoreCommand : ICommand
         new("seed", "seed of the shuffle (default 2020, torch-fidelity's)", ValueName: "S"),
         new("key", "array to read from an .npz holding several", ValueName: "KEY"),
         new("json", "write JSON to PATH, or to stdout with '-'", ValueName: "PATH|-"),
+        .. ImageInputOptions.Specs,
     ];
 
     public int Run(ArgumentList args, CommandContext context)
     {
         args.RequirePositional("LOGITS");
-        var logits = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context);
+        var logits = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context, ImageInputOptions.From(args), FeatureLayer.ForInceptionScore);
         int splits = args.GetInt("splits", 10, min: 1);
         var r = InceptionScore.Compute(logits, splits, args.Flag("shuffle"), args.GetInt("seed", 2020, min: 0));
         string json = $"{{\n  \"is_mean\": {r.Mean.ToString("R", CultureInfo.InvariantCulture)},\n  \"is_std\": {r.Std.ToString("R", CultureInfo.InvariantCulture)},\n  \"splits\": {splits},\n  \"n\": {logits.Rows},\n  \"classes\": {logits.Dim}\n}}";

@@ -1,5 +1,6 @@
 using GenMetrics.Compute;
 using GenMetrics.Features;
+using GenMetrics.Imaging;
 using GenMetrics.Metrics;
 
 namespace GenMetrics.Cli.Commands;
@@ -8,7 +9,7 @@ public sealed class RealismCommand : ICommand
 {
     public string Name => "realism";
     public string Summary => "Per-sample realism score of every generated sample against the real manifold (Kynkäänniemi et al. 2019), written as a float32 .npy.";
-    public string Usage => "REAL FAKE -o SCORES.npy [options]";
+    public string Usage => "REAL FAKE -o SCORES.npy [options]   (feature files, or folders/zips of images: VGG-16 fc2_relu)";
     public int Order => 30;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
@@ -17,6 +18,7 @@ public sealed class RealismCommand : ICommand
         new("k", "neighbourhood size of the real radii (default 3)", ValueName: "K"),
         new("key", "array to read from an .npz holding several", ValueName: "KEY"),
         new("backend", "cpu, cuda or auto (default auto)", ValueName: "NAME"),
+        .. ImageInputOptions.Specs,
     ];
 
     public int Run(ArgumentList args, CommandContext context)
@@ -25,8 +27,9 @@ public sealed class RealismCommand : ICommand
         string output = args.Get("output") ?? throw new UsageException("missing -o SCORES.npy");
         int k = args.GetInt("k", 3, min: 1);
         using var backend = ComputeBackends.Create(args.Get("backend", "auto"), context.Notice);
-        var real = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context);
-        var fake = InputLoader.LoadFeatures(args.Positional[1], args.Get("key"), context);
+        var images = ImageInputOptions.From(args);
+        var real = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context, images, FeatureLayer.ForRealism);
+        var fake = InputLoader.LoadFeatures(args.Positional[1], args.Get("key"), context, images, FeatureLayer.ForRealism);
         if (real.Dim != fake.Dim)
             throw new InputException($"dimension mismatch: {real.Name} has {real.Dim} features per sample, {fake.Name} has {fake.Dim}");
         var scores = Realism.Scores(real, fake, backend, k, progress: context.Progress.Start("realism")).Scores;
