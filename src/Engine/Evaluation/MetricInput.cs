@@ -41,8 +41,11 @@ public sealed class MetricInput
     /// Features extracted from images: Inception pool3 for FID/KID (either may be null when the network is
     /// not installed) and VGG-16 fc2 for the k-NN metrics.
     /// </summary>
-    public static MetricInput FromImages(string name, FeatureMatrix? inception, FeatureMatrix? vgg) =>
-        new(name, (inception ?? vgg)!.Dim, inception, inception, null, vgg);
+    public static MetricInput FromImages(string name, FeatureMatrix? inception, FeatureMatrix? vgg, IReadOnlyList<Models.FeatureProvenance>? networks = null) =>
+        new(name, (inception ?? vgg)!.Dim, inception, inception, null, vgg) { Networks = networks ?? [] };
+
+    /// <summary>The installed checkpoints the features came from (empty for feature files and a user's ONNX network).</summary>
+    public IReadOnlyList<Models.FeatureProvenance> Networks { get; private init; } = [];
 
     public static MetricInput FromStatistics(GaussianStatistics statistics) =>
         new(statistics.Name, statistics.Dim, null, null, statistics);

@@ -3,7 +3,11 @@ using GenMetrics.Features;
 namespace GenMetrics.Imaging;
 
 /// <summary>What one extraction produced: the features (one row per decoded image, in sorted file order), what was skipped, and whether the cache answered.</summary>
-public sealed record ImageFeatureResult(FeatureMatrix Features, IReadOnlyList<string> RelativePaths, IReadOnlyList<string> Skipped, bool FromCache);
+public sealed record ImageFeatureResult(FeatureMatrix Features, IReadOnlyList<string> RelativePaths, IReadOnlyList<string> Skipped, bool FromCache)
+{
+    /// <summary>The installed checkpoint behind the features (null for a user's ONNX file).</summary>
+    public Models.FeatureProvenance? Provenance { get; init; }
+}
 
 /// <summary>
 /// Folder or zip of images → feature matrix: lists the files (sorted), decodes and preprocesses one

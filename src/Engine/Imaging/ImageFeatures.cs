@@ -26,7 +26,8 @@ public static class ImageFeatures
         ArgumentNullException.ThrowIfNull(layer);
         if (!IsImageSource(path)) throw InputException.For(path, File.Exists(path) ? "not a folder or .zip of images" : "no such file or folder");
         using var network = layer.Open(store);
-        return new ImageFeatureExtractor().ExtractDetailed(path, options ?? new ImagePipelineOptions(), network, progress, notice);
+        return new ImageFeatureExtractor().ExtractDetailed(path, options ?? new ImagePipelineOptions(), network, progress, notice)
+            with { Provenance = network.Provenance };
     }
 
     /// <summary>
@@ -45,16 +46,18 @@ public static class ImageFeatures
         FeatureLayer? layer = null, Func<string, IProgress<double>?>? phase = null, Action<string>? notice = null, ModelStore? store = null)
     {
         string label = Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
+        var provenance = new List<FeatureProvenance>();
         FeatureMatrix Run(FeatureLayer l)
         {
-            var features = Extract(path, l, options, phase?.Invoke($"{label}: {l} features"), notice, store).Features;
-            return new FeatureMatrix(features.Data, features.Rows, features.Dim, path);
+            var result = Extract(path, l, options, phase?.Invoke($"{label}: {l} features"), notice, store);
+            if (result.Provenance is { } p) provenance.Add(p);
+            return new FeatureMatrix(result.Features.Data, result.Features.Rows, result.Features.Dim, path);
         }
 
         if (layer is not null)
         {
             var own = Run(layer);
-            return MetricInput.FromImages(path, own, own);
+            return MetricInput.FromImages(path, own, own, provenance);
         }
         store ??= ModelStore.Default();
         var gaussianGroups = groups?.Where(g => !IsKnn(g)).ToList();
@@ -78,7 +81,7 @@ public static class ImageFeatures
         if (gaussian is null && knn is null) throw new InputException($"{path}: no metric asked that images can serve");
         var gaussianFeatures = gaussian is null ? null : Run(gaussian);
         var knnFeatures = knn is null ? null : knn == gaussian ? gaussianFeatures : Run(knn);
-        return MetricInput.FromImages(path, gaussianFeatures, knnFeatures);
+        return MetricInput.FromImages(path, gaussianFeatures, knnFeatures, provenance);
     }
 
     static bool IsKnn(MetricGroup g) => MetricRegistry.Get(g).DefaultK is not null;

@@ -20,6 +20,9 @@ public sealed class OnnxFeatureNetwork : IFeatureNetwork
     public int InputWidth { get; }
     public int FeatureDim { get; }
 
+    /// <summary>The installed checkpoint this network was converted from; null for a user's own ONNX file.</summary>
+    public FeatureProvenance? Provenance { get; init; }
+
     /// <param name="model">The ONNX file's bytes.</param>
     /// <param name="outputName">e.g. "pool3", "logits_unbiased", "fc2_relu".</param>
     /// <param name="name">Readable name, see <see cref="IFeatureNetwork.Name"/>.</param>
