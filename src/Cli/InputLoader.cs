@@ -80,7 +80,8 @@ internal static class InputLoader
 
 /// <summary>How image folders are read: the preprocessing mode of the reference tool to match, and limits.</summary>
 internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int MaxImages = 0, bool Strict = false, int BatchSize = 32, bool UseCache = true,
-    string? Network = null, string? NetworkOutput = null, int NetworkHeight = 0, int NetworkWidth = 0, string? Layer = null)
+    string? Network = null, string? NetworkOutput = null, int NetworkHeight = 0, int NetworkWidth = 0, string? Layer = null,
+    InputNormalization? Normalization = null)
 {
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
@@ -92,6 +93,7 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
         new("network", "image inputs: inception, vgg16 or your own ONNX feature network ([N,3,H,W] in, [N,D] out), for every metric instead of the standard ones", ValueName: "NAME|FILE.onnx"),
         new("layer", "with --network: the output whose values are the features (pool3, logits_unbiased, fc2, fc2_relu, or an ONNX output name)", ValueName: "NAME"),
         new("network-output", "with --network: the output tensor whose values are the features", ValueName: "NAME"),
+        new("normalize", "image inputs: the network's input values instead of the mode's: 2x-1, tf ((x-128)/128), imagenet, clip, none (0..255) or mean=R,G,B:std=R,G,B (on [0,1])", ValueName: "NAME"),
         new("network-size", "with --network: input height x width when the model leaves them open, e.g. 48x192", ValueName: "HxW"),
     ];
 
@@ -104,7 +106,7 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
     public OnnxFeatureNetwork OpenKnnNetwork() => (CustomLayer ?? FeatureLayer.ForRealism).Open();
 
     /// <summary>The engine pipeline's options.</summary>
-    public ImagePipelineOptions Pipeline => new() { Mode = Mode, MaxImages = MaxImages, Strict = Strict, BatchSize = BatchSize, UseCache = UseCache };
+    public ImagePipelineOptions Pipeline => new() { Mode = Mode, MaxImages = MaxImages, Strict = Strict, BatchSize = BatchSize, UseCache = UseCache, Normalization = Normalization };
 
     public static ImageInputOptions From(ArgumentList args)
     {
@@ -125,6 +127,7 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
             args.Get("network-output"),
             height,
             width,
-            args.Get("layer"));
+            args.Get("layer"),
+            args.Get("normalize") is { } normalize ? InputNormalization.Parse(normalize) : null);
     }
 }

@@ -73,7 +73,7 @@ public sealed class SweepCommand : ICommand
             foreach (double psi in psis)
             {
                 var features = GeneratedFeatures.Extract(generator, seeds, psi, new GenerationOptions(cutoff), networks, images.Mode, batch,
-                    context.Progress.Start($"psi {psi:0.0##}: generating"), $"{Path.GetFileName(generatorPath)} psi {psi}");
+                    context.Progress.Start($"psi {psi:0.0##}: generating"), $"{Path.GetFileName(generatorPath)} psi {psi}", images.Normalization);
                 context.Progress.Clear();
                 var fake = MetricInput.FromImages($"generator psi {psi}", forGaussian is { } g ? features[g] : null, forKnn is { } k ? features[k] : null);
                 var result = Evaluator.Evaluate(real, fake, options, backend, phase => context.Progress.Start($"psi {psi:0.0##}: {phase}"));

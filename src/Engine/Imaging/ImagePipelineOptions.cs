@@ -19,6 +19,9 @@ public sealed record ImagePipelineOptions
     /// <summary>null: <see cref="FeatureCache.DefaultDirectory"/>.</summary>
     public string? CacheDirectory { get; init; }
 
+    /// <summary>The value map for the network instead of the mode's own (null: the mode's); see <see cref="ImagePreprocessor.Normalization"/>.</summary>
+    public InputNormalization? Normalization { get; init; }
+
     /// <summary>Decode/resize workers; 0 = one per core.</summary>
     public int Workers { get; init; }
 }

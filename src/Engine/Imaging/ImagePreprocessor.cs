@@ -37,6 +37,12 @@ public sealed class ImagePreprocessor
     public int Width { get; }
     public int Height { get; }
 
+    /// <summary>
+    /// The value map after resizing, replacing the mode's (2x − 1 for legacy-pytorch, (x − 128)/128 otherwise);
+    /// null keeps the mode's. For networks fed otherwise (DINOv2, CLIP: <see cref="InputNormalization.ImageNet"/>, <see cref="InputNormalization.Clip"/>).
+    /// </summary>
+    public InputNormalization? Normalization { get; init; }
+
     /// <summary>Number of floats one preprocessed image occupies.</summary>
     public int OutputLength => 3 * Width * Height;
 
@@ -89,6 +95,13 @@ public sealed class ImagePreprocessor
 
                 var target = output.Slice(c * outPixels, outPixels);
                 Resize(plane.AsSpan(0, pixels), image.Width, image.Height, target);
+                if (Normalization is { } normalization)
+                {
+                    if (Mode == ResizeMode.Clean)
+                        for (int i = 0; i < outPixels; i++) target[i] = Math.Clamp(target[i], 0f, 255f);
+                    normalization.Apply(target, c, unitScale: Mode == ResizeMode.LegacyPyTorch);
+                    continue;
+                }
                 switch (Mode)
                 {
                     case ResizeMode.Clean:
