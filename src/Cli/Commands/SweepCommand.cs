@@ -120,18 +120,18 @@ public sealed class SweepCommand : ICommand
         var networks = new List<IFeatureNetwork>();
         if (images.CustomLayer is { } custom)
         {
-            networks.Add(custom.Open());
+            networks.Add(custom.Open(device: images.Device));
             return (networks, gaussian ? 0 : null, knn ? 0 : null);
         }
         int? g = null, k = null;
         if (gaussian)
         {
-            networks.Add(FeatureLayer.For(MetricGroup.Fid).Open());
+            networks.Add(FeatureLayer.For(MetricGroup.Fid).Open(device: images.Device));
             g = networks.Count - 1;
         }
         if (knn)
         {
-            networks.Add(FeatureLayer.For(MetricGroup.Pr).Open());
+            networks.Add(FeatureLayer.For(MetricGroup.Pr).Open(device: images.Device));
             k = networks.Count - 1;
         }
         return (networks, g, k);

@@ -61,9 +61,9 @@ public sealed record FeatureLayer(string Network, string Layer)
     /// Opens the network: an installed model from <paramref name="store"/> (default: <see cref="ModelStore.Default"/>),
     /// or the ONNX file. Errors (not installed, no such output, unreadable file) are <see cref="InputException"/>s.
     /// </summary>
-    public OnnxFeatureNetwork Open(ModelStore? store = null)
+    public OnnxFeatureNetwork Open(ModelStore? store = null, NetworkDevice? device = null, Action<string>? notice = null)
     {
-        if (Model is { } model) return (store ?? ModelStore.Default()).Open(model, Layer);
+        if (Model is { } model) return (store ?? ModelStore.Default()).Open(model, Layer, device: device, notice: notice);
         byte[] bytes;
         try
         {
@@ -73,7 +73,7 @@ public sealed record FeatureLayer(string Network, string Layer)
         {
             throw InputException.For(Network, File.Exists(Network) ? $"cannot read model: {e.Message}" : "no such file");
         }
-        return new OnnxFeatureNetwork(bytes, Layer, $"{Path.GetFileNameWithoutExtension(Network)}:{Layer}", Network, InputHeight, InputWidth);
+        return new OnnxFeatureNetwork(bytes, Layer, $"{Path.GetFileNameWithoutExtension(Network)}:{Layer}", Network, InputHeight, InputWidth, device: device, notice: notice);
     }
 
     public override string ToString() => $"{(Model is null ? Path.GetFileName(Network) : Network)} {Layer}";

@@ -25,7 +25,7 @@ public static class ImageFeatures
     {
         ArgumentNullException.ThrowIfNull(layer);
         if (!IsImageSource(path)) throw InputException.For(path, File.Exists(path) ? "not a folder or .zip of images" : "no such file or folder");
-        using var network = layer.Open(store);
+        using var network = layer.Open(store, options?.Device, notice);
         return new ImageFeatureExtractor().ExtractDetailed(path, options ?? new ImagePipelineOptions(), network, progress, notice)
             with { Provenance = network.Provenance };
     }

@@ -140,14 +140,14 @@ public sealed class ModelStore(string directory)
     }
 
     /// <summary>The installed model as a feature network; output e.g. "pool3", "logits_unbiased", "fc2", "fc2_relu".</summary>
-    public OnnxFeatureNetwork Open(KnownModel model, string? output = null, int threads = 0)
+    public OnnxFeatureNetwork Open(KnownModel model, string? output = null, int threads = 0, NetworkDevice? device = null, Action<string>? notice = null)
     {
         var manifest = List().FirstOrDefault(m => m.Model == model.Id)
             ?? throw InputException.For(Directory, $"model '{model.Id}' is not installed (run: genmetrics models install {model.Id})");
         var bytes = File.ReadAllBytes(OnnxPath(model.Id));
         string name = $"{manifest.Network} ({Path.GetFileNameWithoutExtension(manifest.SourceFile)}{(manifest.IsVerified ? "" : ", unverified")})";
         string layer = output ?? model.DefaultOutput;
-        return new OnnxFeatureNetwork(bytes, layer, name, OnnxPath(model.Id), threads: threads)
+        return new OnnxFeatureNetwork(bytes, layer, name, OnnxPath(model.Id), threads: threads, device: device, notice: notice)
         {
             Provenance = new FeatureProvenance(model.Id, layer, manifest.SourceSha256, manifest.IsVerified),
         };
