@@ -30,7 +30,8 @@ public class ResizeGoldenTests
         Assert.That(actual, Has.Length.EqualTo(expected.Length));
         double maxDiff = MaxAbsDifference(actual, expected);
         TestContext.Out.WriteLine($"{caseName} {ImagePreprocessor.ModeName(mode)}: max |diff| = {maxDiff:E2}");
-        Assert.That(maxDiff, Is.LessThanOrEqualTo(Tolerance));
+        // legacy-pytorch follows torch's index and weight arithmetic (issue 12): within 1e-6 of the [−1, 1] range.
+        Assert.That(maxDiff, Is.LessThanOrEqualTo(mode == ResizeMode.LegacyPyTorch ? 2e-6 : Tolerance));
     }
 
     public static IEnumerable<TestCaseData> CleanCases() =>
