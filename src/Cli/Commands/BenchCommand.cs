@@ -16,7 +16,8 @@ public sealed class BenchCommand : ICommand
     [
         new("backend", "cpu or cuda (default cpu)", ValueName: "NAME"),
         new("precision", "cuda distance GEMMs: fp32 (default), tf32 or fp16; the faster two report the P/R membership decisions that differ from fp32", ValueName: "P"),
-        new("only", "comma-separated subset: gemm, pr, fid (default all)", ValueName: "LIST"),
+        new("only", "comma-separated subset: gemm, pr, fid, images (default gemm, pr, fid)", ValueName: "LIST"),
+        new("images", "with --only images: folders jpeg/ and png/ made by perf/make_bench_images.py (default: made in memory)", ValueName: "DIR"),
         OptionSpec.Flag("quick", "small sizes (seconds instead of minutes)"),
         new("samples", "precision/recall with N samples per set instead of the standard sizes (with --dims)", ValueName: "N"),
         new("dims", "feature dimensions for --samples, comma-separated (default 512)", ValueName: "D,..."),
@@ -30,7 +31,7 @@ public sealed class BenchCommand : ICommand
         args.RequirePositional();
         var only = (args.Get("only") ?? "gemm,pr,fid").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         foreach (var o in only)
-            if (o is not ("gemm" or "pr" or "fid")) throw new UsageException($"--only: unknown benchmark '{o}' (gemm, pr, fid)");
+            if (o is not ("gemm" or "pr" or "fid" or "images")) throw new UsageException($"--only: unknown benchmark '{o}' (gemm, pr, fid, images)");
         int? samples = args.Get("samples") is null ? null : args.GetInt("samples", 0, min: 4);
         var dims = args.GetIntList("dims", min: 1);
         if (dims is not null && samples is null) throw new UsageException("--dims needs --samples");
@@ -53,6 +54,7 @@ public sealed class BenchCommand : ICommand
             if (options.Includes("gemm")) GemmBenchmark.Run(options, Print);
             if (options.Includes("fid")) FidBenchmark.Run(options, Print);
             if (options.Includes("pr")) PrecisionRecallBenchmark.Run(options, backend, Print);
+            if (only.Contains("images")) ImageBenchmark.Run(options, args.Get("images"), Print);
         }
         else
         {
