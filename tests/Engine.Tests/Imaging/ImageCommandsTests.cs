@@ -114,6 +114,22 @@ public class ImageCommandsTests
     }
 
     [Test]
+    public void BenchImagesRunsEveryStepOnJpegAndPng()
+    {
+        var r = Run("bench", "--only", "images", "--quick", "--repeats", "1", "--json", "-");
+        Assert.That(r.Code, Is.EqualTo(0), r.Err);
+        var names = JsonDocument.Parse(r.Out).RootElement.GetProperty("results").EnumerateArray().Select(e => e.GetProperty("name").GetString()).ToArray();
+        Assert.That(names, Is.EqualTo(new[]
+        {
+            "images-jpeg-decode", "images-jpeg-decode+clean-299", "images-jpeg-decode+legacy-pytorch-299",
+            "images-png-decode", "images-png-decode+clean-299", "images-png-decode+legacy-pytorch-299",
+        }));
+        var missing = Run("bench", "--only", "images", "--images", Path.Combine(_dir, "none"), "--quick");
+        Assert.That(missing.Code, Is.EqualTo(2));
+        Assert.That(missing.Err, Does.Contain("make_bench_images.py"));
+    }
+
+    [Test]
     public void BadInputsAreOneLineAndExit2()
     {
         var missing = Run("features", Path.Combine(_dir, "nothing"), "-o", Path.Combine(_dir, "x.npy"));
