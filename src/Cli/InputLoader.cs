@@ -81,7 +81,7 @@ internal static class InputLoader
 /// <summary>How image folders are read: the preprocessing mode of the reference tool to match, and limits.</summary>
 internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int MaxImages = 0, bool Strict = false, int BatchSize = 32, bool UseCache = true,
     string? Network = null, string? NetworkOutput = null, int NetworkHeight = 0, int NetworkWidth = 0, string? Layer = null,
-    InputNormalization? Normalization = null, NetworkDevice? Device = null)
+    InputNormalization? Normalization = null, NetworkDevice? Device = null, bool CenterCrop = false)
 {
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
@@ -94,6 +94,7 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
         new("layer", "with --network: the output whose values are the features (pool3, logits_unbiased, fc2, fc2_relu, or an ONNX output name)", ValueName: "NAME"),
         new("network-output", "with --network: the output tensor whose values are the features", ValueName: "NAME"),
         new("normalize", "image inputs: the network's input values instead of the mode's: 2x-1, tf ((x-128)/128), imagenet, clip, none (0..255) or mean=R,G,B:std=R,G,B (on [0,1])", ValueName: "NAME"),
+        new("resize", "image inputs: stretch (default: to the network's size, as the FID tools) or center-crop (keep the aspect ratio, cover, take the centre, as CLIP)", ValueName: "stretch|center-crop"),
         new("device", "image inputs: where the feature network runs: auto (default: CUDA when ONNX Runtime's CUDA provider loads, else the CPU with a notice), cpu, cuda or cuda:N", ValueName: "DEVICE"),
         new("network-precision", "image inputs on CUDA: fp32 (default, TF32 off, features agree with the CPU's) or tf32 (faster, less exact)", ValueName: "fp32|tf32"),
         new("network-size", "with --network: input height x width when the model leaves them open, e.g. 48x192", ValueName: "HxW"),
@@ -108,7 +109,7 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
     public OnnxFeatureNetwork OpenKnnNetwork(Action<string>? notice = null) => (CustomLayer ?? FeatureLayer.ForRealism).Open(device: Device, notice: notice);
 
     /// <summary>The engine pipeline's options.</summary>
-    public ImagePipelineOptions Pipeline => new() { Mode = Mode, MaxImages = MaxImages, Strict = Strict, BatchSize = BatchSize, UseCache = UseCache, Normalization = Normalization, Device = Device };
+    public ImagePipelineOptions Pipeline => new() { Mode = Mode, MaxImages = MaxImages, Strict = Strict, BatchSize = BatchSize, UseCache = UseCache, Normalization = Normalization, Device = Device, CenterCrop = CenterCrop };
 
     public static ImageInputOptions From(ArgumentList args)
     {
@@ -131,6 +132,12 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
             width,
             args.Get("layer"),
             args.Get("normalize") is { } normalize ? InputNormalization.Parse(normalize) : null,
-            NetworkDevice.Parse(args.Get("device", "auto"), args.Get("network-precision", "fp32")));
+            NetworkDevice.Parse(args.Get("device", "auto"), args.Get("network-precision", "fp32")),
+            args.Get("resize", "stretch") switch
+            {
+                "stretch" => false,
+                "center-crop" => true,
+                var other => throw new UsageException($"--resize: unknown '{other}' (stretch or center-crop)"),
+            });
     }
 }

@@ -109,7 +109,7 @@ public sealed class InterpolateCommand : ICommand
         using var backend = ComputeBackends.Create(args.Get("backend", "auto"), context.Notice);
         var real = InputLoader.LoadKnnFeatures(realPath, context, images);
         using IFeatureNetwork network = images.OpenKnnNetwork();
-        var pre = new ImagePreprocessor(images.Mode, network.InputWidth, network.InputHeight) { Normalization = images.Normalization };
+        var pre = new ImagePreprocessor(images.Mode, network.InputWidth, network.InputHeight) { Normalization = images.Normalization, CenterCrop = images.CenterCrop };
         int inputFloats = pre.OutputLength;
         var features = new float[frames.Count * network.FeatureDim];
         var batch = new float[inputFloats];

@@ -30,7 +30,7 @@ public sealed class ImageFeatureExtractor
         ArgumentNullException.ThrowIfNull(network);
         if (options.BatchSize <= 0) throw InputException.For(null, $"batch size must be positive, got {options.BatchSize}");
         if (options.MaxImages < 0) throw InputException.For(null, $"max images must not be negative, got {options.MaxImages}");
-        var preprocessor = new ImagePreprocessor(options.Mode, network.InputWidth, network.InputHeight) { Normalization = options.Normalization };
+        var preprocessor = new ImagePreprocessor(options.Mode, network.InputWidth, network.InputHeight) { Normalization = options.Normalization, CenterCrop = options.CenterCrop };
 
         using var collection = ImageCollection.Open(path, decoder.Extensions, options.MaxImages);
         var cache = options.UseCache ? new FeatureCache(options.CacheDirectory ?? FeatureCache.DefaultDirectory) : null;

@@ -22,6 +22,9 @@ public sealed record ImagePipelineOptions
     /// <summary>The value map for the network instead of the mode's own (null: the mode's); see <see cref="ImagePreprocessor.Normalization"/>.</summary>
     public InputNormalization? Normalization { get; init; }
 
+    /// <summary>Keep the aspect ratio and take the centre (CLIP) instead of stretching; see <see cref="ImagePreprocessor.CenterCrop"/>.</summary>
+    public bool CenterCrop { get; init; }
+
     /// <summary>Where the network runs (null: the CPU); <see cref="Models.NetworkDevice.Auto"/> uses CUDA when its provider loads.</summary>
     public Models.NetworkDevice? Device { get; init; }
 

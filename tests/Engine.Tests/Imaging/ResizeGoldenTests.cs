@@ -57,6 +57,21 @@ public class ResizeGoldenTests
         Assert.That(maxDiff, Is.LessThanOrEqualTo(Tolerance));
     }
 
+    public static IEnumerable<TestCaseData> CenterCropCases() =>
+        File.ReadAllLines(Path.Combine(ImagingFixtures.Dir("resize"), "center-crop.txt")).Where(l => l.Length > 0).Select(l => l.Split(' '))
+            .Select(c => new TestCaseData(c[0], c[1], int.Parse(c[2]), int.Parse(c[3])).SetName($"CenterCropMatchesPilAndTorchvisionRules({c[0]})"));
+
+    // --resize center-crop (CLIP): torchvision's Resize(size)/CenterCrop arithmetic with PIL's bicubic.
+    [TestCaseSource(nameof(CenterCropCases))]
+    public void CenterCropMatchesPilAndTorchvisionRules(string caseName, string input, int width, int height)
+    {
+        var image = Load(input);
+        var actual = new ImagePreprocessor(ResizeMode.Clean, width, height) { CenterCrop = true }.Process(image, input);
+        var expected = ImagingFixtures.ReadFloats(Path.Combine(ImagingFixtures.Dir("resize"), $"{caseName}.clean-center-crop.bin"));
+        Assert.That(actual, Has.Length.EqualTo(expected.Length));
+        Assert.That(MaxAbsDifference(actual, expected), Is.EqualTo(0), "bit-identical to PIL, as the clean mode is");
+    }
+
     static double MaxAbsDifference(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         double max = 0;

@@ -145,6 +145,30 @@ def make_photos():
         f.write("\n".join(lines) + "\n")
 
 
+# ---------------------------------------------------------------- clean + centre crop (CLIP-style)
+def make_center_crop():
+    """resize/center-crop.txt: CASE INPUT.png OUT_W OUT_H; CASE.clean-center-crop.bin = torchvision's
+    Resize(size) rule (binding side to the target, the other int(target * long / short)) applied with PIL
+    BICUBIC to each mode-F channel, CenterCrop (offsets round((in - out) / 2), Python's half-to-even),
+    clip [0, 255], (x - 128)/128."""
+    out = os.path.join(HERE, "resize")
+    cases = [("chelsea_crop16x16", "chelsea40x30.png", 16, 16), ("astronaut_crop12x20", "astronaut40x30.png", 12, 20),
+             ("noise_crop11x8", "noise7x5.png", 11, 8)]
+    with open(os.path.join(out, "center-crop.txt"), "w") as f:
+        for case, src, w, h in cases:
+            img = np.asarray(Image.open(os.path.join(out, src)).convert("RGB"))
+            ih, iw = img.shape[:2]
+            if w * ih >= h * iw:
+                rw, rh = w, max(h, int(w * ih / iw))
+            else:
+                rw, rh = max(w, int(h * iw / ih)), h
+            resized = clean_resize(img, rw, rh)
+            top, left = int(round((rh - h) / 2.0)), int(round((rw - w) / 2.0))
+            crop = resized[:, top:top + h, left:left + w]
+            write_bin(os.path.join(out, case + ".clean-center-crop.bin"), (np.clip(crop, 0, 255) - 128) / np.float32(128))
+            f.write(f"{case} {src} {w} {h}\n")
+
+
 # ---------------------------------------------------------------- decoder fixtures
 def png_chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
@@ -219,7 +243,11 @@ if __name__ == "__main__":
     if os.environ.get("GENMETRICS_FIXTURES_ONLY") == "photos":
         make_photos()
         sys.exit(0)
+    if os.environ.get("GENMETRICS_FIXTURES_ONLY") == "center-crop":
+        make_center_crop()
+        sys.exit(0)
     make_resize()
+    make_center_crop()
     make_photos()
     make_decode()
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(HERE) for f in fs)
