@@ -176,6 +176,47 @@ genmetrics_status genmetrics_kid(genmetrics_context* context,
                                  double* out_mean,
                                  double* out_std);
 
+/* Features of a folder (searched recursively) or .zip of PNG/JPEG/BMP/GIF/TGA images, in sorted path
+ * order, through a network layer: network "inception" or "vgg16" (installed by `genmetrics models
+ * install`, in $GENMETRICS_HOME/models) or the path of an ONNX file ([N,3,H,W] in); layer NULL for the
+ * network's default (inception: pool3 [N, 2048]; vgg16: fc2_relu [N, 4096]; required for an ONNX file),
+ * or logits_unbiased, fc2, an ONNX output name. network NULL: Inception pool3. mode: "clean" (NULL;
+ * clean-fid), "legacy-pytorch" (pytorch-fid), "legacy-tensorflow" (TTUR, StyleGAN2, torch-fidelity) or
+ * "none". Every image must decode (a corrupt one is GENMETRICS_E_INPUT naming it). Features are cached as
+ * the CLI caches them. On success *out_data is a float32 [*out_rows, *out_dim] row-major buffer owned by
+ * the caller: release it with genmetrics_features_free.
+ * Errors: GENMETRICS_E_ARGUMENT (NULL pointer), GENMETRICS_E_INPUT (no such folder, no images, a corrupt
+ * image, network not installed, no such layer, unknown mode). */
+genmetrics_status genmetrics_features_from_images(genmetrics_context* context,
+                                                  const char* path,
+                                                  const char* network,
+                                                  const char* layer,
+                                                  const char* mode,
+                                                  float** out_data,
+                                                  int64_t* out_rows,
+                                                  int64_t* out_dim);
+
+/* Releases a buffer returned by genmetrics_features_from_images. NULL is ignored. */
+void genmetrics_features_free(float* data);
+
+/* Mean and covariance (float64, divisor N - 1 as pytorch-fid) of the features of a folder or .zip, the
+ * statistics pytorch-fid's --save-stats writes; network, layer and mode as in
+ * genmetrics_features_from_images (NULL network: Inception pool3, dim 2048). out_mu holds dim_capacity
+ * doubles and out_sigma dim_capacity^2; *out_dim receives the features' dim even when dim_capacity is
+ * too small (then GENMETRICS_E_ARGUMENT); *out_count (may be NULL) the number of images.
+ * Errors: as genmetrics_features_from_images, plus GENMETRICS_E_ARGUMENT (dim_capacity < dim) and
+ * GENMETRICS_E_INPUT (fewer than 2 images). */
+genmetrics_status genmetrics_statistics_from_images(genmetrics_context* context,
+                                                    const char* path,
+                                                    const char* network,
+                                                    const char* layer,
+                                                    const char* mode,
+                                                    double* out_mu,
+                                                    double* out_sigma,
+                                                    int64_t dim_capacity,
+                                                    int64_t* out_dim,
+                                                    int64_t* out_count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,8 +12,7 @@ namespace GenMetrics.Cli;
 /// </summary>
 internal static class InputLoader
 {
-    public static bool IsImageSource(string path) =>
-        Directory.Exists(path) || (File.Exists(path) && path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase));
+    public static bool IsImageSource(string path) => ImageFeatures.IsImageSource(path);
 
     public static MetricInput Load(string path, string? key, CommandContext context) =>
         Load(path, key, context, images: null, groups: null);
@@ -42,65 +41,49 @@ internal static class InputLoader
         Load(path, null, context, images, [MetricGroup.Pr]).KnnFeatures
             ?? throw new InputException($"{path}: holds statistics (mu, sigma) only; realism needs per-sample features");
 
+    /// <summary>
+    /// Per-sample features: a feature file as it is, or a folder/zip through the user's --network/--layer,
+    /// else through <paramref name="standard"/> (e.g. Inception logits_unbiased for IS).
+    /// </summary>
+    public static FeatureMatrix LoadFeatures(string path, string? key, CommandContext context, ImageInputOptions images, FeatureLayer standard)
+    {
+        if (!IsImageSource(path)) return LoadFeatures(path, key, context);
+        try
+        {
+            var layer = images.CustomLayer ?? standard;
+            var features = ImageFeatures.Extract(path, layer, images.Pipeline, context.Progress.Start($"{Path.GetFileName(Path.TrimEndingDirectorySeparator(path))}: {layer} features"), context.Notice).Features;
+            return new FeatureMatrix(features.Data, features.Rows, features.Dim, path);
+        }
+        finally
+        {
+            context.Progress.Clear();
+        }
+    }
+
     public static FeatureMatrix LoadFeatures(string path, string? key, CommandContext context)
     {
         var input = Load(path, key, context);
         return input.Features ?? throw new InputException($"{path}: holds statistics (mu, sigma), not per-sample features");
     }
 
-    /// <summary>
-    /// Inception pool3 features when FID or KID is asked for (or nothing was asked and it is installed),
-    /// VGG-16 fc2 after ReLU (NVIDIA's and torch-fidelity's P/R features) when a k-NN metric is.
-    /// </summary>
+    /// <summary>The engine's image pipeline: which network serves which metric is FeatureLayer.For's decision.</summary>
     private static MetricInput LoadImages(string path, CommandContext context, ImageInputOptions images, IReadOnlyList<MetricGroup>? groups)
     {
-        var options = new ImagePipelineOptions
+        try
         {
-            Mode = images.Mode,
-            MaxImages = images.MaxImages,
-            Strict = images.Strict,
-            BatchSize = images.BatchSize,
-            UseCache = images.UseCache,
-        };
-        var extractor = new ImageFeatureExtractor();
-        string label = Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
-        FeatureMatrix Run(IFeatureNetwork network, string what)
+            return ImageFeatures.ForMetrics(path, groups, images.Pipeline, images.CustomLayer, context.Progress.Start, context.Notice, knnLayer: images.KnnLayer);
+        }
+        finally
         {
-            var features = extractor.Extract(path, options, network, context.Progress.Start($"{label}: {what} features"), context.Notice);
             context.Progress.Clear();
-            return new FeatureMatrix(features.Data, features.Rows, features.Dim, path);
         }
-
-        if (images.Network is { } custom)
-        {
-            // A user's own ONNX network: its features serve every metric.
-            using var network = images.OpenCustomNetwork()!;
-            var own = Run(network, Path.GetFileName(custom));
-            return MetricInput.FromImages(path, own, own, $"{Path.GetFileName(custom)}:{images.NetworkOutput}");
-        }
-        var store = ModelStore.Default();
-        var installed = store.List().Select(m => m.Model).ToHashSet();
-        bool wantInception = groups is null ? installed.Contains(KnownModel.Inception.Id) : groups.Any(g => g is MetricGroup.Fid or MetricGroup.Kid);
-        bool wantVgg = groups is null ? installed.Contains(KnownModel.Vgg16.Id) : groups.Any(g => g is MetricGroup.Pr or MetricGroup.Prdc or MetricGroup.Sym);
-        if (!wantInception && !wantVgg)
-            throw new InputException($"{path}: {ModelStore.ImageSourceKind(path)}, read as a set of images; images need a feature network and none is installed in {store.Directory} (run: genmetrics models install inception, and vgg16 for precision/recall), or give a .npy/.npz of features instead");
-        if (wantInception) store.RequireForImages(path, KnownModel.Inception, "FID and KID");
-        if (wantVgg) store.RequireForImages(path, KnownModel.Vgg16, "precision/recall, density/coverage and symmetric P/R");
-
-        FeatureMatrix? Extract(KnownModel model, string output)
-        {
-            using var network = store.Open(model, output);
-            return Run(network, model.Id);
-        }
-        var inception = wantInception ? Extract(KnownModel.Inception, "pool3") : null;
-        var vgg = wantVgg ? Extract(KnownModel.Vgg16, images.KnnLayer) : null;
-        return MetricInput.FromImages(path, inception, vgg);
     }
 }
 
 /// <summary>How image folders are read: the preprocessing mode of the reference tool to match, and limits.</summary>
 internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int MaxImages = 0, bool Strict = false, int BatchSize = 32, bool UseCache = true,
-    string? Network = null, string? NetworkOutput = null, int NetworkHeight = 0, int NetworkWidth = 0, string KnnLayer = "fc2_relu")
+    string? Network = null, string? NetworkOutput = null, int NetworkHeight = 0, int NetworkWidth = 0, string? Layer = null,
+    InputNormalization? Normalization = null, NetworkDevice? Device = null, bool CenterCrop = false, string KnnLayer = "fc2_relu")
 {
     /// <summary>The image-input options, fresh instances for each command that spreads them into its options.</summary>
     public static IReadOnlyList<Symbol> Specs =>
@@ -111,19 +94,29 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
         Opt.Flag("strict", "image inputs: a corrupt image is an error instead of being skipped and counted"),
         Opt.Flag("no-cache", "image inputs: do not read or write the feature cache"),
         Opt.Int("batch-size", "image inputs: images per network batch", "B", 32, min: 1, max: 4096),
-        Opt.Text("network", "image inputs: your own ONNX feature network ([N,3,H,W] in, [N,D] out) instead of the installed Inception/VGG-16", "FILE.onnx"),
+        Opt.Text("network", "image inputs: inception, vgg16 or your own ONNX feature network ([N,3,H,W] in, [N,D] out), for every metric instead of the standard ones", "NAME|FILE.onnx"),
+        Opt.Text("layer", "with --network: the output whose values are the features (pool3, logits_unbiased, fc2, fc2_relu, or an ONNX output name)", "NAME"),
         Opt.Text("network-output", "with --network: the output tensor whose values are the features", "NAME"),
+        Opt.Text("normalize", "image inputs: the network's input values instead of the mode's: 2x-1, tf ((x-128)/128), imagenet, clip, none (0..255) or mean=R,G,B:std=R,G,B (on [0,1])", "NAME"),
+        Opt.Text("resize", "image inputs: stretch (to the network's size, as the FID tools) or center-crop (keep the aspect ratio, cover, take the centre, as CLIP)", "stretch|center-crop", "stretch",
+            suggestions: ["stretch", "center-crop"]),
+        Opt.Text("device", "image inputs: where the feature network runs: auto (CUDA when ONNX Runtime's CUDA provider loads, else the CPU with a notice), cpu, cuda or cuda:N", "DEVICE", "auto",
+            suggestions: ["auto", "cpu", "cuda"]),
+        Opt.Text("network-precision", "image inputs on CUDA: fp32 (TF32 off, features agree with the CPU's) or tf32 (faster, less exact)", "fp32|tf32", "fp32",
+            suggestions: ["fp32", "tf32"]),
         Opt.Text("network-size", "with --network: input height x width when the model leaves them open, e.g. 48x192", "HxW"),
     ];
 
-    /// <summary>The network of --network / --network-output / --network-size, or null when none was given.</summary>
-    public OnnxFeatureNetwork? OpenCustomNetwork()
-    {
-        if (Network is not { } path) return null;
-        string output = NetworkOutput ?? throw new UsageException("--network needs --network-output NAME (the output tensor to use as features)");
-        byte[] model = File.Exists(path) ? File.ReadAllBytes(path) : throw new InputException($"{path}: no such file");
-        return new OnnxFeatureNetwork(model, output, $"{Path.GetFileNameWithoutExtension(path)}:{output}", path, NetworkHeight, NetworkWidth);
-    }
+    /// <summary>The user's own network of --network / --network-output / --network-size, or null when none was given.</summary>
+    public FeatureLayer? CustomLayer => Network is { } path
+        ? FeatureLayer.Parse(path, Layer ?? NetworkOutput, NetworkHeight, NetworkWidth)
+        : null;
+
+    /// <summary>The k-NN/realism network: the user's own, else <see cref="FeatureLayer.ForRealism"/>.</summary>
+    public OnnxFeatureNetwork OpenKnnNetwork(Action<string>? notice = null) => (CustomLayer ?? FeatureLayer.ForRealism).Open(device: Device, notice: notice);
+
+    /// <summary>The engine pipeline's options.</summary>
+    public ImagePipelineOptions Pipeline => new() { Mode = Mode, MaxImages = MaxImages, Strict = Strict, BatchSize = BatchSize, UseCache = UseCache, Normalization = Normalization, Device = Device, CenterCrop = CenterCrop };
 
     public static ImageInputOptions From(ArgumentList args)
     {
@@ -143,6 +136,15 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
             args.Get("network"),
             args.Get("network-output"),
             height,
-            width);
+            width,
+            args.Get("layer"),
+            args.Get("normalize") is { } normalize ? InputNormalization.Parse(normalize) : null,
+            NetworkDevice.Parse(args.Get("device")!, args.Get("network-precision")!),
+            args.Get("resize") switch
+            {
+                "stretch" => false,
+                "center-crop" => true,
+                var other => throw new UsageException($"--resize: unknown '{other}' (stretch or center-crop)"),
+            });
     }
 }

@@ -17,7 +17,8 @@ public sealed class BenchCommand : ICommand
     [
         CommonOptions.Backend("cpu", "cpu or cuda"),
         CommonOptions.Precision("cuda distance GEMMs: fp32 (default), tf32 or fp16; the faster two also count the P/R membership decisions that differ from fp32 (0: all are exact)"),
-        Opt.Text("only", "comma-separated subset: gemm, pr, fid (default all)", "LIST"),
+        Opt.Text("only", "comma-separated subset: gemm, pr, fid, images (default gemm, pr, fid)", "LIST"),
+        Opt.Text("images", "with --only images: folders jpeg/ and png/ made by perf/make_bench_images.py (default: made in memory)", "DIR"),
         Opt.Flag("quick", "small sizes (seconds instead of minutes)"),
         Opt.OptionalInt("samples", "precision/recall with N samples per set instead of the standard sizes (with --dims)", "N", min: 4),
         Opt.IntList("dims", "feature dimensions for --samples, comma-separated (default 512)", "D,...", min: 1),
@@ -30,7 +31,7 @@ public sealed class BenchCommand : ICommand
     {
         var only = (args.Get("only") ?? "gemm,pr,fid").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         foreach (var o in only)
-            if (o is not ("gemm" or "pr" or "fid")) throw new UsageException($"--only: unknown benchmark '{o}' (gemm, pr, fid)");
+            if (o is not ("gemm" or "pr" or "fid" or "images")) throw new UsageException($"--only: unknown benchmark '{o}' (gemm, pr, fid, images)");
         int? samples = args.GetOptionalInt("samples");
         var dims = args.GetIntList("dims");
         if (dims is not null && samples is null) throw new UsageException("--dims needs --samples");
@@ -54,6 +55,7 @@ public sealed class BenchCommand : ICommand
             if (options.Includes("gemm")) GemmBenchmark.Run(options, Print);
             if (options.Includes("fid")) FidBenchmark.Run(options, Print);
             if (options.Includes("pr")) PrecisionRecallBenchmark.Run(options, backend, Print);
+            if (only.Contains("images")) ImageBenchmark.Run(options, args.Get("images"), Print);
         }
         else
         {

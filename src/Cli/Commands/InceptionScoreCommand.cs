@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using GenMetrics.Evaluation;
+using GenMetrics.Imaging;
 using GenMetrics.Metrics;
 
 namespace GenMetrics.Cli.Commands;
@@ -8,13 +9,13 @@ namespace GenMetrics.Cli.Commands;
 public sealed class InceptionScoreCommand : ICommand
 {
     public string Name => "is";
-    public string Summary => "Inception Score from an [N, classes] .npy of logits (without the fc bias, as every reference) or of probabilities.";
-    public string Usage => "LOGITS [options]";
+    public string Summary => "Inception Score from a folder or zip of images (Inception logits_unbiased, as every reference), or an [N, classes] .npy of logits or probabilities.";
+    public string Usage => "IMAGES|LOGITS [options]";
     public int Order => 40;
 
     public IReadOnlyList<Symbol> Options { get; } =
     [
-        Opt.Positional("LOGITS", "an [N, classes] .npy (or .npz with --key) of logits or probabilities"),
+        Opt.Positional("IMAGES|LOGITS", "a folder or .zip of images, or an [N, classes] .npy (or .npz with --key) of logits or probabilities"),
         Opt.OptionalInt("splits", $"number of splits (default: the convention's, else {MetricDefaults.InceptionScoreSplits})", "S", min: 1),
         Opt.Flag("shuffle", "shuffle rows before splitting, as torch-fidelity does (default: the convention's, else generation order, as StyleGAN2-ADA)"),
         Opt.OptionalInt("seed", $"seed of the shuffle (default {MetricDefaults.Seed}, torch-fidelity's)", "S", min: 0),
@@ -23,6 +24,7 @@ public sealed class InceptionScoreCommand : ICommand
         CommonOptions.Json(),
         Opt.Text("input", "what the rows are: logits, probabilities or auto (auto: probabilities when every value lies in [0, 1]; the choice is reported)", "KIND", "auto", suggestions: ["logits", "probabilities", "auto"]),
         Opt.Flag("renormalize", "probabilities: divide each row by its sum instead of refusing rows that do not sum to 1 (within 1e-3)"),
+        .. ImageInputOptions.Specs,
     ];
 
     internal static InceptionScoreInput ParseInput(string s) => s.ToLowerInvariant() switch
@@ -37,7 +39,7 @@ public sealed class InceptionScoreCommand : ICommand
     {
         OutputPaths.CheckFile(args.Get("json"), "--json", [".json"], args.Positional, allowStdout: true);
         var kind = ParseInput(args.Get("input")!);
-        var logits = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context);
+        var logits = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context, ImageInputOptions.From(args), FeatureLayer.ForInceptionScore);
         var convention = Conventions.Resolve(args.Get("convention"), new ConventionOverrides
         {
             InceptionScoreSplits = args.GetOptionalInt("splits"),

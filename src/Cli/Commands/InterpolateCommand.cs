@@ -110,8 +110,8 @@ public sealed class InterpolateCommand : ICommand
     private static void WriteRealism(string realPath, List<RgbImage> frames, ImageInputOptions images, string output, ArgumentList args, CommandContext context)
     {
         var real = InputLoader.LoadKnnFeatures(realPath, context, images);
-        using IFeatureNetwork network = images.OpenCustomNetwork() ?? (IFeatureNetwork)ModelStore.Default().Open(KnownModel.Vgg16, "fc2_relu");
-        var pre = new ImagePreprocessor(images.Mode, network.InputWidth, network.InputHeight);
+        using IFeatureNetwork network = images.OpenKnnNetwork();
+        var pre = new ImagePreprocessor(images.Mode, network.InputWidth, network.InputHeight) { Normalization = images.Normalization, CenterCrop = images.CenterCrop };
         int inputFloats = pre.OutputLength;
         var features = new float[frames.Count * network.FeatureDim];
         var batch = new float[inputFloats];

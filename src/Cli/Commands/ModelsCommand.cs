@@ -17,6 +17,7 @@ public sealed class ModelsCommand : ICommand
         Opt.Positional("ACTION", "install or list", optional: true, suggestions: ["install", "list"]),
         Opt.Positional("MODEL", "inception or vgg16 (install)", optional: true, suggestions: [.. KnownModel.All.Select(m => m.Id)]),
         Opt.Text("from", "Convert this local .pth instead of downloading it", "FILE"),
+        Opt.Flag("allow-unverified", "with --from: convert a checkpoint whose SHA-256 is not the official one (your own fine-tuned network of the same layout); recorded as unverified"),
         Opt.Text("dir", "Model directory (default $GENMETRICS_HOME/models or ~/.cache/genmetrics/models)", "DIR"),
     ];
 
@@ -33,8 +34,10 @@ public sealed class ModelsCommand : ICommand
                 if (args.Positional.Count < 2) throw new UsageException("missing MODEL");
                 var model = KnownModel.Find(args.Positional[1])
                     ?? throw new UsageException($"unknown model '{args.Positional[1]}' (known: {string.Join(", ", KnownModel.All.Select(m => m.Id))})");
+                if (args.Flag("allow-unverified") && !args.Has("from"))
+                    throw new UsageException("--allow-unverified applies to --from FILE (a download is always checked)");
                 OutputPaths.CheckFolder(store.Directory, "--dir", [], [args.Get("from")]);
-                return Install(store, model, args.Get("from"), context);
+                return Install(store, model, args.Get("from"), args.Flag("allow-unverified"), context);
             default:
                 throw new UsageException($"unknown action '{action}' (install or list)");
         }
@@ -50,11 +53,11 @@ public sealed class ModelsCommand : ICommand
         }
         foreach (var m in installed)
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{m.Model,-10} {m.Network,-18} input {string.Join("x", m.Input)}  outputs {string.Join(",", m.Outputs)}  from {m.SourceFile} (sha256 {m.SourceSha256[..12]})  {m.OnnxBytes / 1e6:0.0} MB"));
+                $"{m.Model,-10} {m.Network,-18} input {string.Join("x", m.Input)}  outputs {string.Join(",", m.Outputs)}  from {m.SourceFile} (sha256 {(m.IsVerified ? m.SourceSha256[..12] : m.SourceSha256 + ", unverified")})  {m.OnnxBytes / 1e6:0.0} MB"));
         return Program.ExitOk;
     }
 
-    private static int Install(ModelStore store, KnownModel model, string? from, CommandContext context)
+    private static int Install(ModelStore store, KnownModel model, string? from, bool allowUnverified, CommandContext context)
     {
         string checkpoint;
         bool downloaded = false;
@@ -77,7 +80,7 @@ public sealed class ModelsCommand : ICommand
         ModelManifest manifest;
         try
         {
-            manifest = store.Install(model, checkpoint, context.Progress.Start("convert"));
+            manifest = store.Install(model, checkpoint, context.Progress.Start("convert"), allowUnverified && !downloaded);
         }
         catch (InputException) when (downloaded)
         {
@@ -88,7 +91,9 @@ public sealed class ModelsCommand : ICommand
         context.Progress.Clear();
         // The checkpoint is no longer needed once converted; a corrupt one is kept out of the way by the hash check.
         if (downloaded) File.Delete(checkpoint);
-        context.Out.WriteLine($"installed {model.Id}: {store.OnnxPath(model.Id)} (source sha256 {manifest.SourceSha256}, outputs {string.Join(", ", manifest.Outputs)})");
+        if (!manifest.IsVerified)
+            context.Notice($"{checkpoint}: SHA-256 {manifest.SourceSha256} is not the official {model.CheckpointFileName}; installed as unverified (results record it)");
+        context.Out.WriteLine($"installed {model.Id}: {store.OnnxPath(model.Id)} (source sha256 {manifest.SourceSha256}{(manifest.IsVerified ? "" : ", unverified")}, outputs {string.Join(", ", manifest.Outputs)})");
         return Program.ExitOk;
     }
 }

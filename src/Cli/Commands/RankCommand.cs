@@ -75,7 +75,7 @@ public sealed class RankCommand : ICommand
                 generator = Generator.Load(generatorPath);
                 generator.CheckRequest(psi, new GenerationOptions(cutoff));
                 var seeds = Enumerable.Range(0, n).Select(i => (uint)i).ToArray();
-                fake = GeneratedFeatures.Extract(generator, seeds, psi, new GenerationOptions(cutoff), [network], images.Mode, batch, context.Progress.Start("generating"), Path.GetFileName(generatorPath))[0];
+                fake = GeneratedFeatures.Extract(generator, seeds, psi, new GenerationOptions(cutoff), [network], images.Mode, batch, context.Progress.Start("generating"), Path.GetFileName(generatorPath), images.Normalization)[0];
                 labels = seeds.Select(s => GenerateCommand.FileNameFor(s)).ToArray();
                 var g = generator;
                 imageOf = i =>
@@ -87,7 +87,7 @@ public sealed class RankCommand : ICommand
             }
             else
             {
-                var options = new ImagePipelineOptions { Mode = images.Mode, MaxImages = images.MaxImages, Strict = images.Strict, BatchSize = images.BatchSize, UseCache = images.UseCache };
+                var options = images.Pipeline;
                 var extracted = new ImageFeatureExtractor().ExtractDetailed(imagesPath!, options, network, context.Progress.Start("features"), context.Notice);
                 fake = extracted.Features;
                 labels = [.. extracted.RelativePaths];
@@ -140,5 +140,5 @@ public sealed class RankCommand : ICommand
     }
 
     private static IFeatureNetwork OpenNetwork(ImageInputOptions images) =>
-        images.OpenCustomNetwork() ?? (IFeatureNetwork)ModelStore.Default().Open(KnownModel.Vgg16, "fc2_relu");
+        images.OpenKnnNetwork();
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using GenMetrics.Compute;
 using GenMetrics.Features;
+using GenMetrics.Imaging;
 using GenMetrics.Metrics;
 
 namespace GenMetrics.Cli.Commands;
@@ -9,17 +10,18 @@ public sealed class RealismCommand : ICommand
 {
     public string Name => "realism";
     public string Summary => "Per-sample realism score of every generated sample against the real manifold (Kynkäänniemi et al. 2019), written as a float32 .npy.";
-    public string Usage => "REAL FAKE -o SCORES.npy [options]";
+    public string Usage => "REAL FAKE -o SCORES.npy [options]   (feature files, or folders/zips of images: VGG-16 fc2_relu)";
     public int Order => 30;
 
     public IReadOnlyList<Symbol> Options { get; } =
     [
-        Opt.Positional("REAL", "the real features"),
-        Opt.Positional("FAKE", "the generated features"),
+        Opt.Positional("REAL", "the real set: features, or a folder / .zip of images"),
+        Opt.Positional("FAKE", "the generated set: features, or a folder / .zip of images"),
         CommonOptions.Output("the .npy to write (one float32 score per generated sample, in input order)", "SCORES.npy"),
         CommonOptions.K(),
         CommonOptions.Key(),
         CommonOptions.Backend(),
+        .. ImageInputOptions.Specs,
     ];
 
     public int Run(ArgumentList args, CommandContext context)
@@ -27,8 +29,9 @@ public sealed class RealismCommand : ICommand
         string output = args.Get("output") ?? throw new UsageException("missing -o SCORES.npy");
         OutputPaths.CheckFile(output, "-o", [".npy"], args.Positional);
         int k = args.GetInt("k");
-        var real = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context);
-        var fake = InputLoader.LoadFeatures(args.Positional[1], args.Get("key"), context);
+        var images = ImageInputOptions.From(args);
+        var real = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context, images, FeatureLayer.ForRealism);
+        var fake = InputLoader.LoadFeatures(args.Positional[1], args.Get("key"), context, images, FeatureLayer.ForRealism);
         if (real.Dim != fake.Dim)
             throw new InputException($"dimension mismatch: {real.Name} has {real.Dim} features per sample, {fake.Name} has {fake.Dim}");
         // Created once the inputs are known to be good: the CPU-fallback notice belongs to the computation.

@@ -2,24 +2,26 @@ using System.CommandLine;
 using GenMetrics.Compute;
 using GenMetrics.Evaluation;
 using GenMetrics.Features;
+using GenMetrics.Imaging;
 
 namespace GenMetrics.Cli.Commands;
 
 public sealed class StatsCommand : ICommand
 {
     public string Name => "stats";
-    public string Summary => "Write the mean and covariance of a feature file as an .npz (mu, sigma; float64), the layout pytorch-fid and TTUR read.";
-    public string Usage => "FEATURES -o OUT.npz [options]";
+    public string Summary => "Write the mean and covariance of a feature file, or of a folder/zip of images (Inception pool3), as an .npz (mu, sigma; float64), the layout pytorch-fid and TTUR read (pytorch-fid --save-stats).";
+    public string Usage => "FEATURES|IMAGES -o OUT.npz [options]";
     public int Order => 20;
 
     public IReadOnlyList<Symbol> Options { get; } =
     [
-        Opt.Positional("FEATURES", "the feature file"),
+        Opt.Positional("FEATURES|IMAGES", "a feature file, or a folder / .zip of images"),
         CommonOptions.Output("the .npz to write", "OUT.npz"),
         CommonOptions.Key(),
         CommonOptions.CovDivisor("n-1 (default, pytorch-fid/TTUR) or n (StyleGAN2-ADA)"),
         ConventionOptions.Spec,
         CommonOptions.Backend(),
+        .. ImageInputOptions.Specs,
     ];
 
     public int Run(ArgumentList args, CommandContext context)
@@ -29,6 +31,20 @@ public sealed class StatsCommand : ICommand
         var convention = ConventionOptions.Resolve(args, [MetricGroup.Fid]);
         var divisor = convention.Options.CovarianceDivisor;
         foreach (var note in convention.OverrideNotes) context.Notice(note);
+        if (InputLoader.IsImageSource(args.Positional[0]))
+        {
+            // Images: features of the FID layer (or --network/--layer) first, then their statistics.
+            var features = InputLoader.LoadFeatures(args.Positional[0], null, context, ImageInputOptions.From(args), FeatureLayer.For(MetricGroup.Fid));
+            if (features.Rows < 2)
+                throw new InputException($"{args.Positional[0]}: needs at least 2 images for a covariance, has {features.Rows}");
+            using var cpuOrGpu = ComputeBackends.Create(args.Get("backend")!, context.NoticeWhenComputing);
+            var fromImages = cpuOrGpu.ComputeStatistics(features, divisor, context.Progress.Start("statistics"));
+            context.Progress.Clear();
+            OutputPaths.Save(output, path => FeatureFiles.WriteStatistics(path, fromImages), context);
+            context.Out.WriteLine($"wrote {output}: mu [{fromImages.Dim}], sigma [{fromImages.Dim}, {fromImages.Dim}] from {features.Rows} images");
+            context.Notice(ResolvedConvention.Table(convention.Convention.Name, convention.ChoicesFor([MetricGroup.Fid], images: true)));
+            return Program.ExitOk;
+        }
         var input = FeatureFiles.Open(args.Positional[0], args.Get("key"));
         if (input is not FeatureFileInput file)
             throw new InputException($"{args.Positional[0]}: already holds statistics (mu, sigma)");

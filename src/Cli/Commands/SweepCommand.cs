@@ -74,10 +74,10 @@ public sealed class SweepCommand : ICommand
             foreach (double psi in psis)
             {
                 var features = GeneratedFeatures.Extract(generator, seeds, psi, new GenerationOptions(cutoff), networks, images.Mode, batch,
-                    context.Progress.Start($"psi {psi:0.0##}: generating"), $"{Path.GetFileName(generatorPath)} psi {psi}");
+                    context.Progress.Start($"psi {psi:0.0##}: generating"), $"{Path.GetFileName(generatorPath)} psi {psi}", images.Normalization);
                 context.Progress.Clear();
                 var fake = MetricInput.FromImages($"generator psi {psi}", forGaussian is { } g ? features[g] : null, forKnn is { } k ? features[k] : null,
-                    images.Network is { } own ? $"{Path.GetFileName(own)}:{images.NetworkOutput}" : null);
+                    ownNetwork: images.Network is { } own ? $"{Path.GetFileName(own)}:{images.Layer ?? images.NetworkOutput}" : null);
                 var result = Evaluator.Evaluate(real, fake, options, backend, phase => context.Progress.Start($"psi {psi:0.0##}: {phase}"));
                 context.Progress.Clear();
                 rows.Add((psi, result));
@@ -118,24 +118,23 @@ public sealed class SweepCommand : ICommand
     /// </summary>
     private static (List<IFeatureNetwork> Networks, int? Gaussian, int? Knn) OpenNetworks(ImageInputOptions images, IReadOnlyList<MetricGroup> groups)
     {
-        bool gaussian = groups.Any(g => g is MetricGroup.Fid or MetricGroup.Kid);
-        bool knn = groups.Any(g => g is MetricGroup.Pr or MetricGroup.Prdc or MetricGroup.Sym);
+        bool gaussian = groups.Any(g => MetricRegistry.Get(g).DefaultK is null);
+        bool knn = groups.Any(g => MetricRegistry.Get(g).DefaultK is not null);
         var networks = new List<IFeatureNetwork>();
-        if (images.OpenCustomNetwork() is { } custom)
+        if (images.CustomLayer is { } custom)
         {
-            networks.Add(custom);
+            networks.Add(custom.Open(device: images.Device));
             return (networks, gaussian ? 0 : null, knn ? 0 : null);
         }
-        var store = ModelStore.Default();
         int? g = null, k = null;
         if (gaussian)
         {
-            networks.Add(store.Open(KnownModel.Inception, "pool3"));
+            networks.Add(FeatureLayer.For(MetricGroup.Fid).Open(device: images.Device));
             g = networks.Count - 1;
         }
         if (knn)
         {
-            networks.Add(store.Open(KnownModel.Vgg16, images.KnnLayer));
+            networks.Add((FeatureLayer.For(MetricGroup.Pr) with { Layer = images.KnnLayer }).Open(device: images.Device));
             k = networks.Count - 1;
         }
         return (networks, g, k);

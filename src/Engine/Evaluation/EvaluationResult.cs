@@ -33,6 +33,13 @@ public sealed class EvaluationResult
     /// </summary>
     public string? DistancePrecision { get; init; }
 
+    /// <summary>
+    /// The installed checkpoints whose features were measured (images only), written as `feature_networks`:
+    /// model, layer, the checkpoint's SHA-256 and whether it was the official one ("verified": false after
+    /// `models install --allow-unverified`).
+    /// </summary>
+    public IReadOnlyList<Models.FeatureProvenance> FeatureNetworks { get; init; } = [];
+
     /// <summary>The distinct k used by the k-NN groups asked for (empty when none was asked).</summary>
     public IReadOnlyList<int> Ks { get; init; } = [];
 
@@ -118,6 +125,20 @@ public sealed class EvaluationResult
                         default: w.WriteString(choice.Key, choice.Text); break;
                     }
                 }
+            }
+            if (FeatureNetworks.Count > 0)
+            {
+                w.WriteStartArray("feature_networks");
+                foreach (var n in FeatureNetworks)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("model", n.Model);
+                    w.WriteString("layer", n.Layer);
+                    w.WriteString("checkpoint_sha256", n.CheckpointSha256);
+                    w.WriteBoolean("verified", n.Verified);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
             }
             w.WriteEndObject();
         }

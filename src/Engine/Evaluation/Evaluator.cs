@@ -53,6 +53,7 @@ public static class Evaluator
             Dim = real.Dim,
             Ks = allKs,
             DistancePrecision = backend.DistancePrecision == "fp32" ? null : backend.DistancePrecision,
+            FeatureNetworks = real.Networks.Union(fake.Networks).ToList(),
         };
         if (options.Convention is { } convention)
         {

@@ -44,11 +44,14 @@ public sealed class MetricInput
     /// Features extracted from images: Inception pool3 for FID/KID (either may be null when the network is
     /// not installed) and VGG-16 fc2 for the k-NN metrics.
     /// </summary>
-    public static MetricInput FromImages(string name, FeatureMatrix? inception, FeatureMatrix? vgg, string? ownNetwork = null) =>
-        new(name, (inception ?? vgg)!.Dim, inception, inception, null, vgg) { IsImages = true, OwnNetwork = ownNetwork };
+    public static MetricInput FromImages(string name, FeatureMatrix? inception, FeatureMatrix? vgg, IReadOnlyList<Models.FeatureProvenance>? networks = null, string? ownNetwork = null) =>
+        new(name, (inception ?? vgg)!.Dim, inception, inception, null, vgg) { IsImages = true, OwnNetwork = ownNetwork, Networks = networks ?? [] };
 
     /// <summary>The user's own feature network (e.g. "net.onnx:pool") when it, not Inception/VGG-16, made the features.</summary>
     public string? OwnNetwork { get; private init; }
+
+    /// <summary>The installed checkpoints the features came from (empty for feature files and a user's ONNX network).</summary>
+    public IReadOnlyList<Models.FeatureProvenance> Networks { get; private init; } = [];
 
     public static MetricInput FromStatistics(GaussianStatistics statistics) =>
         new(statistics.Name, statistics.Dim, null, null, statistics);

@@ -40,6 +40,10 @@ public sealed class FeatureCache
         text.Append("decoders=").Append(StbImageDecoder.Version).Append('\n');
         text.Append("resize=").Append(ImagePreprocessor.ModeName(preprocessor.Mode)).Append('\n');
         text.Append("size=").Append(preprocessor.Width).Append('x').Append(preprocessor.Height).Append('\n');
+        // Entries written before the double-precision source index (issue 12) hold torch-inexact features.
+        if (preprocessor.Mode == ResizeMode.LegacyPyTorch) text.Append("pytorch-source-index=double\n");
+        if (preprocessor.Normalization is { } n) text.Append("normalize=").Append(n.Name).Append('\n');
+        if (preprocessor.CenterCrop) text.Append("resize=center-crop\n");
         text.Append("source=").Append(collection.SourceStamp).Append('\n');
         foreach (var e in collection.Entries)
             text.Append(e.RelativePath).Append('\t').Append(e.Length).Append('\t').Append(e.ContentStamp).Append('\n');

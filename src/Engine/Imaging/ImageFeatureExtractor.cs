@@ -3,7 +3,11 @@ using GenMetrics.Features;
 namespace GenMetrics.Imaging;
 
 /// <summary>What one extraction produced: the features (one row per decoded image, in sorted file order), what was skipped, and whether the cache answered.</summary>
-public sealed record ImageFeatureResult(FeatureMatrix Features, IReadOnlyList<string> RelativePaths, IReadOnlyList<string> Skipped, bool FromCache);
+public sealed record ImageFeatureResult(FeatureMatrix Features, IReadOnlyList<string> RelativePaths, IReadOnlyList<string> Skipped, bool FromCache)
+{
+    /// <summary>The installed checkpoint behind the features (null for a user's ONNX file).</summary>
+    public Models.FeatureProvenance? Provenance { get; init; }
+}
 
 /// <summary>
 /// Folder or zip of images → feature matrix: lists the files (sorted), decodes and preprocesses one
@@ -26,7 +30,7 @@ public sealed class ImageFeatureExtractor
         ArgumentNullException.ThrowIfNull(network);
         if (options.BatchSize <= 0) throw InputException.For(null, $"batch size must be positive, got {options.BatchSize}");
         if (options.MaxImages < 0) throw InputException.For(null, $"max images must not be negative, got {options.MaxImages}");
-        var preprocessor = new ImagePreprocessor(options.Mode, network.InputWidth, network.InputHeight);
+        var preprocessor = new ImagePreprocessor(options.Mode, network.InputWidth, network.InputHeight) { Normalization = options.Normalization, CenterCrop = options.CenterCrop };
 
         using var collection = ImageCollection.Open(path, decoder.Extensions, options.MaxImages);
         if (collection.LeftOutSummary is { } leftOut) notice?.Invoke($"{path}: {leftOut}");

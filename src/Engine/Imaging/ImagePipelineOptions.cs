@@ -19,6 +19,15 @@ public sealed record ImagePipelineOptions
     /// <summary>null: <see cref="FeatureCache.DefaultDirectory"/>.</summary>
     public string? CacheDirectory { get; init; }
 
+    /// <summary>The value map for the network instead of the mode's own (null: the mode's); see <see cref="ImagePreprocessor.Normalization"/>.</summary>
+    public InputNormalization? Normalization { get; init; }
+
+    /// <summary>Keep the aspect ratio and take the centre (CLIP) instead of stretching; see <see cref="ImagePreprocessor.CenterCrop"/>.</summary>
+    public bool CenterCrop { get; init; }
+
+    /// <summary>Where the network runs (null: the CPU); <see cref="Models.NetworkDevice.Auto"/> uses CUDA when its provider loads.</summary>
+    public Models.NetworkDevice? Device { get; init; }
+
     /// <summary>Decode/resize workers; 0 = one per core.</summary>
     public int Workers { get; init; }
 }

@@ -37,6 +37,20 @@ public sealed class ImagePreprocessor
     public int Width { get; }
     public int Height { get; }
 
+    /// <summary>
+    /// The value map after resizing, replacing the mode's (2x − 1 for legacy-pytorch, (x − 128)/128 otherwise);
+    /// null keeps the mode's. For networks fed otherwise (DINOv2, CLIP: <see cref="InputNormalization.ImageNet"/>, <see cref="InputNormalization.Clip"/>).
+    /// </summary>
+    public InputNormalization? Normalization { get; init; }
+
+    /// <summary>
+    /// Keep the aspect ratio: resize so the image covers Width × Height (torchvision <c>Resize(size)</c>: the
+    /// binding side to the target, the other to int(target · long / short)), with the mode's filter, then
+    /// take the centre (torchvision <c>CenterCrop</c>: offsets round((in − out) / 2), halves to even), as
+    /// CLIP's preprocessing does. False (default): stretch to Width × Height, as the FID tools do.
+    /// </summary>
+    public bool CenterCrop { get; init; }
+
     /// <summary>Number of floats one preprocessed image occupies.</summary>
     public int OutputLength => 3 * Width * Height;
 
@@ -88,7 +102,15 @@ public sealed class ImagePreprocessor
                     for (int i = 0; i < pixels; i++) plane[i] = image.Pixels[i * 3 + c];
 
                 var target = output.Slice(c * outPixels, outPixels);
-                Resize(plane.AsSpan(0, pixels), image.Width, image.Height, target);
+                if (CenterCrop && Mode != ResizeMode.None) ResizeAndCrop(plane.AsSpan(0, pixels), image.Width, image.Height, target);
+                else Resize(plane.AsSpan(0, pixels), image.Width, image.Height, target);
+                if (Normalization is { } normalization)
+                {
+                    if (Mode == ResizeMode.Clean)
+                        for (int i = 0; i < outPixels; i++) target[i] = Math.Clamp(target[i], 0f, 255f);
+                    normalization.Apply(target, c, unitScale: Mode == ResizeMode.LegacyPyTorch);
+                    continue;
+                }
                 switch (Mode)
                 {
                     case ResizeMode.Clean:
@@ -111,13 +133,40 @@ public sealed class ImagePreprocessor
     }
 
     /// <summary>The resampling step alone, on one channel plane (no clipping, no normalisation), into [Height, Width].</summary>
-    public void Resize(ReadOnlySpan<float> plane, int inWidth, int inHeight, Span<float> output)
+    public void Resize(ReadOnlySpan<float> plane, int inWidth, int inHeight, Span<float> output) =>
+        Resize(plane, inWidth, inHeight, Width, Height, output);
+
+    /// <summary>The size <see cref="CenterCrop"/> resizes an inWidth × inHeight image to before cropping.</summary>
+    public (int Width, int Height) CoverSize(int inWidth, int inHeight) =>
+        (long)Width * inHeight >= (long)Height * inWidth
+            ? (Width, Math.Max(Height, (int)((double)Width * inHeight / inWidth)))
+            : (Math.Max(Width, (int)((double)Height * inWidth / inHeight)), Height);
+
+    void ResizeAndCrop(ReadOnlySpan<float> plane, int inWidth, int inHeight, Span<float> output)
+    {
+        var (w, h) = CoverSize(inWidth, inHeight);
+        var covered = System.Buffers.ArrayPool<float>.Shared.Rent(w * h);
+        try
+        {
+            Resize(plane, inWidth, inHeight, w, h, covered.AsSpan(0, w * h));
+            int top = (int)Math.Round((h - Height) / 2.0, MidpointRounding.ToEven);
+            int left = (int)Math.Round((w - Width) / 2.0, MidpointRounding.ToEven);
+            for (int y = 0; y < Height; y++)
+                covered.AsSpan((top + y) * w + left, Width).CopyTo(output.Slice(y * Width, Width));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(covered);
+        }
+    }
+
+    void Resize(ReadOnlySpan<float> plane, int inWidth, int inHeight, int outWidth, int outHeight, Span<float> output)
     {
         switch (Mode)
         {
-            case ResizeMode.Clean: Resampling.PilBicubic(plane, inWidth, inHeight, Width, Height, output); break;
-            case ResizeMode.LegacyPyTorch: Resampling.PyTorchBilinear(plane, inWidth, inHeight, Width, Height, output); break;
-            case ResizeMode.LegacyTensorFlow: Resampling.Tf1Bilinear(plane, inWidth, inHeight, Width, Height, output); break;
+            case ResizeMode.Clean: Resampling.PilBicubic(plane, inWidth, inHeight, outWidth, outHeight, output); break;
+            case ResizeMode.LegacyPyTorch: Resampling.PyTorchBilinear(plane, inWidth, inHeight, outWidth, outHeight, output); break;
+            case ResizeMode.LegacyTensorFlow: Resampling.Tf1Bilinear(plane, inWidth, inHeight, outWidth, outHeight, output); break;
             default: plane.CopyTo(output); break;
         }
     }

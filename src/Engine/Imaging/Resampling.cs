@@ -209,6 +209,12 @@ public static class Resampling
         }
     }
 
+    // As torch 1.13's CPU kernel computes them: the scale is a float32 quotient (compute_scales_value), but
+    // the source position scale·(j + 0.5) − 0.5 and its fraction stay in double; only the weight is rounded
+    // to float32 (λ1 = (float)(position − index), λ0 = 1 − λ1 in float32). The index truncates, the position
+    // is clamped at 0, an axis that keeps its size is copied. Established by probing torch 1.13.1 with
+    // indicator inputs (every weight equal for 640→299, 427→299, 752→224, 512→299); rounding the position
+    // to float32 instead, as before, moved it by up to an ulp of the index: 3e-5 on a 640-pixel axis.
     static (int[] I0, int[] I1, float[] L0, float[] L1) PyTorchIndices(int inSize, int outSize)
     {
         float scale = (float)inSize / outSize;
@@ -218,9 +224,16 @@ public static class Resampling
         var l1 = new float[outSize];
         for (int j = 0; j < outSize; j++)
         {
-            float s = Math.Max(0f, scale * (j + 0.5f) - 0.5f);
+            if (inSize == outSize)
+            {
+                i0[j] = i1[j] = j;
+                l0[j] = 1f;
+                l1[j] = 0f;
+                continue;
+            }
+            double s = Math.Max(0.0, scale * (j + 0.5) - 0.5);
             int lo = (int)s;
-            float lambda = Math.Clamp(s - lo, 0f, 1f);
+            float lambda = (float)Math.Clamp(s - lo, 0.0, 1.0);
             i0[j] = lo;
             i1[j] = lo < inSize - 1 ? lo + 1 : lo;
             l1[j] = lambda;

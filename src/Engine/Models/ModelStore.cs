@@ -22,10 +22,21 @@ public sealed record KnownModel(string Id, string CheckpointFileName, string Url
     public static KnownModel? Find(string id) => All.FirstOrDefault(m => m.Id == id);
 }
 
-/// <summary>What `models install` records next to each ONNX file (JSON, snake_case).</summary>
+/// <summary>
+/// What `models install` records next to each ONNX file (JSON, snake_case). <see cref="Verified"/> is false
+/// when the checkpoint's SHA-256 was not the official one and it was converted with --allow-unverified
+/// (null in manifests written before the field existed, which were all verified).
+/// </summary>
 public sealed record ModelManifest(
     string Model, string Network, string SourceFile, string SourceSha256, string OnnxFile, string OnnxSha256,
-    long OnnxBytes, int[] Input, string[] Outputs, int Opset, DateTime InstalledUtc);
+    long OnnxBytes, int[] Input, string[] Outputs, int Opset, DateTime InstalledUtc, bool? Verified = null)
+{
+    /// <summary>True unless installed with --allow-unverified from a checkpoint whose hash is not the official one.</summary>
+    public bool IsVerified => Verified != false;
+}
+
+/// <summary>Which installed checkpoint a feature layer came from, for the results' JSON (feature_networks).</summary>
+public sealed record FeatureProvenance(string Model, string Layer, string CheckpointSha256, bool Verified);
 
 /// <summary>Source-generated (de)serialisation of the manifest: no reflection, so the NativeAOT C library can contain it.</summary>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
@@ -78,13 +89,18 @@ public sealed class ModelStore(string directory)
         return result;
     }
 
-    /// <summary>Converts a checkpoint after checking its SHA-256 prefix; returns the manifest written.</summary>
-    public ModelManifest Install(KnownModel model, string checkpointPath, IProgress<double>? progress = null)
+    /// <summary>
+    /// Converts a checkpoint after checking its SHA-256 prefix; returns the manifest written. With
+    /// <paramref name="allowUnverified"/> a checkpoint with another hash (a fine-tuned or retrained network
+    /// of the same layout) is converted too and recorded as unverified, with its full SHA-256.
+    /// </summary>
+    public ModelManifest Install(KnownModel model, string checkpointPath, IProgress<double>? progress = null, bool allowUnverified = false)
     {
         CheckCheckpointPath(model, checkpointPath);
         string sourceHash = Sha256File(checkpointPath);
-        if (!sourceHash.StartsWith(model.Sha256Prefix, StringComparison.Ordinal))
-            throw InputException.For(checkpointPath, $"SHA-256 is {sourceHash[..16]}..., expected it to start with {model.Sha256Prefix} (not {model.CheckpointFileName}, or a corrupt download)");
+        bool verified = sourceHash.StartsWith(model.Sha256Prefix, StringComparison.Ordinal);
+        if (!verified && !allowUnverified)
+            throw InputException.For(checkpointPath, $"SHA-256 is {sourceHash[..16]}..., expected it to start with {model.Sha256Prefix} (not {model.CheckpointFileName}, or a corrupt download; --allow-unverified converts your own checkpoint of this network)");
         progress?.Report(0.2);
         var stateDict = TorchCheckpoint.Read(checkpointPath);
         progress?.Report(0.5);
@@ -108,7 +124,7 @@ public sealed class ModelStore(string directory)
             progress?.Report(0.9);
             var manifest = new ModelManifest(model.Id, spec.Name, Path.GetFileName(checkpointPath), sourceHash, Path.GetFileName(onnxPath), onnxHash,
                 onnxBytes, [spec.InputChannels, spec.InputHeight, spec.InputWidth], spec.Outputs.Select(o => o.Name).ToArray(),
-                OnnxExporter.OpsetVersion, DateTime.UtcNow);
+                OnnxExporter.OpsetVersion, DateTime.UtcNow, verified ? null : false);
             string manifestPath = ManifestPath(model.Id);
             string manifestTemp = manifestPath + $".{Environment.ProcessId}.tmp";
             using var trackedManifest = TempFiles.Track(manifestTemp);
@@ -142,13 +158,17 @@ public sealed class ModelStore(string directory)
     public static string ImageSourceKind(string path) => System.IO.Directory.Exists(path) ? "is a folder" : "is a .zip archive";
 
     /// <summary>The installed model as a feature network; output e.g. "pool3", "logits_unbiased", "fc2", "fc2_relu".</summary>
-    public OnnxFeatureNetwork Open(KnownModel model, string? output = null, int threads = 0)
+    public OnnxFeatureNetwork Open(KnownModel model, string? output = null, int threads = 0, NetworkDevice? device = null, Action<string>? notice = null)
     {
         var manifest = List().FirstOrDefault(m => m.Model == model.Id)
             ?? throw InputException.For(Directory, $"model '{model.Id}' is not installed (run: genmetrics models install {model.Id})");
         var bytes = File.ReadAllBytes(OnnxPath(model.Id));
-        string name = $"{manifest.Network} ({Path.GetFileNameWithoutExtension(manifest.SourceFile)})";
-        return new OnnxFeatureNetwork(bytes, output ?? model.DefaultOutput, name, OnnxPath(model.Id), threads: threads);
+        string name = $"{manifest.Network} ({Path.GetFileNameWithoutExtension(manifest.SourceFile)}{(manifest.IsVerified ? "" : ", unverified")})";
+        string layer = output ?? model.DefaultOutput;
+        return new OnnxFeatureNetwork(bytes, layer, name, OnnxPath(model.Id), threads: threads, device: device, notice: notice)
+        {
+            Provenance = new FeatureProvenance(model.Id, layer, manifest.SourceSha256, manifest.IsVerified),
+        };
     }
 
     /// <summary>

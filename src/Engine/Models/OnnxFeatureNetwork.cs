@@ -5,7 +5,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace GenMetrics.Models;
 
 /// <summary>
-/// Runs an ONNX model with ONNX Runtime on the CPU and returns one named output as the features. The model
+/// Runs an ONNX model with ONNX Runtime (CPU, or CUDA per <see cref="NetworkDevice"/>) and returns one named output as the features. The model
 /// takes one float32 input [N, 3, H, W]; H and W come from the model when they are fixed there.
 /// </summary>
 public sealed class OnnxFeatureNetwork : IFeatureNetwork
@@ -20,6 +20,12 @@ public sealed class OnnxFeatureNetwork : IFeatureNetwork
     public int InputWidth { get; }
     public int FeatureDim { get; }
 
+    /// <summary>The device that runs the network: "cpu" or "cuda:N".</summary>
+    public string Device { get; }
+
+    /// <summary>The installed checkpoint this network was converted from; null for a user's own ONNX file.</summary>
+    public FeatureProvenance? Provenance { get; init; }
+
     /// <param name="model">The ONNX file's bytes.</param>
     /// <param name="outputName">e.g. "pool3", "logits_unbiased", "fc2_relu".</param>
     /// <param name="name">Readable name, see <see cref="IFeatureNetwork.Name"/>.</param>
@@ -27,10 +33,14 @@ public sealed class OnnxFeatureNetwork : IFeatureNetwork
     /// <param name="inputHeight">Used only when the model leaves the input height symbolic.</param>
     /// <param name="inputWidth">Used only when the model leaves the input width symbolic.</param>
     /// <param name="threads">ONNX Runtime intra-op threads; 0 lets it choose.</param>
-    public OnnxFeatureNetwork(byte[] model, string outputName, string name, string source, int inputHeight = 0, int inputWidth = 0, int threads = 0)
+    /// <param name="device">Where to run (default CPU); see <see cref="NetworkDevice"/>.</param>
+    /// <param name="notice">Told once when auto falls back to the CPU.</param>
+    public OnnxFeatureNetwork(byte[] model, string outputName, string name, string source, int inputHeight = 0, int inputWidth = 0, int threads = 0,
+        NetworkDevice? device = null, Action<string>? notice = null)
     {
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         if (threads > 0) options.IntraOpNumThreads = threads;
+        Device = (device ?? NetworkDevice.Cpu).Configure(options, notice);
         try
         {
             _session = new InferenceSession(model, options);

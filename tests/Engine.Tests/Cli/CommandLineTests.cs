@@ -45,7 +45,7 @@ public class CommandLineTests
     [TestCase(new[] { "list", "--frob=1" }, "list", "unknown option --frob")]
     [TestCase(new[] { "list", "extra" }, "list", "unexpected argument 'extra'")]
     [TestCase(new[] { "metrics", "a.npy" }, "metrics", "missing FAKE")]
-    [TestCase(new[] { "stats" }, "stats", "missing FEATURES")]
+    [TestCase(new[] { "stats" }, "stats", "missing FEATURES|IMAGES")]
     [TestCase(new[] { "metrics", "a.npy", "b.npy", "--k", "3,x" }, "metrics", "--k: 'x' is not a whole number >= 1")]
     [TestCase(new[] { "metrics", "a.npy", "b.npy", "--backend", "gpu" }, "metrics", "unknown backend 'gpu' (expected cpu, cuda or auto)")]
     [TestCase(new[] { "generate", "--psi", "high" }, "generate", "--psi expects a number, got 'high'")]

@@ -60,6 +60,44 @@ public class ModelStoreTests
     }
 
     [Test]
+    public void AllowUnverifiedConvertsAnotherHashAndRecordsIt()
+    {
+        var store = new ModelStore(_dir);
+        string checkpoint = SyntheticWeights.FixturePath("tiny_zip.pt");
+        var model = TinyModel("tiny_zip.pt") with { Sha256Prefix = "00000000" }; // not this file's hash
+        Assert.Throws<InputException>(() => store.Install(model, checkpoint));
+        var manifest = store.Install(model, checkpoint, allowUnverified: true);
+        string sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(checkpoint)));
+        Assert.That((manifest.Verified, manifest.IsVerified, manifest.SourceSha256), Is.EqualTo(((bool?)false, false, sha)));
+        Assert.That(File.ReadAllText(Path.Combine(_dir, "tiny.json")), Does.Contain("\"verified\": false"));
+        var listed = store.List().Single();
+        Assert.That(listed.IsVerified, Is.False);
+        using var network = store.Open(model, "pool");
+        Assert.That(network.Provenance, Is.EqualTo(new FeatureProvenance("tiny", "pool", sha, false)));
+        Assert.That(network.Name, Does.Contain("unverified"));
+
+        // The official hash with the flag is still verified, and an absent or null field reads as verified.
+        var verified = store.Install(TinyModel("tiny_zip.pt"), checkpoint, allowUnverified: true);
+        Assert.That(verified.IsVerified, Is.True);
+        Assert.That(File.ReadAllText(Path.Combine(_dir, "tiny.json")), Does.Not.Contain("\"verified\": false"));
+    }
+
+    [Test]
+    public void ResultsJsonRecordsTheCheckpoints()
+    {
+        var features = new GenMetrics.Features.FeatureMatrix(Enumerable.Range(0, 40).Select(i => (float)Math.Sin(i * 1.7)).ToArray(), 10, 4, "x");
+        var unverified = new FeatureProvenance("inception", "pool3", new string('a', 64), false);
+        var input = GenMetrics.Evaluation.MetricInput.FromImages("real", features, null, [unverified]);
+        using var cpu = new GenMetrics.Compute.CpuBackend();
+        var result = GenMetrics.Evaluation.Evaluator.Evaluate(input, input, new GenMetrics.Evaluation.EvaluationOptions { Groups = [GenMetrics.Evaluation.MetricGroup.Fid] }, cpu);
+        var json = System.Text.Json.JsonDocument.Parse(result.ToJson()).RootElement.GetProperty("feature_networks");
+        Assert.That(json.GetArrayLength(), Is.EqualTo(1));
+        Assert.That(json[0].GetProperty("checkpoint_sha256").GetString(), Is.EqualTo(new string('a', 64)));
+        Assert.That(json[0].GetProperty("verified").GetBoolean(), Is.False);
+        Assert.That(json[0].GetProperty("layer").GetString(), Is.EqualTo("pool3"));
+    }
+
+    [Test]
     public void ListIgnoresAModelWhoseOnnxIsIncomplete()
     {
         var store = new ModelStore(_dir);

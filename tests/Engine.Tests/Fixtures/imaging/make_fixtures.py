@@ -2,6 +2,12 @@
 """Golden fixtures for tests/Engine.Tests/Imaging. Run with Debian's /usr/bin/python3 (numpy, PIL,
 python3-torch 1.13) from this folder: `/usr/bin/python3 make_fixtures.py [PHOTO_DIR]`.
 
+photos/: legacy-pytorch on the full-size shared photos (issue 12: the error grows with the image size).
+  Per photo and network size (299x299, 224x224), the bottom-right 16x16 of torch's network input (where
+  the source index, and so its rounding, is largest) as CHW float32, NAME.WxH.legacy-pytorch.bin, and the
+  input rectangle those outputs read, NAME.WxH.region.png (PIL's decode). photos/cases.txt:
+  NAME OUT_W OUT_H IN_W IN_H REGION_X REGION_Y. With GENMETRICS_TORCH_FULL=DIR set, also writes the whole
+  network input DIR/NAME.WxH.bin for the explicit full-image comparison test (not committed: 1 MB each).
 resize/: input PNGs (RGB8) and, per case and mode, the network input CHW float32 little-endian:
   CASE.clean.bin              PIL: each channel as mode-F float32, resize(BICUBIC), clip [0,255], (x-128)/128
   CASE.legacy-pytorch.bin     torch: uint8/255 (ToTensor), F.interpolate bilinear align_corners=False, 2x-1
@@ -109,6 +115,60 @@ def make_resize():
             write_bin(os.path.join(out, case + ".legacy-tensorflow.bin"), (tf1_resize(img, w, h) - 128) / np.float32(128))
 
 
+# ---------------------------------------------------------------- full-size photos, legacy-pytorch
+CROP = 16
+
+
+def make_photos():
+    out = os.path.join(HERE, "photos")
+    os.makedirs(out, exist_ok=True)
+    full = os.environ.get("GENMETRICS_TORCH_FULL")
+    lines = []
+    for name in sorted(os.listdir(PHOTOS)):
+        stem, ext = os.path.splitext(name)
+        if ext.lower() not in (".png", ".jpg"):
+            continue
+        img = photo(name)
+        ih, iw = img.shape[:2]
+        for w, h in ((299, 299), (224, 224)):
+            net = pytorch_input(img, w, h)
+            if full:
+                write_bin(os.path.join(full, f"{stem}.{w}x{h}.bin"), net)
+            write_bin(os.path.join(out, f"{stem}.{w}x{h}.legacy-pytorch.bin"), net[:, h - CROP:, w - CROP:])
+            # The outputs x >= w - CROP read input columns >= floor(scale*(w - CROP + 0.5) - 0.5); two more
+            # columns of margin, and the rectangle runs to the image's edge.
+            rx = max(0, int(np.floor(iw / w * (w - CROP + 0.5) - 0.5)) - 2)
+            ry = max(0, int(np.floor(ih / h * (h - CROP + 0.5) - 0.5)) - 2)
+            Image.fromarray(np.ascontiguousarray(img[ry:, rx:]), "RGB").save(os.path.join(out, f"{stem}.{w}x{h}.region.png"))
+            lines.append(f"{stem} {w} {h} {iw} {ih} {rx} {ry}")
+    with open(os.path.join(out, "cases.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+# ---------------------------------------------------------------- clean + centre crop (CLIP-style)
+def make_center_crop():
+    """resize/center-crop.txt: CASE INPUT.png OUT_W OUT_H; CASE.clean-center-crop.bin = torchvision's
+    Resize(size) rule (binding side to the target, the other int(target * long / short)) applied with PIL
+    BICUBIC to each mode-F channel, CenterCrop (offsets round((in - out) / 2), Python's half-to-even),
+    clip [0, 255], (x - 128)/128."""
+    out = os.path.join(HERE, "resize")
+    cases = [("chelsea_crop16x16", "chelsea40x30.png", 16, 16), ("astronaut_crop12x20", "astronaut40x30.png", 12, 20),
+             ("noise_crop11x8", "noise7x5.png", 11, 8)]
+    with open(os.path.join(out, "center-crop.txt"), "w") as f:
+        for case, src, w, h in cases:
+            img = np.asarray(Image.open(os.path.join(out, src)).convert("RGB"))
+            ih, iw = img.shape[:2]
+            if w * ih >= h * iw:
+                rw, rh = w, max(h, int(w * ih / iw))
+            else:
+                rw, rh = max(w, int(h * iw / ih)), h
+            resized = clean_resize(img, rw, rh)
+            top, left = int(round((rh - h) / 2.0)), int(round((rw - w) / 2.0))
+            crop = resized[:, top:top + h, left:left + w]
+            write_bin(os.path.join(out, case + ".clean-center-crop.bin"), (np.clip(crop, 0, 255) - 128) / np.float32(128))
+            f.write(f"{case} {src} {w} {h}\n")
+
+
 # ---------------------------------------------------------------- decoder fixtures
 def png_chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
@@ -180,7 +240,15 @@ def make_decode():
 
 
 if __name__ == "__main__":
+    if os.environ.get("GENMETRICS_FIXTURES_ONLY") == "photos":
+        make_photos()
+        sys.exit(0)
+    if os.environ.get("GENMETRICS_FIXTURES_ONLY") == "center-crop":
+        make_center_crop()
+        sys.exit(0)
     make_resize()
+    make_center_crop()
+    make_photos()
     make_decode()
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(HERE) for f in fs)
     print(f"fixtures total {total} bytes")

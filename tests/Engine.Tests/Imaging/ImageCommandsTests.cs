@@ -1,0 +1,150 @@
+using System.Text.Json;
+using GenMetrics.Features;
+using GenMetrics.Imaging;
+using GenMetrics.Metrics;
+using GenMetrics.Models;
+using GenMetrics.Reports;
+using GenMetrics.Tests.Models;
+
+namespace GenMetrics.Tests.Imaging;
+
+/// <summary>
+/// `features`, `stats`, `is` and `realism` on folders and zips of images, through the tests' tiny converted
+/// network; each compared with the façade on the same images and the metric classes.
+/// </summary>
+public class ImageCommandsTests
+{
+    string _dir = "";
+    string _onnx = "";
+
+    [SetUp]
+    public void SetUp()
+    {
+        _dir = Directory.CreateTempSubdirectory("genmetrics-imgcmd-").FullName;
+        var store = new ModelStore(Path.Combine(_dir, "models"));
+        store.Install(ModelStoreTests.TinyModel("tiny_zip.pt"), SyntheticWeights.FixturePath("tiny_zip.pt"));
+        _onnx = store.OnnxPath("tiny");
+    }
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    string Folder(string name, int count, int seed)
+    {
+        string folder = Path.Combine(_dir, name);
+        Directory.CreateDirectory(folder);
+        var rng = new Random(seed);
+        for (int i = 0; i < count; i++)
+        {
+            var pixels = new byte[3 * 20 * 17];
+            rng.NextBytes(pixels);
+            PngWriter.Write(Path.Combine(folder, $"img{i:000}.png"), new RgbImage(20, 17, pixels));
+        }
+        return folder;
+    }
+
+    static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = GenMetrics.Cli.Program.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    FeatureMatrix Expected(string folder, string layer, ResizeMode mode = ResizeMode.Clean) =>
+        GenerativeMetrics.Features(folder, new FeatureLayer(_onnx, layer), new ImagePipelineOptions { Mode = mode, UseCache = false });
+
+    [Test]
+    public void FeaturesWritesTheFolderFeaturesAsNpy()
+    {
+        string real = Folder("real", 12, 1);
+        string output = Path.Combine(_dir, "real.npy");
+        var r = Run("features", real, "-o", output, "--network", _onnx, "--layer", "pool", "--mode", "legacy-pytorch", "--no-cache");
+        Assert.That(r.Code, Is.EqualTo(0), r.Err);
+        Assert.That(r.Out, Does.Contain("12 x 4 float32"));
+        var written = GenerativeMetrics.LoadFeatures(output);
+        var expected = Expected(real, "pool", ResizeMode.LegacyPyTorch);
+        Assert.That((written.Rows, written.Dim), Is.EqualTo((12, 4)));
+        Assert.That(written.Data, Is.EqualTo(expected.Data));
+        // The mode matters: clean gives other features.
+        Assert.That(Expected(real, "pool").Data, Is.Not.EqualTo(expected.Data));
+    }
+
+    [Test]
+    public void StatsOfAZipOfImages()
+    {
+        string real = Folder("real", 15, 2);
+        string zip = Path.Combine(_dir, "real.zip");
+        System.IO.Compression.ZipFile.CreateFromDirectory(real, zip);
+        string output = Path.Combine(_dir, "real_stats.npz");
+        var r = Run("stats", zip, "-o", output, "--network", _onnx, "--network-output", "pool", "--no-cache", "--backend", "cpu");
+        Assert.That(r.Code, Is.EqualTo(0), r.Err);
+        var stats = GenerativeMetrics.LoadStatistics(output);
+        var expected = GenerativeMetrics.Statistics(Expected(real, "pool"));
+        Assert.That(stats.Mean, Is.EqualTo(expected.Mean));
+        Assert.That(stats.Covariance, Is.EqualTo(expected.Covariance));
+    }
+
+    [Test]
+    public void InceptionScoreFromImages()
+    {
+        string fake = Folder("fake", 20, 3);
+        var r = Run("is", fake, "--network", _onnx, "--layer", "fc", "--splits", "2", "--json", "-", "--no-cache");
+        Assert.That(r.Code, Is.EqualTo(0), r.Err);
+        var json = JsonDocument.Parse(r.Out).RootElement;
+        var expected = InceptionScore.Compute(Expected(fake, "fc"), 2);
+        Assert.That(json.GetProperty("is_mean").GetDouble(), Is.EqualTo(expected.Mean));
+        Assert.That(json.GetProperty("n").GetInt32(), Is.EqualTo(20));
+    }
+
+    [Test]
+    public void RealismFromFolders()
+    {
+        string real = Folder("real", 16, 4), fake = Folder("fake", 9, 5);
+        string output = Path.Combine(_dir, "scores.npy");
+        var r = Run("realism", real, fake, "-o", output, "--network", _onnx, "--layer", "pool", "--no-cache", "--backend", "cpu");
+        Assert.That(r.Code, Is.EqualTo(0), r.Err);
+        // A 1-D float32 .npy, format 1.0: the header length is the uint16 at byte 8.
+        var bytes = File.ReadAllBytes(output);
+        int start = 10 + BitConverter.ToUInt16(bytes, 8);
+        var scores = new float[(bytes.Length - start) / 4];
+        Buffer.BlockCopy(bytes, start, scores, 0, scores.Length * 4);
+        var expected = GenerativeMetrics.Realism(Expected(real, "pool"), Expected(fake, "pool")).Scores;
+        Assert.That(scores, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void BenchImagesRunsEveryStepOnJpegAndPng()
+    {
+        var r = Run("bench", "--only", "images", "--quick", "--repeats", "1", "--json", "-");
+        Assert.That(r.Code, Is.EqualTo(0), r.Err);
+        var names = JsonDocument.Parse(r.Out).RootElement.GetProperty("results").EnumerateArray().Select(e => e.GetProperty("name").GetString()).ToArray();
+        Assert.That(names, Is.EqualTo(new[]
+        {
+            "images-jpeg-decode", "images-jpeg-decode+clean-299", "images-jpeg-decode+legacy-pytorch-299",
+            "images-png-decode", "images-png-decode+clean-299", "images-png-decode+legacy-pytorch-299",
+        }));
+        var missing = Run("bench", "--only", "images", "--images", Path.Combine(_dir, "none"), "--quick");
+        Assert.That(missing.Code, Is.EqualTo(2));
+        Assert.That(missing.Err, Does.Contain("make_bench_images.py"));
+    }
+
+    [Test]
+    public void BadInputsAreOneLineAndExit2()
+    {
+        var missing = Run("features", Path.Combine(_dir, "nothing"), "-o", Path.Combine(_dir, "x.npy"));
+        Assert.That(missing.Code, Is.EqualTo(2));
+        Assert.That(missing.Err.Trim().Split('\n'), Has.Length.EqualTo(1));
+        Assert.That(missing.Err, Does.Contain("nothing").And.Contain("no such file or folder"));
+
+        string real = Folder("real", 3, 6);
+        var noLayer = Run("features", real, "-o", Path.Combine(_dir, "x.npy"), "--network", _onnx);
+        Assert.That(noLayer.Code, Is.EqualTo(2));
+        Assert.That(noLayer.Err, Does.Contain("--layer NAME"));
+
+        var badLayer = Run("features", real, "-o", Path.Combine(_dir, "x.npy"), "--network", _onnx, "--layer", "nope", "--no-cache");
+        Assert.That(badLayer.Code, Is.EqualTo(2));
+        Assert.That(badLayer.Err, Does.Contain("no output 'nope'"));
+        Assert.That(File.Exists(Path.Combine(_dir, "x.npy")), Is.False);
+    }
+}
