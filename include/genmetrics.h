@@ -79,9 +79,15 @@ typedef struct genmetrics_context genmetrics_context;
 /* GENMETRICS_API_VERSION of the header the library was built with. Never fails. */
 int32_t genmetrics_api_version(void);
 
-/* Library version as a NUL-terminated UTF-8 string, e.g. "0.1.0". Static storage: never free it.
- * Never fails. */
+/* Library version as a NUL-terminated UTF-8 string, e.g. "1.0.0": the product version of
+ * Directory.Build.props, the same as `genmetrics --version`. Static storage: never free it. Never fails. */
 const char* genmetrics_version(void);
+
+/* The vector instructions the engine's CPU kernels run with and the x86-64 level of the loaded build:
+ * "AVX-512 (x86-64-v4)", "AVX2 (x86-64-v3)", "SSE4.2 (x86-64)" or "SSE2 (x86-64)". libgenmetrics.so loads
+ * the best of libgenmetrics-x86-64-v4.so, -x86-64-v3.so and -x86-64.so the processor runs (the environment
+ * variable GENMETRICS_ISA=x86-64|x86-64-v3|x86-64-v4 chooses one). Static storage. Never fails. */
+const char* genmetrics_instruction_set(void);
 
 /* Message of the last failed call on the calling thread, as NUL-terminated UTF-8; "" when the last
  * call succeeded. Owned by the library and valid until the next genmetrics_* call on this thread
@@ -162,6 +168,80 @@ genmetrics_status genmetrics_kid(genmetrics_context* context,
                                  int32_t seed,
                                  double* out_mean,
                                  double* out_std);
+
+/* Symmetric and complement precision/recall at one k (Khayatkhoei & AbdAlmageed 2023, manifmetric:
+ * strict <, reference default k = 5). */
+typedef struct genmetrics_symmetric_result {
+    double sym_precision;   /* min(prdc precision, complement precision) */
+    double sym_recall;      /* min(prdc recall, coverage) */
+    double comp_precision;  /* fraction of fakes whose nearest real lies inside the fake's own k-NN ball */
+} genmetrics_symmetric_result;
+
+genmetrics_status genmetrics_symmetric_precision_recall(genmetrics_context* context,
+                                                        const genmetrics_features* real,
+                                                        const genmetrics_features* fake,
+                                                        int32_t k,
+                                                        genmetrics_symmetric_result* out);
+
+/* Covariance divisor of genmetrics_statistics. */
+enum {
+    GENMETRICS_COV_N_MINUS_1 = 0,  /* np.cov, pytorch-fid, TTUR (the default everywhere) */
+    GENMETRICS_COV_N = 1           /* StyleGAN2-ADA's metric scripts */
+};
+
+/* Mean [D] and covariance [D x D] (row-major) of one feature set, in float64 (float64 inputs are used
+ * exactly), as `genmetrics stats` writes them. dim_capacity: the D that out_mu holds (out_sigma holds its
+ * square); must be >= features->dim. Needs N >= 2.
+ * Errors: GENMETRICS_E_ARGUMENT (NULL pointer, bad dtype, bad divisor, dim_capacity too small),
+ * GENMETRICS_E_INPUT (N < 2, non-finite values). */
+genmetrics_status genmetrics_statistics(genmetrics_context* context,
+                                        const genmetrics_features* features,
+                                        int32_t covariance_divisor,
+                                        double* out_mu,
+                                        double* out_sigma,
+                                        int64_t dim_capacity);
+
+/* Inception Score from N x C logits (the FID Inception's unbiased logits) or class probabilities (rows in
+ * [0, 1] summing to 1), over `splits` consecutive splits (reference default 10); shuffle != 0 first
+ * permutes the rows with numpy's RandomState(seed) as torch-fidelity does (seed 2020 is its default).
+ * out_std (population standard deviation over splits) may be NULL.
+ * Errors: GENMETRICS_E_ARGUMENT (NULL pointer, bad dtype), GENMETRICS_E_INPUT (splits < 1 or > N,
+ * seed < 0, non-finite values). */
+genmetrics_status genmetrics_inception_score(genmetrics_context* context,
+                                             const genmetrics_features* logits,
+                                             int32_t splits,
+                                             int32_t shuffle,
+                                             int32_t seed,
+                                             double* out_mean,
+                                             double* out_std);
+
+/* A feature matrix allocated by the library: rows x dim float32 values, row-major. */
+typedef struct genmetrics_feature_matrix {
+    float* data;
+    int64_t rows;
+    int64_t dim;
+} genmetrics_feature_matrix;
+
+/* Features of every image in a folder (searched recursively) or .zip, in sorted path order, through the
+ * engine's image pipeline as `genmetrics metrics FOLDER ...` runs it: network "inception" (the FID
+ * Inception, layer "pool3" by default; NULL means "inception"), "vgg16" (layer "fc2_relu" by default) or
+ * the path of an .onnx file (layer = its output tensor, required); mode "clean" (clean-fid; NULL),
+ * "legacy-pytorch", "legacy-tensorflow" or "none". The networks are the ones `genmetrics models install`
+ * put in the model store; libonnxruntime.so (and libSkiaSharp.so) are loaded from beside this library
+ * or the system's library path. Corrupt images are skipped, as the CLI does without --strict; features
+ * are cached as the CLI caches them. On success *out receives a matrix to release with
+ * genmetrics_feature_matrix_free().
+ * Errors: GENMETRICS_E_ARGUMENT (NULL pointer, unknown network), GENMETRICS_E_INPUT (no such folder, no
+ * image, unknown mode, network not installed). */
+genmetrics_status genmetrics_image_features(genmetrics_context* context,
+                                            const char* path,
+                                            const char* network,
+                                            const char* layer,
+                                            const char* mode,
+                                            genmetrics_feature_matrix** out);
+
+/* Releases a matrix from genmetrics_image_features. NULL is ignored. */
+void genmetrics_feature_matrix_free(genmetrics_feature_matrix* matrix);
 
 #ifdef __cplusplus
 }
