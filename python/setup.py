@@ -10,7 +10,7 @@ import os
 import re
 import shutil
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 from wheel.bdist_wheel import bdist_wheel
 
@@ -60,14 +60,17 @@ class BuildPyWithNative(build_py):
             f.write(f'__version__ = "{product_version()}"\n')
 
 
-class PlatformWheel(bdist_wheel):
-    def finalize_options(self):
-        super().finalize_options()
-        self.root_is_pure = False
+class BinaryDistribution(Distribution):
+    """Native files inside: a platform wheel, installed to platlib."""
 
+    def has_ext_modules(self):
+        return True
+
+
+class PlatformWheel(bdist_wheel):
     def get_tag(self):
         # ctypes only: any Python 3, any ABI; the platform is the glibc and the architecture.
         return "py3", "none", f"manylinux_2_{glibc_level(native_paths())}_x86_64"
 
 
-setup(version=product_version(), cmdclass={"build_py": BuildPyWithNative, "bdist_wheel": PlatformWheel})
+setup(version=product_version(), distclass=BinaryDistribution, cmdclass={"build_py": BuildPyWithNative, "bdist_wheel": PlatformWheel})
