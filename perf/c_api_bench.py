@@ -9,7 +9,7 @@ starts the library's runtime and pages its code in; that cold call is reported s
 already in memory, float32, C order (no copy on the Python side).
 CLI: the median of --repeats runs of the whole process (start, reading the .npy files, the computation,
 writing the result), which is what a user of the CLI waits for; `genmetrics --version` is timed too, so
-the start-up share can be subtracted. Both run on the CPU backend.
+the start-up share can be subtracted. Both run on the CPU backend, metric by metric (C API, then CLI) so that load changes hit both alike.
 --isa runs the C API side once per library build (GENMETRICS_ISA), in child processes.
 Prints one table per size; --json writes all rows.
 """
@@ -74,9 +74,12 @@ def time_c_api(lib, names, sizes, repeats):
     return results
 
 
-def time_cli(cli, names, sizes, repeats):
+_startup = {}
+
+
+def time_cli(cli, names, sizes, repeats, tmp):
     results = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    if True:
         def run(args):
             start = time.perf_counter()
             done = subprocess.run(shlex.split(cli) + args, capture_output=True, text=True)
@@ -84,12 +87,15 @@ def time_cli(cli, names, sizes, repeats):
             if done.returncode != 0:
                 raise SystemExit(f"{cli} {' '.join(args)}: {done.stderr.strip()}")
             return elapsed
-        results["startup"] = statistics.median(run(["--version"]) for _ in range(3))
+        if "value" not in _startup:
+            _startup["value"] = statistics.median(run(["--version"]) for _ in range(3))
+        results["startup"] = _startup["value"]
         for n, d in sizes:
-            real, fake = data(n, d)
-            paths = {"real": os.path.join(tmp, "real.npy"), "fake": os.path.join(tmp, "fake.npy"), "out": os.path.join(tmp, "out")}
-            np.save(paths["real"], real)
-            np.save(paths["fake"], fake)
+            paths = {"real": os.path.join(tmp, f"real{n}x{d}.npy"), "fake": os.path.join(tmp, f"fake{n}x{d}.npy"), "out": os.path.join(tmp, "out")}
+            if not os.path.exists(paths["real"]):
+                real, fake = data(n, d)
+                np.save(paths["real"], real)
+                np.save(paths["fake"], fake)
             row = {}
             for name in names:
                 args = shlex.split(CASES[name][1].format(**paths)) + ["--backend", "cpu"]
@@ -122,18 +128,32 @@ def main():
         print(json.dumps(time_c_api(args.lib, names, sizes, args.repeats)))
         return
 
-    c_results = {}
-    for isa in (args.isa.split(",") if args.isa else [""]):
-        env = dict(os.environ)
-        if isa:
-            env["GENMETRICS_ISA"] = isa
-        command = [sys.executable, os.path.abspath(__file__), "--child", "--sizes", args.sizes, "--repeats", str(args.repeats),
-                   "--lib", args.lib, "--only", ",".join(names)]
-        done = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True)
-        if done.returncode != 0:
-            raise SystemExit(f"C API run ({isa or 'default'}) failed")
-        c_results[isa or "default"] = json.loads(done.stdout)
-    cli = None if args.no_cli else time_cli(args.cli, names, sizes, args.repeats)
+    # Metric by metric, the C API (one child process per build) and then the CLI, so that a change in the
+    # machine's load during the run hits both sides of a comparison alike.
+    isas = args.isa.split(",") if args.isa else [""]
+    c_results = {isa or "default": {} for isa in isas}
+    cli = None if args.no_cli else {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            key = f"{size[0]}x{size[1]}"
+            for name in names:
+                for isa in isas:
+                    env = dict(os.environ)
+                    if isa:
+                        env["GENMETRICS_ISA"] = isa
+                    command = [sys.executable, os.path.abspath(__file__), "--child", "--sizes", key, "--repeats", str(args.repeats),
+                               "--lib", args.lib, "--only", name]
+                    done = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True)
+                    if done.returncode != 0:
+                        raise SystemExit(f"C API run ({isa or 'default'}, {name}) failed")
+                    child = json.loads(done.stdout)
+                    target = c_results[isa or "default"]
+                    target["instruction_set"] = child["instruction_set"]
+                    target.setdefault(key, {})[name] = child[key][name]
+                if cli is not None:
+                    part = time_cli(args.cli, [name], [size], args.repeats, tmp)
+                    cli["startup"] = part["startup"]
+                    cli.setdefault(key, {})[name] = part[key][name]
 
     load = os.getloadavg()
     print(f"# {os.cpu_count()} logical cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"
