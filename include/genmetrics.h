@@ -92,9 +92,15 @@ typedef struct genmetrics_context genmetrics_context;
 /* GENMETRICS_API_VERSION of the header the library was built with. Never fails. */
 int32_t genmetrics_api_version(void);
 
-/* Library version as a NUL-terminated UTF-8 string, e.g. "0.1.0". Static storage: never free it.
- * Never fails. */
+/* Library version as a NUL-terminated UTF-8 string, e.g. "1.0.0": the product version of
+ * Directory.Build.props, the same as `genmetrics --version`. Static storage: never free it. Never fails. */
 const char* genmetrics_version(void);
+
+/* The vector instructions the engine's CPU kernels run with and the x86-64 level of the loaded build:
+ * "AVX-512 (x86-64-v4)", "AVX2 (x86-64-v3)", "SSE4.2 (x86-64)" or "SSE2 (x86-64)". libgenmetrics.so loads
+ * the best of libgenmetrics-x86-64-v4.so, -x86-64-v3.so and -x86-64.so the processor runs (the environment
+ * variable GENMETRICS_ISA=x86-64|x86-64-v3|x86-64-v4 chooses one). Static storage. Never fails. */
+const char* genmetrics_instruction_set(void);
 
 /* Message of the last failed call on the calling thread, as NUL-terminated UTF-8; "" when the last
  * call succeeded. Owned by the library and valid until the next genmetrics_* call on this thread
@@ -216,6 +222,52 @@ genmetrics_status genmetrics_statistics_from_images(genmetrics_context* context,
                                                     int64_t dim_capacity,
                                                     int64_t* out_dim,
                                                     int64_t* out_count);
+
+/* Symmetric and complement precision/recall at one k (Khayatkhoei & AbdAlmageed 2023, manifmetric:
+ * strict <, reference default k = 5). */
+typedef struct genmetrics_symmetric_result {
+    double sym_precision;   /* min(prdc precision, complement precision) */
+    double sym_recall;      /* min(prdc recall, coverage) */
+    double comp_precision;  /* fraction of fakes whose nearest real lies inside the fake's own k-NN ball */
+} genmetrics_symmetric_result;
+
+genmetrics_status genmetrics_symmetric_precision_recall(genmetrics_context* context,
+                                                        const genmetrics_features* real,
+                                                        const genmetrics_features* fake,
+                                                        int32_t k,
+                                                        genmetrics_symmetric_result* out);
+
+/* Covariance divisor of genmetrics_statistics. */
+enum {
+    GENMETRICS_COV_N_MINUS_1 = 0,  /* np.cov, pytorch-fid, TTUR (the default everywhere) */
+    GENMETRICS_COV_N = 1           /* StyleGAN2-ADA's metric scripts */
+};
+
+/* Mean [D] and covariance [D x D] (row-major) of one feature set, in float64 (float64 inputs are used
+ * exactly), as `genmetrics stats` writes them. dim_capacity: the D that out_mu holds (out_sigma holds its
+ * square); must be >= features->dim. Needs N >= 2.
+ * Errors: GENMETRICS_E_ARGUMENT (NULL pointer, bad dtype, bad divisor, dim_capacity too small),
+ * GENMETRICS_E_INPUT (N < 2, non-finite values). */
+genmetrics_status genmetrics_statistics(genmetrics_context* context,
+                                        const genmetrics_features* features,
+                                        int32_t covariance_divisor,
+                                        double* out_mu,
+                                        double* out_sigma,
+                                        int64_t dim_capacity);
+
+/* Inception Score from N x C logits (the FID Inception's unbiased logits) or class probabilities (rows in
+ * [0, 1] summing to 1), over `splits` consecutive splits (reference default 10); shuffle != 0 first
+ * permutes the rows with numpy's RandomState(seed) as torch-fidelity does (seed 2020 is its default).
+ * out_std (population standard deviation over splits) may be NULL.
+ * Errors: GENMETRICS_E_ARGUMENT (NULL pointer, bad dtype), GENMETRICS_E_INPUT (splits < 1 or > N,
+ * seed < 0, non-finite values). */
+genmetrics_status genmetrics_inception_score(genmetrics_context* context,
+                                             const genmetrics_features* logits,
+                                             int32_t splits,
+                                             int32_t shuffle,
+                                             int32_t seed,
+                                             double* out_mean,
+                                             double* out_std);
 
 #ifdef __cplusplus
 }

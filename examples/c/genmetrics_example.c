@@ -6,6 +6,7 @@
  * with `genmetrics metrics REAL FAKE --metrics fid,pr --json -`. Exit code 0, or 1 on any error. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "genmetrics.h"
 #include "npy.h"
@@ -22,8 +23,14 @@ static genmetrics_features as_features(const npy_array* a)
 
 int main(int argc, char** argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        /* Which library answered, and which of its builds (instruction set) the loader chose. */
+        printf("libgenmetrics %s (C API %d), instruction set %s\n",
+               genmetrics_version(), genmetrics_api_version(), genmetrics_instruction_set());
+        return 0;
+    }
     if (argc < 3 || argc > 5) {
-        fprintf(stderr, "usage: %s REAL.npy FAKE.npy [k] [cpu|cuda|auto]\n", argv[0]);
+        fprintf(stderr, "usage: %s REAL.npy FAKE.npy [k] [cpu|cuda|auto]\n       %s --version\n", argv[0], argv[0]);
         return 1;
     }
     int k = argc > 3 ? atoi(argv[3]) : 3;
@@ -59,8 +66,8 @@ int main(int argc, char** argv)
         printf("prdc_recall %.17g\n", prdc.prdc_recall);
         printf("density %.17g\n", prdc.density);
         printf("coverage %.17g\n", prdc.coverage);
-        fprintf(stderr, "libgenmetrics %s, backend %s, k = %d\n",
-                genmetrics_version(), genmetrics_context_backend(context), k);
+        fprintf(stderr, "libgenmetrics %s (%s), backend %s, k = %d\n",
+                genmetrics_version(), genmetrics_instruction_set(), genmetrics_context_backend(context), k);
         exit_code = 0;
     }
 

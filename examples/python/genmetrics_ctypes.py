@@ -1,8 +1,10 @@
 """Calls libgenmetrics.so (the GenMetrics C API) from Python with ctypes: no .NET runtime, no pip package.
 
-    python3 genmetrics_ctypes.py REAL.npy FAKE.npy [--lib PATH] [--k 3] [--backend auto]
+    python3 genmetrics_ctypes.py REAL.npy FAKE.npy [--lib PATH] [--k 3] [--prdc-k 5] [--backend auto]
 
-Prints FID, precision/recall/density/coverage, KID and the mean realism score. The library is looked up
+Prints FID, precision/recall/density/coverage, KID and the mean realism score, with the CLI's defaults:
+precision, recall and realism at k = 3 (NVIDIA), density and coverage at k = 5 (prdc), as
+`genmetrics metrics REAL FAKE` prints them. (The genmetrics Python package in python/ is the full binding.) The library is looked up
 in --lib, then $GENMETRICS_LIB, then the default NativeAOT publish folder of this repository.
 Only the standard library and numpy are needed.
 """
@@ -45,6 +47,7 @@ class GenMetrics:
         signatures = {
             "genmetrics_api_version": (c_int, []),
             "genmetrics_version": (ctypes.c_char_p, []),
+            "genmetrics_instruction_set": (ctypes.c_char_p, []),
             "genmetrics_last_error": (ctypes.c_char_p, []),
             "genmetrics_context_create": (c_int, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]),
             "genmetrics_context_destroy": (None, [ctypes.c_void_p]),
@@ -61,6 +64,7 @@ class GenMetrics:
         if lib.genmetrics_api_version() != GENMETRICS_API_VERSION:
             raise RuntimeError(f"{library_path} implements API {lib.genmetrics_api_version()}, this script expects {GENMETRICS_API_VERSION}")
         self.version = lib.genmetrics_version().decode()
+        self.instruction_set = lib.genmetrics_instruction_set().decode()
         handle = ctypes.c_void_p()
         self._check("genmetrics_context_create", lib.genmetrics_context_create(backend.encode(), ctypes.byref(handle)))
         self._context = handle
@@ -132,7 +136,8 @@ def main():
     parser.add_argument("real")
     parser.add_argument("fake")
     parser.add_argument("--lib", default=default_library())
-    parser.add_argument("--k", type=int, default=3)
+    parser.add_argument("--k", type=int, default=3, help="k of precision, recall and realism (default 3, the CLI's)")
+    parser.add_argument("--prdc-k", type=int, default=5, help="k of density and coverage (default 5, the CLI's)")
     parser.add_argument("--backend", default="auto")
     args = parser.parse_args()
 
@@ -140,9 +145,12 @@ def main():
     fake = np.ascontiguousarray(np.load(args.fake))
     try:
         with GenMetrics(args.lib, args.backend) as gm:
-            print(f"libgenmetrics {gm.version}, backend {gm.backend}", file=sys.stderr)
+            print(f"libgenmetrics {gm.version}, {gm.instruction_set}, backend {gm.backend}", file=sys.stderr)
             print(f"fid {gm.fid(real, fake):.17g}")
-            for key, value in gm.prdc(real, fake, args.k).items():
+            pr = gm.prdc(real, fake, args.k)
+            dc = gm.prdc(real, fake, args.prdc_k)
+            for key, value in (("precision", pr["precision"]), ("recall", pr["recall"]),
+                               ("density", dc["density"]), ("coverage", dc["coverage"])):
                 print(f"{key} {value:.17g}")
             kid_mean, kid_std = gm.kid(real, fake)
             print(f"kid_mean {kid_mean:.17g}")

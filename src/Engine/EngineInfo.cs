@@ -6,7 +6,7 @@ namespace GenMetrics;
 public static class EngineInfo
 {
     /// <summary>
-    /// The library's version, e.g. "0.1.0": the &lt;Version&gt; of Directory.Build.props, which the CLI
+    /// The library's version, e.g. "1.0.0": the &lt;Version&gt; of Directory.Build.props, which the CLI
     /// (`genmetrics --version`) and the C ABI (genmetrics_version) report too.
     /// </summary>
     public static string Version { get; } = ReadVersion();

@@ -22,11 +22,10 @@ public static unsafe class Exports
     public static int GetApiVersion() => ApiVersion;
 
     [UnmanagedCallersOnly(EntryPoint = "genmetrics_version")]
-    public static byte* GetVersion() => (byte*)VersionUtf8;
+    public static byte* GetVersion() => LibraryInfo.VersionPointer;
 
-    // EngineInfo.Version (Directory.Build.props, shared with the CLI's --version), NUL-terminated, allocated
-    // once and never freed: the static storage the header promises.
-    private static readonly nint VersionUtf8 = Marshal.StringToCoTaskMemUTF8(EngineInfo.Version);
+    [UnmanagedCallersOnly(EntryPoint = "genmetrics_instruction_set")]
+    public static byte* GetInstructionSet() => LibraryInfo.InstructionSetPointer;
 
     [UnmanagedCallersOnly(EntryPoint = "genmetrics_last_error")]
     public static byte* GetLastError() => LastError.Pointer;
@@ -246,17 +245,17 @@ public static unsafe class Exports
 
     private static string PrdcField(string key) => MetricRegistry.Key(key).Name;
 
-    private static void RequireOutput(void* pointer, string name)
+    internal static void RequireOutput(void* pointer, string name)
     {
         if (pointer == null) throw new NativeArgumentException($"{name} is NULL");
     }
 
-    private static void RequireK(int k)
+    internal static void RequireK(int k)
     {
         if (k < 1) throw new NativeArgumentException($"k is {k} (must be at least 1)");
     }
 
-    private static void RequireRows(NativeFeatures* features, string name, long needed, string why)
+    internal static void RequireRows(NativeFeatures* features, string name, long needed, string why)
     {
         if (features->Rows < needed)
             throw InputException.For(name, $"{features->Rows} samples, {why} needs at least {needed}");

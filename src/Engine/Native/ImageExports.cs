@@ -82,6 +82,7 @@ public static unsafe class ImageExports
             Mode = mode == null ? ResizeMode.Clean : ImagePreprocessor.ParseMode(Marshal.PtrToStringUTF8((nint)mode)!),
             Strict = true,
         };
+        NativeLibraries.EnsureResolver();
         var features = ImageFeatures.Extract(source, chosen, options).Features;
         return new FeatureMatrix(features.Data, features.Rows, features.Dim, source);
     }
