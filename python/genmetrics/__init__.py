@@ -315,7 +315,8 @@ def features(folder, network="inception", layer=None, mode="clean", *, backend="
     "legacy-tensorflow" (TTUR, StyleGAN, torch-fidelity) or "none". Every image must decode: a corrupt one
     is an InputError naming it (as the CLI's --strict). Results are cached as the CLI caches them.
     Returns float32 [N, D].
-    Raises InputError (no such folder, no image, corrupt image, unknown mode, network not installed), ArgumentError.
+    Raises InputError (no such folder, no image, corrupt image, unknown network or mode, network not installed),
+    ArgumentError (a NULL argument reached the library).
     """
     path = str(folder)
     data = ctypes.POINTER(ctypes.c_float)()

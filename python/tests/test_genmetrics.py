@@ -189,7 +189,7 @@ def test_features_errors_name_the_problem(tmp_path):
         genmetrics.features(tmp_path / "missing", network=TINY_ONNX, layer="pool")
     with pytest.raises(genmetrics.InputError, match="not installed"):
         genmetrics.features(IMAGES_REAL)  # no inception in this run's empty model store
-    with pytest.raises(genmetrics.ArgumentError, match="network 'resnet'"):
+    with pytest.raises(genmetrics.InputError, match="'resnet' is neither inception, vgg16 nor an ONNX file"):
         genmetrics.features(IMAGES_REAL, network="resnet")
     with pytest.raises(genmetrics.InputError, match="unknown resize mode 'bicubic'"):
         genmetrics.features(IMAGES_REAL, network=TINY_ONNX, layer="pool", mode="bicubic")
