@@ -8,24 +8,25 @@ namespace GenMetrics.Cli.Commands;
 public sealed class FeaturesCommand : ICommand
 {
     public string Name => "features";
-    public string Summary => "Features of a folder or zip of images through a network layer (default Inception pool3), written as a float32 [N, D] .npy; rows follow the sorted file order.";
-    public string Usage => "IMAGES -o OUT.npy [--network inception|vgg16|FILE.onnx] [--layer NAME] [--mode MODE] [options]";
+    public string Summary => "Features of a folder or zip of images through a network layer (default Inception pool3), written as a float32 [N, D] .npy; rows follow the sorted file order (an image list's: the listed order).";
+    public string Usage => "IMAGES|--list FILES.txt -o OUT.npy [--network inception|vgg16|FILE.onnx] [--layer NAME] [--mode MODE] [options]";
     public int Order => 15;
 
     public IReadOnlyList<Symbol> Options { get; } =
     [
-        Opt.Positional("IMAGES", "a folder or .zip of images"),
+        Opt.Positional("IMAGES", "a folder or .zip of images, or a .txt image list (see --list)", optional: true),
+        ImageInputOptions.ListSpec,
         CommonOptions.Output("the .npy to write (float32 [N, D])", "OUT.npy"),
         .. ImageInputOptions.Specs,
     ];
 
     public int Run(ArgumentList args, CommandContext context)
     {
-        string input = args.Positional[0];
+        string input = args.Inputs(1, "list", "IMAGES")[0];
         string output = args.Get("output") ?? throw new UsageException("missing -o OUT.npy");
-        OutputPaths.CheckFile(output, "-o", [".npy"], args.Positional);
+        OutputPaths.CheckFile(output, "-o", [".npy"], [input]);
         if (!InputLoader.IsImageSource(input))
-            throw new InputException($"{input}: not a folder or .zip of images{(File.Exists(input) || Directory.Exists(input) ? "" : " (no such file or folder)")}");
+            throw new InputException($"{input}: not a folder, .zip or .txt list of images{(File.Exists(input) || Directory.Exists(input) ? "" : " (no such file or folder)")}");
         var images = ImageInputOptions.From(args);
         var layer = images.CustomLayer ?? FeatureLayer.InceptionPool3;
         var features = InputLoader.LoadFeatures(input, null, context, images, layer);

@@ -71,6 +71,43 @@ public class ImageCommandsTests
     }
 
     [Test]
+    public void ListStandsInForAFolderInTheListedOrder()
+    {
+        string real = Folder("real", 6, 1);
+        string fake = Folder("fake", 5, 2);
+        // Reversed order: the rows must follow the list, not the sorted folder.
+        string list = Path.Combine(_dir, "real.txt");
+        File.WriteAllLines(list, Enumerable.Range(0, 6).Reverse().Select(i => $"real/img{i:000}.png"));
+        string output = Path.Combine(_dir, "listed.npy");
+        var r = Run("features", "--list", list, "-o", output, "--network", _onnx, "--layer", "pool", "--no-cache");
+        Assert.That(r.Code, Is.EqualTo(0), r.Err);
+        var listed = GenerativeMetrics.LoadFeatures(output);
+        var sorted = Expected(real, "pool");
+        for (int i = 0; i < 6; i++) Assert.That(listed.Row(i).ToArray(), Is.EqualTo(sorted.Row(5 - i).ToArray()));
+
+        // Two-input commands: a list fills the place it is written in, before or after a positional input.
+        var folders = Run("metrics", real, fake, "--metrics", "fid", "--network", _onnx, "--layer", "pool", "--no-cache", "--json", "-");
+        var mixed = Run("metrics", "--list", list, fake, "--metrics", "fid", "--network", _onnx, "--layer", "pool", "--no-cache", "--json", "-");
+        var swapped = Run("metrics", fake, "--list", list, "--metrics", "fid", "--network", _onnx, "--layer", "pool", "--no-cache", "--json", "-");
+        Assert.That(folders.Code + mixed.Code + swapped.Code, Is.EqualTo(0), folders.Err + mixed.Err + swapped.Err);
+        double Fid(string json) => JsonDocument.Parse(json).RootElement.GetProperty("fid").GetDouble();
+        Assert.That(Fid(mixed.Out), Is.EqualTo(Fid(folders.Out)).Within(1e-6 * Math.Max(1, Fid(folders.Out))));
+        Assert.That(Fid(swapped.Out), Is.EqualTo(Fid(folders.Out)).Within(1e-6 * Math.Max(1, Fid(folders.Out))));
+
+        var tooMany = Run("features", real, "--list", list, "-o", output, "--network", _onnx, "--layer", "pool");
+        Assert.That((tooMany.Code, tooMany.Err), Is.EqualTo((2, tooMany.Err)));
+        Assert.That(tooMany.Err, Does.Contain("too many inputs"));
+        var missing = Run("stats", "-o", Path.Combine(_dir, "s.npz"));
+        Assert.That(missing.Code, Is.EqualTo(2));
+        Assert.That(missing.Err, Does.Contain("missing input"));
+
+        File.AppendAllLines(list, ["real/none.png"]);
+        var bad = Run("is", "--list", list, "--network", _onnx, "--layer", "fc", "--no-cache");
+        Assert.That(bad.Code, Is.EqualTo(2));
+        Assert.That(bad.Err, Does.Contain($"{list}:7: no such file real/none.png"));
+    }
+
+    [Test]
     public void StatsOfAZipOfImages()
     {
         string real = Folder("real", 15, 2);
