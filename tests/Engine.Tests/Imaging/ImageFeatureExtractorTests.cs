@@ -91,6 +91,28 @@ public class ImageFeatureExtractorTests
     }
 
     [Test]
+    public void RowsStayInSortedOrderWithManyWorkersAndAShallowQueue()
+    {
+        // 40 images, distinct colours, so a row out of place is seen.
+        var reds = new List<(string Path, byte Red)>();
+        Directory.CreateDirectory(Path.Combine(images, "many"));
+        for (int i = 0; i < 40; i++)
+        {
+            string path = $"many/{i:00}.png";
+            byte red = (byte)(5 * i + 3);
+            WritePng(Path.Combine(images, path), 6 + i % 7, 5 + i % 3, red);
+            reds.Add((path, red));
+        }
+        foreach (var (batch, workers, depth) in new[] { (3, 6, 2), (1, 4, 1), (8, 3, 5) })
+        {
+            var result = new ImageFeatureExtractor().ExtractDetailed(images,
+                Options(batch: batch) with { UseCache = false, Workers = workers, QueueDepth = depth }, new ChannelMeanNetwork(4));
+            Assert.That(result.RelativePaths, Is.EqualTo(reds.Select(r => r.Path)));
+            for (int i = 0; i < 40; i++) AssertRowIsColour(result.Features.Row(i), reds[i].Red);
+        }
+    }
+
+    [Test]
     public void MaxImagesTakesTheFirstInSortedOrder()
     {
         WriteImages();
