@@ -108,6 +108,37 @@ public class ImageCommandsTests
     }
 
     [Test]
+    public void FeaturesOfAGeneratorEqualTheFeaturesOfItsGeneratedPngs()
+    {
+        string generator = GenMetrics.Tests.Generators.GeneratorFixtures.SinglePsi;
+        // The independent path: `generate` writes the quantised samples as PNGs (seed0003.png, ...), then `features DIR`.
+        string pngs = Path.Combine(_dir, "pngs");
+        foreach (var psi in new[] { "1", "0.7" })
+        {
+            var generated = Run("generate", "--generator", generator, "--seeds", "3,7,10-12", "--psi", psi, "-o", pngs);
+            Assert.That(generated.Code, Is.EqualTo(0), generated.Err);
+            string fromPngs = Path.Combine(_dir, $"pngs{psi}.npy"), fromGenerator = Path.Combine(_dir, $"gen{psi}.npy");
+            var a = Run("features", pngs, "-o", fromPngs, "--network", _onnx, "--layer", "pool", "--no-cache");
+            var b = Run("features", "--generator", generator, "--seeds", "3,7,10-12", "--psi", psi, "-o", fromGenerator, "--network", _onnx, "--layer", "pool");
+            Assert.That(a.Code + b.Code, Is.EqualTo(0), a.Err + b.Err);
+            Assert.That(b.Out, Does.Contain("5 x 4 float32"));
+            var expected = GenerativeMetrics.LoadFeatures(fromPngs);
+            var actual = GenerativeMetrics.LoadFeatures(fromGenerator);
+            Assert.That(actual.Data, Is.EqualTo(expected.Data));
+        }
+        // Truncation changes the samples, so the two psi runs differ.
+        Assert.That(GenerativeMetrics.LoadFeatures(Path.Combine(_dir, "gen1.npy")).Data,
+            Is.Not.EqualTo(GenerativeMetrics.LoadFeatures(Path.Combine(_dir, "gen0.7.npy")).Data));
+
+        var noSeeds = Run("features", "--generator", generator, "-o", Path.Combine(_dir, "x.npy"), "--network", _onnx, "--layer", "pool");
+        Assert.That((noSeeds.Code, noSeeds.Err.Contains("--seeds")), Is.EqualTo((2, true)), noSeeds.Err);
+        var both = Run("features", pngs, "--generator", generator, "--seeds", "1", "-o", Path.Combine(_dir, "x.npy"), "--network", _onnx, "--layer", "pool");
+        Assert.That((both.Code, both.Err.Contains("not both")), Is.EqualTo((2, true)), both.Err);
+        var seedsAlone = Run("features", pngs, "--seeds", "1", "-o", Path.Combine(_dir, "x.npy"), "--network", _onnx, "--layer", "pool");
+        Assert.That((seedsAlone.Code, seedsAlone.Err.Contains("--seeds needs --generator")), Is.EqualTo((2, true)), seedsAlone.Err);
+    }
+
+    [Test]
     public void StatsOfAZipOfImages()
     {
         string real = Folder("real", 15, 2);
