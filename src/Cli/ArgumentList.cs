@@ -49,7 +49,8 @@ public sealed class ArgumentList
     /// <summary>
     /// The command's <paramref name="count"/> inputs: its positional arguments and the values of each
     /// --<paramref name="listOption"/> (an image list standing in for a folder), in the order they were
-    /// written on the command line. Too few or too many is a usage error naming <paramref name="names"/>.
+    /// written on the command line. Too few is a usage error naming the missing ones of <paramref name="names"/>
+    /// (space-separated), too many one saying so.
     /// </summary>
     public IReadOnlyList<string> Inputs(int count, string listOption, string names)
     {
@@ -59,7 +60,7 @@ public sealed class ArgumentList
         var inputs = tokens.OrderBy(t => all.FindIndex(x => ReferenceEquals(x, t))).Select(t => t.Value).ToList();
         if (inputs.Count != count)
             throw new UsageException(inputs.Count < count
-                ? $"missing input: expected {names} (each a path, or --{listOption} FILES.txt)"
+                ? $"missing {string.Join(' ', names.Split(' ').Skip(inputs.Count))}"
                 : $"too many inputs: expected {names}, got {inputs.Count} (positional arguments and --{listOption} together)");
         return inputs;
     }

@@ -99,7 +99,7 @@ public class ImageCommandsTests
         Assert.That(tooMany.Err, Does.Contain("too many inputs"));
         var missing = Run("stats", "-o", Path.Combine(_dir, "s.npz"));
         Assert.That(missing.Code, Is.EqualTo(2));
-        Assert.That(missing.Err, Does.Contain("missing input"));
+        Assert.That(missing.Err, Does.Contain("missing FEATURES|IMAGES"));
 
         File.AppendAllLines(list, ["real/none.png"]);
         var bad = Run("is", "--list", list, "--network", _onnx, "--layer", "fc", "--no-cache");
