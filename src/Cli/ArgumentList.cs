@@ -46,6 +46,25 @@ public sealed class ArgumentList
 
     public int[]? GetIntList(string name) => Value<int[]?>(name);
 
+    /// <summary>
+    /// The command's <paramref name="count"/> inputs: its positional arguments and the values of each
+    /// --<paramref name="listOption"/> (an image list standing in for a folder), in the order they were
+    /// written on the command line. Too few is a usage error naming the missing ones of <paramref name="names"/>
+    /// (space-separated), too many one saying so.
+    /// </summary>
+    public IReadOnlyList<string> Inputs(int count, string listOption, string names)
+    {
+        var tokens = _command.Arguments.Select(a => _result.GetResult(a)).Where(r => r is not null).SelectMany(r => r!.Tokens).ToList();
+        if (_result.GetResult(OptionOf(listOption)) is { Implicit: false } lists) tokens.AddRange(lists.Tokens);
+        var all = _result.Tokens.ToList();
+        var inputs = tokens.OrderBy(t => all.FindIndex(x => ReferenceEquals(x, t))).Select(t => t.Value).ToList();
+        if (inputs.Count != count)
+            throw new UsageException(inputs.Count < count
+                ? $"missing {string.Join(' ', names.Split(' ').Skip(inputs.Count))}"
+                : $"too many inputs: expected {names}, got {inputs.Count} (positional arguments and --{listOption} together)");
+        return inputs;
+    }
+
     /// <summary>Whether --<paramref name="name"/> was given on the command line (not merely defaulted).</summary>
     public bool Has(string name) => _result.GetResult(OptionOf(name)) is { Implicit: false };
 

@@ -85,6 +85,12 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
     string? Network = null, string? NetworkOutput = null, int NetworkHeight = 0, int NetworkWidth = 0, string? Layer = null,
     InputNormalization? Normalization = null, NetworkDevice? Device = null, bool CenterCrop = false, string KnnLayer = "fc2_relu")
 {
+    /// <summary>
+    /// --list FILES.txt: an image list in place of a folder (one path per line, relative to the list's
+    /// folder or absolute; rows in the listed order). Only commands whose inputs may be images declare it.
+    /// </summary>
+    public static Option ListSpec => Opt.Repeatable("list", "an image list in place of an input folder: one image path per line, relative to the list's folder or absolute; rows keep the listed order (repeat for each input; inputs are taken in the order written)", "FILES.txt");
+
     /// <summary>The image-input options, fresh instances for each command that spreads them into its options.</summary>
     public static IReadOnlyList<Symbol> Specs =>
     [

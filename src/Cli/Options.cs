@@ -88,6 +88,15 @@ internal static class Opt
         return option;
     }
 
+    /// <summary>A path option that may be given several times (`--list a.txt --list b.txt`); null when not given.</summary>
+    public static Option<string[]?> Repeatable(string name, string help, string valueName)
+    {
+        var option = Create<string[]?>(name, help, valueName);
+        option.Arity = ArgumentArity.OneOrMore;
+        option.AllowMultipleArgumentsPerToken = false;
+        return option;
+    }
+
     /// <summary>A positional argument; optional ones may be left out (the command says what is missing).</summary>
     public static Argument<string> Positional(string name, string help, bool optional = false, string[]? suggestions = null)
     {

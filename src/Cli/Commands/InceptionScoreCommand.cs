@@ -15,7 +15,8 @@ public sealed class InceptionScoreCommand : ICommand
 
     public IReadOnlyList<Symbol> Options { get; } =
     [
-        Opt.Positional("IMAGES|LOGITS", "a folder or .zip of images, or an [N, classes] .npy (or .npz with --key) of logits or probabilities"),
+        Opt.Positional("IMAGES|LOGITS", "a folder, .zip or .txt list of images, or an [N, classes] .npy (or .npz with --key) of logits or probabilities", optional: true),
+        ImageInputOptions.ListSpec,
         Opt.OptionalInt("splits", $"number of splits (default: the convention's, else {MetricDefaults.InceptionScoreSplits})", "S", min: 1),
         Opt.Flag("shuffle", "shuffle rows before splitting, as torch-fidelity does (default: the convention's, else generation order, as StyleGAN2-ADA)"),
         Opt.OptionalInt("seed", $"seed of the shuffle (default {MetricDefaults.Seed}, torch-fidelity's)", "S", min: 0),
@@ -37,9 +38,10 @@ public sealed class InceptionScoreCommand : ICommand
 
     public int Run(ArgumentList args, CommandContext context)
     {
-        OutputPaths.CheckFile(args.Get("json"), "--json", [".json"], args.Positional, allowStdout: true);
+        string input = args.Inputs(1, "list", "IMAGES|LOGITS")[0];
+        OutputPaths.CheckFile(args.Get("json"), "--json", [".json"], [input], allowStdout: true);
         var kind = ParseInput(args.Get("input")!);
-        var logits = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context, ImageInputOptions.From(args), FeatureLayer.ForInceptionScore);
+        var logits = InputLoader.LoadFeatures(input, args.Get("key"), context, ImageInputOptions.From(args), FeatureLayer.ForInceptionScore);
         var convention = Conventions.Resolve(args.Get("convention"), new ConventionOverrides
         {
             InceptionScoreSplits = args.GetOptionalInt("splits"),
@@ -50,7 +52,7 @@ public sealed class InceptionScoreCommand : ICommand
         foreach (var d in convention.DifferencesFor([])) context.Notice($"{convention.Convention.Name} differs: {d}");
         int splits = convention.InceptionScoreSplits;
         var r = InceptionScore.Compute(logits, splits, convention.InceptionScoreShuffle, convention.Options.Seed, kind, args.Flag("renormalize"));
-        context.Notice($"{args.Positional[0]}: read as {r.InputReason}");
+        context.Notice($"{input}: read as {r.InputReason}");
         foreach (var warning in r.Warnings) context.Notice(warning);
         context.Notice(string.Create(CultureInfo.InvariantCulture,
             $"convention {convention.Convention.Name}: {splits} splits, {(convention.InceptionScoreShuffle ? $"shuffled with RandomState({convention.Options.Seed})" : "generation order")}"));

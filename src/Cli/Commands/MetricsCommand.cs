@@ -9,13 +9,14 @@ public sealed class MetricsCommand : ICommand
 {
     public string Name => "metrics";
     public string Summary => "Compute FID, KID, precision/recall, density/coverage and symmetric P/R between a real and a generated set.";
-    public string Usage => "REAL FAKE [options]   (REAL, FAKE: .npy/.npz features, .npz statistics with mu/sigma (fid only), or a folder / .zip of images)";
+    public string Usage => "REAL FAKE [options]   (REAL, FAKE: .npy/.npz features, .npz statistics with mu/sigma (fid only), or a folder / .zip of images, or --list FILES.txt for an image list)";
     public int Order => 10;
 
     public IReadOnlyList<Symbol> Options { get; } =
     [
-        Opt.Positional("REAL", "the real set"),
-        Opt.Positional("FAKE", "the generated set"),
+        Opt.Positional("REAL", "the real set", optional: true),
+        Opt.Positional("FAKE", "the generated set", optional: true),
+        ImageInputOptions.ListSpec,
         Opt.Text("metrics", "comma-separated: fid,kid,pr,prdc,sym or all (default: all that the inputs allow, of the convention's)", "LIST"),
         CommonOptions.KList($"neighbourhood size(s) for pr/prdc/sym, e.g. 3 or 3,5,10 (default: the convention's, else pr {MetricDefaults.PrK}, prdc and sym {MetricDefaults.PrdcK})"),
         ConventionOptions.Spec,
@@ -34,11 +35,12 @@ public sealed class MetricsCommand : ICommand
         var convention = ConventionOptions.Resolve(args);
         var options = convention.Options;
         string? json = args.Get("json");
-        OutputPaths.CheckFile(json, "--json", [".json"], args.Positional, allowStdout: true);
+        var inputs = args.Inputs(2, "list", "REAL FAKE");
+        OutputPaths.CheckFile(json, "--json", [".json"], inputs, allowStdout: true);
         var images = ImageInputOptions.From(args) with { Mode = convention.ImageMode, KnnLayer = convention.KnnLayer };
         var groups = options.Groups ?? convention.Convention.Groups;
-        var real = InputLoader.Load(args.Positional[0], args.Get("key"), context, images, groups);
-        var fake = InputLoader.Load(args.Positional[1], args.Get("key"), context, images, groups);
+        var real = InputLoader.Load(inputs[0], args.Get("key"), context, images, groups);
+        var fake = InputLoader.Load(inputs[1], args.Get("key"), context, images, groups);
         // Created once the inputs are read: the CPU-fallback notice belongs to the computation, not to an input error.
         using var backend = BackendOptions.Create(args, context);
 

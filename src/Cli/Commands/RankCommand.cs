@@ -30,7 +30,7 @@ public sealed class RankCommand : ICommand
     [
         CommonOptions.Generator("an ONNX generator description (samples are seeds 0..N-1)"),
         Opt.Text("images", "a folder or .zip of images to rank instead of a generator", "DIR"),
-        Opt.Text("real", "the real set: .npy/.npz features (VGG-16 fc2 for images) or a folder / .zip of images", "REAL"),
+        Opt.Text("real", "the real set: .npy/.npz features (VGG-16 fc2 for images) , a folder / .zip of images or a .txt image list", "REAL"),
         Opt.Int("n", "generated samples (default 1000, as in the paper's experiment)", "N", 1000, min: 1),
         CommonOptions.Psi("truncation psi for the generator"),
         CommonOptions.TruncationCutoff(),

@@ -15,8 +15,9 @@ public sealed class RealismCommand : ICommand
 
     public IReadOnlyList<Symbol> Options { get; } =
     [
-        Opt.Positional("REAL", "the real set: features, or a folder / .zip of images"),
-        Opt.Positional("FAKE", "the generated set: features, or a folder / .zip of images"),
+        Opt.Positional("REAL", "the real set: features, or a folder / .zip / .txt list of images", optional: true),
+        Opt.Positional("FAKE", "the generated set: features, or a folder / .zip / .txt list of images", optional: true),
+        ImageInputOptions.ListSpec,
         CommonOptions.Output("the .npy to write (one float32 score per generated sample, in input order)", "SCORES.npy"),
         CommonOptions.K(),
         CommonOptions.Key(),
@@ -26,12 +27,13 @@ public sealed class RealismCommand : ICommand
 
     public int Run(ArgumentList args, CommandContext context)
     {
+        var inputs = args.Inputs(2, "list", "REAL FAKE");
         string output = args.Get("output") ?? throw new UsageException("missing -o SCORES.npy");
-        OutputPaths.CheckFile(output, "-o", [".npy"], args.Positional);
+        OutputPaths.CheckFile(output, "-o", [".npy"], inputs);
         int k = args.GetInt("k");
         var images = ImageInputOptions.From(args);
-        var real = InputLoader.LoadFeatures(args.Positional[0], args.Get("key"), context, images, FeatureLayer.ForRealism);
-        var fake = InputLoader.LoadFeatures(args.Positional[1], args.Get("key"), context, images, FeatureLayer.ForRealism);
+        var real = InputLoader.LoadFeatures(inputs[0], args.Get("key"), context, images, FeatureLayer.ForRealism);
+        var fake = InputLoader.LoadFeatures(inputs[1], args.Get("key"), context, images, FeatureLayer.ForRealism);
         if (real.Dim != fake.Dim)
             throw new InputException($"dimension mismatch: {real.Name} has {real.Dim} features per sample, {fake.Name} has {fake.Dim}");
         // Created once the inputs are known to be good: the CPU-fallback notice belongs to the computation.

@@ -10,12 +10,13 @@ public sealed class StatsCommand : ICommand
 {
     public string Name => "stats";
     public string Summary => "Write the mean and covariance of a feature file, or of a folder/zip of images (Inception pool3), as an .npz (mu, sigma; float64), the layout pytorch-fid and TTUR read (pytorch-fid --save-stats).";
-    public string Usage => "FEATURES|IMAGES -o OUT.npz [options]";
+    public string Usage => "FEATURES|IMAGES|--list FILES.txt -o OUT.npz [options]";
     public int Order => 20;
 
     public IReadOnlyList<Symbol> Options { get; } =
     [
-        Opt.Positional("FEATURES|IMAGES", "a feature file, or a folder / .zip of images"),
+        Opt.Positional("FEATURES|IMAGES", "a feature file, or a folder / .zip / .txt list of images", optional: true),
+        ImageInputOptions.ListSpec,
         CommonOptions.Output("the .npz to write", "OUT.npz"),
         CommonOptions.Key(),
         CommonOptions.CovDivisor("n-1 (default, pytorch-fid/TTUR) or n (StyleGAN2-ADA)"),
@@ -26,17 +27,18 @@ public sealed class StatsCommand : ICommand
 
     public int Run(ArgumentList args, CommandContext context)
     {
+        string input = args.Inputs(1, "list", "FEATURES|IMAGES")[0];
         string output = args.Get("output") ?? throw new UsageException("missing -o OUT.npz");
-        OutputPaths.CheckFile(output, "-o", [".npz"], args.Positional);
+        OutputPaths.CheckFile(output, "-o", [".npz"], [input]);
         var convention = ConventionOptions.Resolve(args, [MetricGroup.Fid]);
         var divisor = convention.Options.CovarianceDivisor;
         foreach (var note in convention.OverrideNotes) context.Notice(note);
-        if (InputLoader.IsImageSource(args.Positional[0]))
+        if (InputLoader.IsImageSource(input))
         {
             // Images: features of the FID layer (or --network/--layer) first, then their statistics.
-            var features = InputLoader.LoadFeatures(args.Positional[0], null, context, ImageInputOptions.From(args), FeatureLayer.For(MetricGroup.Fid));
+            var features = InputLoader.LoadFeatures(input, null, context, ImageInputOptions.From(args), FeatureLayer.For(MetricGroup.Fid));
             if (features.Rows < 2)
-                throw new InputException($"{args.Positional[0]}: needs at least 2 images for a covariance, has {features.Rows}");
+                throw new InputException($"{input}: needs at least 2 images for a covariance, has {features.Rows}");
             using var cpuOrGpu = ComputeBackends.Create(args.Get("backend")!, context.NoticeWhenComputing);
             var fromImages = cpuOrGpu.ComputeStatistics(features, divisor, context.Progress.Start("statistics"));
             context.Progress.Clear();
@@ -45,11 +47,11 @@ public sealed class StatsCommand : ICommand
             context.Notice(ResolvedConvention.Table(convention.Convention.Name, convention.ChoicesFor([MetricGroup.Fid], images: true)));
             return Program.ExitOk;
         }
-        var input = FeatureFiles.Open(args.Positional[0], args.Get("key"));
-        if (input is not FeatureFileInput file)
-            throw new InputException($"{args.Positional[0]}: already holds statistics (mu, sigma)");
+        var opened = FeatureFiles.Open(input, args.Get("key"));
+        if (opened is not FeatureFileInput file)
+            throw new InputException($"{input}: already holds statistics (mu, sigma)");
         if (file.Rows < 2)
-            throw new InputException($"{args.Positional[0]}: needs at least 2 samples for a covariance, has {file.Rows}");
+            throw new InputException($"{input}: needs at least 2 samples for a covariance, has {file.Rows}");
         using var backend = ComputeBackends.Create(args.Get("backend")!, context.NoticeWhenComputing);
         // Streamed from the file in float64 blocks: memory is O(block + D²) whatever the file's size.
         var stats = backend.ComputeStatistics(file, divisor, context.Progress.Start("statistics"));

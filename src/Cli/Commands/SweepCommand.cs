@@ -26,7 +26,7 @@ public sealed class SweepCommand : ICommand
     public IReadOnlyList<Symbol> Options { get; } =
     [
         CommonOptions.Generator(),
-        Opt.Text("real", "the real set: .npy/.npz features, .npz statistics (fid only) or a folder / .zip of images", "REAL"),
+        Opt.Text("real", "the real set: .npy/.npz features, .npz statistics (fid only), a folder / .zip of images or a .txt image list (one path per line)", "REAL"),
         Opt.Text("psi", "comma-separated truncation values", "LIST", "1.0,0.9,0.8,0.7,0.6,0.5,0.4,0.3"),
         Opt.Int("n", "generated samples per psi, seeds 0..N-1", "N", 50000, min: 2),
         Opt.Text("metrics", "comma-separated: fid,kid,pr,prdc,sym (default: the convention's, else fid,pr,prdc)", "LIST"),

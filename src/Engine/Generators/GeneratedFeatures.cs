@@ -21,13 +21,14 @@ public static class GeneratedFeatures
         int batchSize = 16,
         IProgress<double>? progress = null,
         string name = "generated",
-        InputNormalization? normalization = null)
+        InputNormalization? normalization = null,
+        bool centerCrop = false)
     {
         if (seeds.Count == 0) throw new InputException("no seeds to generate");
         if (batchSize < 1) throw new InputException($"batch size must be positive, got {batchSize}");
         var (h, w) = generator.ImageSize;
         int imageFloats = 3 * h * w;
-        var preprocessors = networks.Select(n => new ImagePreprocessor(mode, n.InputWidth, n.InputHeight) { Normalization = normalization }).ToArray();
+        var preprocessors = networks.Select(n => new ImagePreprocessor(mode, n.InputWidth, n.InputHeight) { Normalization = normalization, CenterCrop = centerCrop }).ToArray();
         var outputs = networks.Select(n => new float[(long)seeds.Count * n.FeatureDim]).ToArray();
         var seedArray = seeds.ToArray();
         for (int start = 0; start < seedArray.Length; start += batchSize)

@@ -7,20 +7,24 @@ public sealed record ImageEntry(string RelativePath, long Length, string Content
 
 /// <summary>
 /// The images of a directory (recursive) or a .zip archive, sorted ordinally by relative path so that
-/// every run, on every OS, sees the same order. Reads file bytes on demand; safe for concurrent reads.
+/// every run, on every OS, sees the same order; or of an image list (a .txt file, one path per line,
+/// relative to the list's folder or absolute), in the order listed. Reads file bytes on demand; safe
+/// for concurrent reads.
 /// </summary>
 public sealed class ImageCollection : IDisposable
 {
     readonly string? directory;
+    readonly string? listDirectory;
     readonly ZipArchive? zip;
     readonly Dictionary<string, ZipArchiveEntry>? zipEntries;
     readonly object zipLock = new();
 
     ImageCollection(string source, string? directory, ZipArchive? zip, Dictionary<string, ZipArchiveEntry>? zipEntries,
-        IReadOnlyList<ImageEntry> entries, string sourceStamp)
+        IReadOnlyList<ImageEntry> entries, string sourceStamp, string? listDirectory = null)
     {
         Source = source;
         this.directory = directory;
+        this.listDirectory = listDirectory;
         this.zip = zip;
         this.zipEntries = zipEntries;
         Entries = entries;
@@ -59,9 +63,14 @@ public sealed class ImageCollection : IDisposable
         leftOut[ext] = leftOut.GetValueOrDefault(ext) + 1;
     }
 
+    /// <summary>True for a path that names an image list: a .txt file (one image path per line).</summary>
+    public static bool IsList(string path) => path.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) && !Directory.Exists(path);
+
     /// <summary>
     /// Lists the images under <paramref name="path"/> with one of <paramref name="extensions"/>
     /// (case-insensitive); <paramref name="maxImages"/> &gt; 0 keeps the first N in sorted order.
+    /// For an image list (<see cref="IsList"/>) every non-blank line must name an existing file with one
+    /// of the extensions, at most once; otherwise the error names the list's line. Order is as listed.
     /// </summary>
     public static ImageCollection Open(string path, IReadOnlyList<string> extensions, int maxImages = 0)
     {
@@ -71,7 +80,12 @@ public sealed class ImageCollection : IDisposable
 
         ImageCollection collection;
         var leftOut = new Dictionary<string, int>(StringComparer.Ordinal);
-        if (Directory.Exists(path))
+        if (IsList(path))
+        {
+            if (!File.Exists(path)) throw InputException.For(path, "no such image list");
+            collection = OpenList(path, Wanted, extensions, maxImages);
+        }
+        else if (Directory.Exists(path))
         {
             var root = Path.GetFullPath(path);
             var entries = new List<ImageEntry>();
@@ -137,6 +151,44 @@ public sealed class ImageCollection : IDisposable
         return collection;
     }
 
+    static ImageCollection OpenList(string path, Func<string, bool> wanted, IReadOnlyList<string> extensions, int maxImages)
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw InputException.For(path, $"cannot read the image list ({e.Message})");
+        }
+        var root = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var entries = new List<ImageEntry>();
+        var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < lines.Length && (maxImages <= 0 || entries.Count < maxImages); i++)
+        {
+            var line = lines[i].Trim();
+            if (line.Length == 0) continue;
+            string where = $"{path}:{i + 1}";
+            var full = Path.GetFullPath(Path.IsPathRooted(line) ? line : Path.Combine(root, line));
+            if (!wanted(full))
+                throw InputException.For(where, $"{line} is not a readable image type (looked for {string.Join(", ", extensions)})");
+            if (!File.Exists(full))
+                throw InputException.For(where, Directory.Exists(full) ? $"{line} is a folder, not an image file" : $"no such file {line}");
+            if (firstLine.TryGetValue(full, out int first))
+                throw InputException.For(where, $"{line} is listed twice (first on line {first})");
+            firstLine[full] = i + 1;
+            var info = new FileInfo(full);
+            // The entry's path is the full path, so that messages and the feature cache name the file itself.
+            entries.Add(new ImageEntry(full.Replace(Path.DirectorySeparatorChar, '/'), info.Length,
+                info.LastWriteTimeUtc.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        return new ImageCollection(path, null, null, null, entries, "list", root);
+    }
+
+    /// <summary>True when the images come from an image list (rows in listed order, not sorted).</summary>
+    public bool IsListed => listDirectory != null;
+
     static List<ImageEntry> Truncate(List<ImageEntry> entries, int maxImages) =>
         maxImages > 0 && entries.Count > maxImages ? entries.GetRange(0, maxImages) : entries;
 
@@ -146,6 +198,7 @@ public sealed class ImageCollection : IDisposable
         try
         {
             if (directory != null) return File.ReadAllBytes(Path.Combine(directory, entry.RelativePath));
+            if (listDirectory != null) return File.ReadAllBytes(entry.RelativePath);
             lock (zipLock)
             {
                 // ZipArchive is not thread-safe; decoding, not inflating, is the parallel part.
@@ -161,7 +214,9 @@ public sealed class ImageCollection : IDisposable
 
     /// <summary>How messages name an entry: the file path, or "archive.zip:member".</summary>
     public string DisplayName(ImageEntry entry) =>
-        directory != null ? Path.Combine(Source, entry.RelativePath) : $"{Source}:{entry.RelativePath}";
+        directory != null ? Path.Combine(Source, entry.RelativePath)
+        : listDirectory != null ? entry.RelativePath
+        : $"{Source}:{entry.RelativePath}";
 
     public void Dispose() => zip?.Dispose();
 }

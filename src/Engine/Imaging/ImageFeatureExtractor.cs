@@ -2,7 +2,7 @@ using GenMetrics.Features;
 
 namespace GenMetrics.Imaging;
 
-/// <summary>What one extraction produced: the features (one row per decoded image, in sorted file order), what was skipped, and whether the cache answered.</summary>
+/// <summary>What one extraction produced: the features (one row per decoded image, in sorted file order, or an image list's order), what was skipped, and whether the cache answered.</summary>
 public sealed record ImageFeatureResult(FeatureMatrix Features, IReadOnlyList<string> RelativePaths, IReadOnlyList<string> Skipped, bool FromCache)
 {
     /// <summary>The installed checkpoint behind the features (null for a user's ONNX file).</summary>
@@ -10,8 +10,9 @@ public sealed record ImageFeatureResult(FeatureMatrix Features, IReadOnlyList<st
 }
 
 /// <summary>
-/// Folder or zip of images → feature matrix: lists the files (sorted), decodes and preprocesses one
-/// batch at a time in parallel, runs the network on each batch, and caches the result.
+/// Folder, zip or image list → feature matrix: lists the files (sorted; a list in its own order), decodes
+/// and preprocesses them on every core through a bounded, ordered <see cref="BatchQueue{TBuffer}"/> while
+/// the network runs on the oldest complete batch, and caches the result.
 /// </summary>
 public sealed class ImageFeatureExtractor
 {
@@ -70,74 +71,57 @@ public sealed class ImageFeatureExtractor
         int inputLength = preprocessor.OutputLength;
         int dim = network.FeatureDim;
         int batchSize = options.BatchSize;
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Workers > 0 ? options.Workers : Environment.ProcessorCount };
+        int workers = options.Workers > 0 ? options.Workers : Environment.ProcessorCount;
+        int depth = options.QueueDepth > 0 ? options.QueueDepth : DefaultQueueDepth;
 
         var features = new List<float>(entries.Count * dim);
         var keptPaths = new List<string>(entries.Count);
         var skipped = new List<string>();
         var batchFeatures = new float[batchSize * dim];
 
-        // Two input buffers: while the network runs on one batch, the next is decoded into the other.
-        var buffers = new[] { new PreparedBatch(batchSize, inputLength), new PreparedBatch(batchSize, inputLength) };
-        Task Prepare(int batchStart, PreparedBatch target) => Task.Run(() =>
-        {
-            int count = Math.Min(batchSize, entries.Count - batchStart);
-            target.Start = batchStart;
-            target.Count = count;
-            Array.Clear(target.Errors);
-            Parallel.For(0, count, parallel, i =>
+        // Every core decodes and resizes, one image at a time, up to depth − 1 batches ahead of the
+        // network; the network takes the batches in file order. Memory: depth batch buffers.
+        using var queue = new BatchQueue<PreparedBatch>(entries.Count, batchSize, depth, workers,
+            () => new PreparedBatch(batchSize, inputLength),
+            (target, item, i) =>
             {
-                var entry = entries[batchStart + i];
+                var entry = entries[item];
                 var name = collection.DisplayName(entry);
                 try
                 {
                     var image = decoder.Decode(collection.ReadBytes(entry), name);
                     preprocessor.Process(image, name, target.Inputs.AsSpan(i * inputLength, inputLength));
+                    target.Errors[i] = null;
                 }
                 catch (InputException e)
                 {
                     target.Errors[i] = e.Message;
                 }
             });
-        });
-
-        Task pending = Prepare(0, buffers[0]);
-        try
+        foreach (var (batch, batchStart, batchCount) in queue.Batches())
         {
-            for (int start = 0, turn = 0; start < entries.Count; start += batchSize, turn ^= 1)
+            // Compact the decoded images to the front so the network sees one dense batch.
+            int kept = 0;
+            for (int i = 0; i < batchCount; i++)
             {
-                pending.GetAwaiter().GetResult();
-                var batch = buffers[turn];
-                pending = start + batchSize < entries.Count ? Prepare(start + batchSize, buffers[turn ^ 1]) : Task.CompletedTask;
-
-                // Compact the decoded images to the front so the network sees one dense batch.
-                int kept = 0;
-                for (int i = 0; i < batch.Count; i++)
+                var error = batch.Errors[i];
+                if (error != null)
                 {
-                    var error = batch.Errors[i];
-                    if (error != null)
-                    {
-                        if (options.Strict) throw new InputException(error);
-                        skipped.Add($"{entries[batch.Start + i].RelativePath}\t{error}");
-                        notice?.Invoke($"skipped {error}");
-                        continue;
-                    }
-                    if (kept != i) batch.Inputs.AsSpan(i * inputLength, inputLength).CopyTo(batch.Inputs.AsSpan(kept * inputLength, inputLength));
-                    keptPaths.Add(entries[batch.Start + i].RelativePath);
-                    kept++;
+                    if (options.Strict) throw new InputException(error);
+                    skipped.Add($"{entries[batchStart + i].RelativePath}\t{error}");
+                    notice?.Invoke($"skipped {error}");
+                    continue;
                 }
-                if (kept > 0)
-                {
-                    network.Run(batch.Inputs.AsSpan(0, kept * inputLength), kept, batchFeatures.AsSpan(0, kept * dim));
-                    features.AddRange(batchFeatures.AsSpan(0, kept * dim));
-                }
-                progress?.Report((double)(batch.Start + batch.Count) / entries.Count);
+                if (kept != i) batch.Inputs.AsSpan(i * inputLength, inputLength).CopyTo(batch.Inputs.AsSpan(kept * inputLength, inputLength));
+                keptPaths.Add(entries[batchStart + i].RelativePath);
+                kept++;
             }
-        }
-        finally
-        {
-            // Never leave a decoder task running against a collection that is about to be disposed.
-            try { pending.Wait(); } catch (AggregateException) { }
+            if (kept > 0)
+            {
+                network.Run(batch.Inputs.AsSpan(0, kept * inputLength), kept, batchFeatures.AsSpan(0, kept * dim));
+                features.AddRange(batchFeatures.AsSpan(0, kept * dim));
+            }
+            progress?.Report((double)(batchStart + batchCount) / entries.Count);
         }
 
         if (keptPaths.Count == 0)
@@ -146,12 +130,13 @@ public sealed class ImageFeatureExtractor
         return new ImageFeatureResult(matrix, keptPaths, skipped, false);
     }
 
+    /// <summary>Batches decoded ahead of the network when <see cref="ImagePipelineOptions.QueueDepth"/> is 0, counting the one it runs on.</summary>
+    public const int DefaultQueueDepth = 3;
+
     sealed class PreparedBatch(int capacity, int inputLength)
     {
         public readonly float[] Inputs = new float[(long)capacity * inputLength];
         public readonly string?[] Errors = new string?[capacity];
-        public int Start;
-        public int Count;
     }
 
     static void ReportSkipped(IReadOnlyList<string> skipped, bool strict, Action<string>? notice)

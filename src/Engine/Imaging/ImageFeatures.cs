@@ -11,9 +11,13 @@ namespace GenMetrics.Imaging;
 /// </summary>
 public static class ImageFeatures
 {
-    /// <summary>True for a directory or a .zip file: inputs that hold images rather than features.</summary>
+    /// <summary>
+    /// True for a directory, a .zip file or an image list (a .txt file, one image path per line; see
+    /// <see cref="ImageCollection.IsList"/>): inputs that hold images rather than features.
+    /// </summary>
     public static bool IsImageSource(string path) =>
-        Directory.Exists(path) || (File.Exists(path) && path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase));
+        Directory.Exists(path) || (File.Exists(path) && path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
+        || (File.Exists(path) && ImageCollection.IsList(path));
 
     /// <summary>
     /// Features [images, D] of one layer for a folder or zip, rows in sorted file order (skipped files are
@@ -24,7 +28,7 @@ public static class ImageFeatures
         IProgress<double>? progress = null, Action<string>? notice = null, ModelStore? store = null)
     {
         ArgumentNullException.ThrowIfNull(layer);
-        if (!IsImageSource(path)) throw InputException.For(path, File.Exists(path) ? "not a folder or .zip of images" : "no such file or folder");
+        if (!IsImageSource(path)) throw InputException.For(path, File.Exists(path) ? "not a folder, .zip or .txt list of images" : "no such file or folder");
         using var network = layer.Open(store, options?.Device, notice);
         return new ImageFeatureExtractor().ExtractDetailed(path, options ?? new ImagePipelineOptions(), network, progress, notice)
             with { Provenance = network.Provenance };

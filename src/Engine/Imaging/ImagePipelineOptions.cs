@@ -5,7 +5,7 @@ public sealed record ImagePipelineOptions
 {
     public ResizeMode Mode { get; init; } = ResizeMode.Clean;
 
-    /// <summary>&gt; 0: only the first N files in sorted order (skipped files are not replaced).</summary>
+    /// <summary>&gt; 0: only the first N files in sorted order (an image list's: listed order) (skipped files are not replaced).</summary>
     public int MaxImages { get; init; }
 
     /// <summary>A corrupt or unreadable image is an <see cref="InputException"/> instead of a skipped, counted notice.</summary>
@@ -30,4 +30,10 @@ public sealed record ImagePipelineOptions
 
     /// <summary>Decode/resize workers; 0 = one per core.</summary>
     public int Workers { get; init; }
+
+    /// <summary>
+    /// Batch buffers in the decode queue, counting the one the network runs on (0 = <see cref="ImageFeatureExtractor.DefaultQueueDepth"/>):
+    /// memory is QueueDepth × BatchSize network inputs whatever the number of images.
+    /// </summary>
+    public int QueueDepth { get; init; }
 }

@@ -71,6 +71,74 @@ public class ImageCommandsTests
     }
 
     [Test]
+    public void ListStandsInForAFolderInTheListedOrder()
+    {
+        string real = Folder("real", 6, 1);
+        string fake = Folder("fake", 5, 2);
+        // Reversed order: the rows must follow the list, not the sorted folder.
+        string list = Path.Combine(_dir, "real.txt");
+        File.WriteAllLines(list, Enumerable.Range(0, 6).Reverse().Select(i => $"real/img{i:000}.png"));
+        string output = Path.Combine(_dir, "listed.npy");
+        var r = Run("features", "--list", list, "-o", output, "--network", _onnx, "--layer", "pool", "--no-cache");
+        Assert.That(r.Code, Is.EqualTo(0), r.Err);
+        var listed = GenerativeMetrics.LoadFeatures(output);
+        var sorted = Expected(real, "pool");
+        for (int i = 0; i < 6; i++) Assert.That(listed.Row(i).ToArray(), Is.EqualTo(sorted.Row(5 - i).ToArray()));
+
+        // Two-input commands: a list fills the place it is written in, before or after a positional input.
+        var folders = Run("metrics", real, fake, "--metrics", "fid", "--network", _onnx, "--layer", "pool", "--no-cache", "--json", "-");
+        var mixed = Run("metrics", "--list", list, fake, "--metrics", "fid", "--network", _onnx, "--layer", "pool", "--no-cache", "--json", "-");
+        var swapped = Run("metrics", fake, "--list", list, "--metrics", "fid", "--network", _onnx, "--layer", "pool", "--no-cache", "--json", "-");
+        Assert.That(folders.Code + mixed.Code + swapped.Code, Is.EqualTo(0), folders.Err + mixed.Err + swapped.Err);
+        double Fid(string json) => JsonDocument.Parse(json).RootElement.GetProperty("fid").GetDouble();
+        Assert.That(Fid(mixed.Out), Is.EqualTo(Fid(folders.Out)).Within(1e-6 * Math.Max(1, Fid(folders.Out))));
+        Assert.That(Fid(swapped.Out), Is.EqualTo(Fid(folders.Out)).Within(1e-6 * Math.Max(1, Fid(folders.Out))));
+
+        var tooMany = Run("features", real, "--list", list, "-o", output, "--network", _onnx, "--layer", "pool");
+        Assert.That((tooMany.Code, tooMany.Err), Is.EqualTo((2, tooMany.Err)));
+        Assert.That(tooMany.Err, Does.Contain("too many inputs"));
+        var missing = Run("stats", "-o", Path.Combine(_dir, "s.npz"));
+        Assert.That(missing.Code, Is.EqualTo(2));
+        Assert.That(missing.Err, Does.Contain("missing FEATURES|IMAGES"));
+
+        File.AppendAllLines(list, ["real/none.png"]);
+        var bad = Run("is", "--list", list, "--network", _onnx, "--layer", "fc", "--no-cache");
+        Assert.That(bad.Code, Is.EqualTo(2));
+        Assert.That(bad.Err, Does.Contain($"{list}:7: no such file real/none.png"));
+    }
+
+    [Test]
+    public void FeaturesOfAGeneratorEqualTheFeaturesOfItsGeneratedPngs()
+    {
+        string generator = GenMetrics.Tests.Generators.GeneratorFixtures.SinglePsi;
+        // The independent path: `generate` writes the quantised samples as PNGs (seed0003.png, ...), then `features DIR`.
+        string pngs = Path.Combine(_dir, "pngs");
+        foreach (var psi in new[] { "1", "0.7" })
+        {
+            var generated = Run("generate", "--generator", generator, "--seeds", "3,7,10-12", "--psi", psi, "-o", pngs);
+            Assert.That(generated.Code, Is.EqualTo(0), generated.Err);
+            string fromPngs = Path.Combine(_dir, $"pngs{psi}.npy"), fromGenerator = Path.Combine(_dir, $"gen{psi}.npy");
+            var a = Run("features", pngs, "-o", fromPngs, "--network", _onnx, "--layer", "pool", "--no-cache");
+            var b = Run("features", "--generator", generator, "--seeds", "3,7,10-12", "--psi", psi, "-o", fromGenerator, "--network", _onnx, "--layer", "pool");
+            Assert.That(a.Code + b.Code, Is.EqualTo(0), a.Err + b.Err);
+            Assert.That(b.Out, Does.Contain("5 x 4 float32"));
+            var expected = GenerativeMetrics.LoadFeatures(fromPngs);
+            var actual = GenerativeMetrics.LoadFeatures(fromGenerator);
+            Assert.That(actual.Data, Is.EqualTo(expected.Data));
+        }
+        // Truncation changes the samples, so the two psi runs differ.
+        Assert.That(GenerativeMetrics.LoadFeatures(Path.Combine(_dir, "gen1.npy")).Data,
+            Is.Not.EqualTo(GenerativeMetrics.LoadFeatures(Path.Combine(_dir, "gen0.7.npy")).Data));
+
+        var noSeeds = Run("features", "--generator", generator, "-o", Path.Combine(_dir, "x.npy"), "--network", _onnx, "--layer", "pool");
+        Assert.That((noSeeds.Code, noSeeds.Err.Contains("--seeds")), Is.EqualTo((2, true)), noSeeds.Err);
+        var both = Run("features", pngs, "--generator", generator, "--seeds", "1", "-o", Path.Combine(_dir, "x.npy"), "--network", _onnx, "--layer", "pool");
+        Assert.That((both.Code, both.Err.Contains("not both")), Is.EqualTo((2, true)), both.Err);
+        var seedsAlone = Run("features", pngs, "--seeds", "1", "-o", Path.Combine(_dir, "x.npy"), "--network", _onnx, "--layer", "pool");
+        Assert.That((seedsAlone.Code, seedsAlone.Err.Contains("--seeds needs --generator")), Is.EqualTo((2, true)), seedsAlone.Err);
+    }
+
+    [Test]
     public void StatsOfAZipOfImages()
     {
         string real = Folder("real", 15, 2);

@@ -26,6 +26,43 @@ public class ImageDecoderTests
         Assert.That(maxDiff, Is.LessThanOrEqualTo(tolerance));
     }
 
+    /// <summary>
+    /// The system libjpeg-turbo (SIMD) and Skia's (C only) give the same pixels on every JPEG fixture,
+    /// photos included; CMYK goes to Skia. Ignored where no libturbojpeg is installed (then Skia decodes all).
+    /// </summary>
+    [Test]
+    public void SystemLibjpegTurboDecodesExactlyAsSkia()
+    {
+        if (!TurboJpeg.IsAvailable) Assert.Ignore("no libturbojpeg installed (apt-get install libturbojpeg0): every JPEG goes through Skia");
+        var files = Directory.GetFiles(ImagingFixtures.Dir("decode"), "*.jpg").Select(f => (f, File.ReadAllBytes(f))).ToList();
+        Assert.That(files, Has.Count.GreaterThanOrEqualTo(5));
+        // Noise with sharp colour edges, odd sizes, 4:2:0 at several qualities: where upsampling and IDCT differ if anything does.
+        var rng = new Random(7);
+        foreach (var (w, h, q) in new[] { (97, 61, 95), (256, 255, 75), (33, 129, 30) })
+        {
+            var noise = new byte[w * h * 4];
+            rng.NextBytes(noise);
+            for (int i = 3; i < noise.Length; i += 4) noise[i] = 255;
+            using var bitmap = new SkiaSharp.SKBitmap(new SkiaSharp.SKImageInfo(w, h, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Opaque));
+            System.Runtime.InteropServices.Marshal.Copy(noise, 0, bitmap.GetPixels(), noise.Length);
+            using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Jpeg, q);
+            files.Add(($"noise{w}x{h}q{q}.jpg", data.ToArray()));
+        }
+        foreach (var (file, bytes) in files)
+        {
+            var turbo = TurboJpeg.TryDecode(bytes);
+            if (file.EndsWith("cmyk.jpg") || file.EndsWith("truncated.jpg"))
+            {
+                Assert.That(turbo, Is.Null, $"{file}: left to Skia");
+                continue;
+            }
+            Assert.That(turbo, Is.Not.Null, file);
+            var skia = LibjpegDecoder.DecodeWithSkia(bytes, file);
+            Assert.That((turbo!.Width, turbo.Height), Is.EqualTo((skia.Width, skia.Height)), file);
+            Assert.That(turbo.Pixels.SequenceEqual(skia.Pixels), Is.True, $"{file}: pixels differ between libjpeg-turbo and Skia");
+        }
+    }
+
     [Test]
     public void Gray16PngKeepsTheHighByteWherePilClampsTo255()
     {

@@ -91,6 +91,28 @@ public class ImageFeatureExtractorTests
     }
 
     [Test]
+    public void RowsStayInSortedOrderWithManyWorkersAndAShallowQueue()
+    {
+        // 40 images, distinct colours, so a row out of place is seen.
+        var reds = new List<(string Path, byte Red)>();
+        Directory.CreateDirectory(Path.Combine(images, "many"));
+        for (int i = 0; i < 40; i++)
+        {
+            string path = $"many/{i:00}.png";
+            byte red = (byte)(5 * i + 3);
+            WritePng(Path.Combine(images, path), 6 + i % 7, 5 + i % 3, red);
+            reds.Add((path, red));
+        }
+        foreach (var (batch, workers, depth) in new[] { (3, 6, 2), (1, 4, 1), (8, 3, 5) })
+        {
+            var result = new ImageFeatureExtractor().ExtractDetailed(images,
+                Options(batch: batch) with { UseCache = false, Workers = workers, QueueDepth = depth }, new ChannelMeanNetwork(4));
+            Assert.That(result.RelativePaths, Is.EqualTo(reds.Select(r => r.Path)));
+            for (int i = 0; i < 40; i++) AssertRowIsColour(result.Features.Row(i), reds[i].Red);
+        }
+    }
+
+    [Test]
     public void MaxImagesTakesTheFirstInSortedOrder()
     {
         WriteImages();
@@ -164,6 +186,63 @@ public class ImageFeatureExtractorTests
         File.WriteAllText(Path.Combine(images, "readme.txt"), "nothing here");
         var e = Assert.Throws<InputException>(() => new ImageFeatureExtractor().Extract(images, Options(), new ChannelMeanNetwork(4)));
         Assert.That(e!.Message, Does.Contain(".png").And.Contain(".jpg").And.Contain(".bmp").And.Contain(images));
+    }
+
+    [Test]
+    public void ImageListKeepsTheListedOrderWithRelativeAndAbsolutePaths()
+    {
+        WriteImages();
+        // Relative to the list's own folder (root), one absolute, a blank line; not sorted.
+        string list = Path.Combine(root, "files.txt");
+        File.WriteAllLines(list, ["images/c.png", "", Path.Combine(images, "a", "z.png"), "images/B.png", "  images/b.png  "]);
+        foreach (int batch in new[] { 1, 3 })
+        {
+            var result = new ImageFeatureExtractor().ExtractDetailed(list, Options(batch: batch) with { UseCache = false }, new ChannelMeanNetwork(4));
+            Assert.That(result.Features.Rows, Is.EqualTo(4));
+            byte[] reds = [210, 60, 110, 10];
+            for (int i = 0; i < 4; i++) AssertRowIsColour(result.Features.Row(i), reds[i]);
+            Assert.That(result.RelativePaths[0], Does.EndWith("images/c.png"));
+        }
+        var firstTwo = new ImageFeatureExtractor().ExtractDetailed(list, Options(max: 2) with { UseCache = false }, new ChannelMeanNetwork(4));
+        Assert.That(firstTwo.Features.Rows, Is.EqualTo(2));
+        AssertRowIsColour(firstTwo.Features.Row(1), 60);
+    }
+
+    [Test]
+    public void ImageListErrorsNameTheLine()
+    {
+        WriteImages();
+        string list = Path.Combine(root, "files.txt");
+        void Expect(string[] lines, string message)
+        {
+            File.WriteAllLines(list, lines);
+            var e = Assert.Throws<InputException>(() => new ImageFeatureExtractor().ExtractDetailed(list, Options() with { UseCache = false }, new ChannelMeanNetwork(4)));
+            Assert.That(e!.Message, Does.Contain(list + ":2: ").And.Contain(message));
+        }
+        Expect(["images/c.png", "images/missing.png"], "no such file images/missing.png");
+        Expect(["images/c.png", "images/notes.txt"], "not a readable image type");
+        Expect(["images/c.png", "images/a"], "not a readable image type");
+        Expect(["images/c.png", "./images/c.png"], "listed twice (first on line 1)");
+        File.WriteAllLines(list, ["", "  "]);
+        Assert.That(Assert.Throws<InputException>(() => ImageCollection.Open(list, StbImageDecoder.Instance.Extensions))!.Message, Does.Contain("no images found"));
+        Assert.That(Assert.Throws<InputException>(() => ImageCollection.Open(Path.Combine(root, "none.txt"), StbImageDecoder.Instance.Extensions))!.Message,
+            Does.Contain("no such image list"));
+    }
+
+    [Test]
+    public void ImageListCacheEntryChangesWithTheOrder()
+    {
+        WriteImages();
+        string list = Path.Combine(root, "files.txt");
+        File.WriteAllLines(list, ["images/c.png", "images/b.png"]);
+        var extractor = new ImageFeatureExtractor();
+        var network = new ChannelMeanNetwork(4);
+        Assert.That(extractor.ExtractDetailed(list, Options(), network).FromCache, Is.False);
+        Assert.That(extractor.ExtractDetailed(list, Options(), network).FromCache, Is.True);
+        File.WriteAllLines(list, ["images/b.png", "images/c.png"]);
+        var swapped = extractor.ExtractDetailed(list, Options(), network);
+        Assert.That(swapped.FromCache, Is.False);
+        AssertRowIsColour(swapped.Features.Row(0), 10);
     }
 
     [Test]
