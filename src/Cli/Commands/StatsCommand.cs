@@ -33,33 +33,22 @@ public sealed class StatsCommand : ICommand
         var convention = ConventionOptions.Resolve(args, [MetricGroup.Fid]);
         var divisor = convention.Options.CovarianceDivisor;
         foreach (var note in convention.OverrideNotes) context.Notice(note);
-        if (InputLoader.IsImageSource(input))
-        {
-            // Images: features of the FID layer (or --network/--layer) first, then their statistics.
-            var features = InputLoader.LoadFeatures(input, null, context, ImageInputOptions.From(args), FeatureLayer.For(MetricGroup.Fid));
-            if (features.Rows < 2)
-                throw new InputException($"{input}: needs at least 2 images for a covariance, has {features.Rows}");
-            using var cpuOrGpu = ComputeBackends.Create(args.Get("backend")!, context.NoticeWhenComputing);
-            var fromImages = cpuOrGpu.ComputeStatistics(features, divisor, context.Progress.Start("statistics"));
-            context.Progress.Clear();
-            OutputPaths.Save(output, path => FeatureFiles.WriteStatistics(path, fromImages), context);
-            context.Out.WriteLine($"wrote {output}: mu [{fromImages.Dim}], sigma [{fromImages.Dim}, {fromImages.Dim}] from {features.Rows} images");
-            context.Notice(ResolvedConvention.Table(convention.Convention.Name, convention.ChoicesFor([MetricGroup.Fid], images: true)));
-            return Program.ExitOk;
-        }
-        var opened = FeatureFiles.Open(input, args.Get("key"));
-        if (opened is not FeatureFileInput file)
-            throw new InputException($"{input}: already holds statistics (mu, sigma)");
-        if (file.Rows < 2)
-            throw new InputException($"{input}: needs at least 2 samples for a covariance, has {file.Rows}");
+        bool images = InputLoader.IsImageSource(input);
+        // Images: features of the FID layer (or --network/--layer) first. A feature file is streamed in
+        // float64 blocks: memory is O(block + D²) whatever the file's size.
+        IRowBlockSource source = images
+            ? InputLoader.LoadFeatures(input, null, context, ImageInputOptions.From(args), FeatureLayer.For(MetricGroup.Fid))
+            : FeatureFiles.Open(input, args.Get("key")) as FeatureFileInput ?? throw new InputException($"{input}: already holds statistics (mu, sigma)");
+        string unit = images ? "images" : "samples";
+        if (source.Rows < 2)
+            throw new InputException($"{input}: needs at least 2 {unit} for a covariance, has {source.Rows}");
         using var backend = ComputeBackends.Create(args.Get("backend")!, context.NoticeWhenComputing);
-        // Streamed from the file in float64 blocks: memory is O(block + D²) whatever the file's size.
-        var stats = backend.ComputeStatistics(file, divisor, context.Progress.Start("statistics"));
+        var stats = backend.ComputeStatistics(source, divisor, context.Progress.Start("statistics"));
         context.Progress.Clear();
         OutputPaths.Save(output, path => FeatureFiles.WriteStatistics(path, stats), context);
-        context.Out.WriteLine($"wrote {output}: mu [{stats.Dim}], sigma [{stats.Dim}, {stats.Dim}] from {file.Rows} samples");
-        context.Notice(ResolvedConvention.Table(convention.Convention.Name, convention.ChoicesFor([MetricGroup.Fid], images: false)));
-        foreach (var d in convention.DifferencesFor([MetricGroup.Fid])) context.Notice($"{convention.Convention.Name} differs: {d}");
+        context.Out.WriteLine($"wrote {output}: mu [{stats.Dim}], sigma [{stats.Dim}, {stats.Dim}] from {source.Rows} {unit}");
+        context.Notice(ResolvedConvention.Table(convention.Convention.Name, convention.ChoicesFor([MetricGroup.Fid], images)));
+        foreach (var d in convention.DifferencesFor([MetricGroup.Fid], images)) context.Notice($"{convention.Convention.Name} differs: {d}");
         return Program.ExitOk;
     }
 }
