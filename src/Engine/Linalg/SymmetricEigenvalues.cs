@@ -10,11 +10,22 @@ namespace GenMetrics.Linalg;
 internal static unsafe class SymmetricEigenvalues
 {
     /// <summary>Eigenvalues of the row-major n x n symmetric <paramref name="a"/> (full storage, overwritten).</summary>
-    public static double[] Compute(double[] a, int n)
+    public static double[] Compute(double[] a, int n) => Compute(a, n, n >= TwoStageMinimumOrder);
+
+    /// <summary>
+    /// Order from which the two-stage reduction (<see cref="TwoStageTridiagonal"/>, DGEMM-bound) replaces the
+    /// one-stage one (memory-bound matrix-vector products): below it the band stage's panels are too few
+    /// and narrow for its GEMMs to pay off.
+    /// </summary>
+    internal const int TwoStageMinimumOrder = 256;
+
+    /// <summary>As <see cref="Compute(double[], int)"/>, with the reduction chosen by the caller (tests compare both).</summary>
+    internal static double[] Compute(double[] a, int n, bool twoStage)
     {
         var d = new double[n];
         var e = new double[n];
-        Tridiagonalize(a, n, d, e);
+        if (twoStage) TwoStageTridiagonal.Tridiagonalize(a, n, d, e);
+        else Tridiagonalize(a, n, d, e);
         TridiagonalQl(d, e, n);
         return d;
     }
@@ -424,6 +435,13 @@ internal static unsafe class SymmetricEigenvalues
     internal static void TridiagonalQl(double[] d, double[] e, int n)
     {
         if (n > 0) e[n - 1] = 0;
+        // Besides the relative test |e_m| ≤ eps·(|d_m| + |d_m+1|), an off-diagonal below eps·‖T‖ is
+        // neglected: that perturbs every eigenvalue by at most eps·‖T‖, the accuracy the Householder
+        // reduction already has, and it lets a cluster of (numerically) zero eigenvalues, where the
+        // relative test can never be met, split off instead of exhausting the iterations.
+        double norm = 0;
+        for (int i = 0; i < n; i++) norm = Math.Max(norm, Math.Abs(d[i]) + Math.Abs(e[i]) + (i > 0 ? Math.Abs(e[i - 1]) : 0));
+        double negligible = 2.220446049250313e-16 * norm;
         for (int l = 0; l < n; l++)
         {
             int iterations = 0;
@@ -433,7 +451,7 @@ internal static unsafe class SymmetricEigenvalues
                 for (m = l; m < n - 1; m++)
                 {
                     double dd = Math.Abs(d[m]) + Math.Abs(d[m + 1]);
-                    if (Math.Abs(e[m]) <= 2.220446049250313e-16 * dd) break;
+                    if (Math.Abs(e[m]) <= 2.220446049250313e-16 * dd || Math.Abs(e[m]) <= negligible) break;
                 }
                 if (m == l) break;
                 if (++iterations > 60)
