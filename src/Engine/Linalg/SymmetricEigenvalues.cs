@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace GenMetrics.Linalg;
@@ -54,6 +55,7 @@ internal static unsafe class SymmetricEigenvalues
     /// per panel. Halves the memory traffic of the unblocked reduction and moves half the flops into GEMM.
     /// Returns the first column left for the unblocked finish.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int TridiagonalizeBlocked(double[] a, int n, double[] d, double[] e, int nb)
     {
         int threads = Math.Max(1, Math.Min(Environment.ProcessorCount, 8));
@@ -151,6 +153,7 @@ internal static unsafe class SymmetricEigenvalues
         return k0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TridiagonalizeFused(double[] a, int n, int start, double[] d, double[] e)
     {
         int threads = Math.Max(1, Math.Min(Environment.ProcessorCount, 8));
@@ -432,6 +435,7 @@ internal static unsafe class SymmetricEigenvalues
     /// Eigenvalues of the symmetric tridiagonal (d, e) by implicit QL with Wilkinson shifts (eigenvalues
     /// only: O(n²)). On return d holds the eigenvalues, unsorted.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void TridiagonalQl(double[] d, double[] e, int n)
     {
         if (n > 0) e[n - 1] = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace GenMetrics.Linalg;
 
 /// <summary>
@@ -14,6 +15,7 @@ internal static unsafe class TraceSqrtProduct
     /// <summary>Column width of L handled per GEMM call, so that zeros above L's diagonal are skipped.</summary>
     private const int Block = 256;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Compute(double[] sigmaA, double[] sigmaB, int dim)
     {
         ArgumentNullException.ThrowIfNull(sigmaA);

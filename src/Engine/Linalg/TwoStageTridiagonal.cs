@@ -27,6 +27,9 @@ internal static unsafe class TwoStageTridiagonal
     /// <summary>Half-bandwidth of the intermediate band (DGEMM inner dimension 2b in stage 1).</summary>
     internal const int DefaultBandwidth = 32;
 
+    /// <summary>Row block of the symmetric product A22·V in stage 1 (one DGEMM pair per block).</summary>
+    private const int SymmetricBlock = 256;
+
     /// <summary>Tridiagonal (d, e) of the symmetric <paramref name="a"/> (full storage, overwritten).</summary>
     public static void Tridiagonalize(double[] a, int n, double[] d, double[] e, int bandwidth = DefaultBandwidth)
     {
@@ -45,8 +48,8 @@ internal static unsafe class TwoStageTridiagonal
 
     /// <summary>
     /// Stage 1. After panel k0 the columns k0..k0+b−1 hold, below row k0+b, the upper triangular R of the
-    /// panel's QR and zeros: the lower band of width b. The trailing matrix is kept in full storage (both
-    /// triangles) so that A·V is one plain DGEMM.
+    /// panel's QR and zeros: the lower band of width b. Only the lower triangle of the trailing matrix is
+    /// kept up to date (the upper one is scratch).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ReduceToBand(double* a, int n, int b)
@@ -93,9 +96,19 @@ internal static unsafe class TwoStageTridiagonal
                 BuildT(v, m, b, tau, g, t);
 
                 double* a22 = a + (long)r0 * n + r0;
-                // X = A22 V T.
+                // X = A22 V T; A22 V from A22's lower triangle, by row blocks I: the stored block row
+                // A(I, 0..I) times V, plus the transposed strictly lower blocks A(I, 0..i0)ᵀ V(I) for the
+                // rows above. The diagonal block is mirrored first (its upper half is scratch).
                 new Span<double>(vw, m * b).Clear();
-                Dgemm.MultiplyAdd(m, b, m, 1.0, a22, n, 1, v, b, 1, vw, b);
+                for (int i0 = 0; i0 < m; i0 += SymmetricBlock)
+                {
+                    int i1 = Math.Min(i0 + SymmetricBlock, m);
+                    for (int i = i0; i < i1; i++)
+                        for (int j = i + 1; j < i1; j++) a22[(long)i * n + j] = a22[(long)j * n + i];
+                    Dgemm.MultiplyAdd(i1 - i0, b, i1, 1.0, a22 + (long)i0 * n, n, 1, v, b, 1, vw + (long)i0 * b, b);
+                    if (i0 > 0)
+                        Dgemm.MultiplyAdd(i0, b, i1 - i0, 1.0, a22 + (long)i0 * n, 1, n, v + (long)i0 * b, b, 1, vw, b);
+                }
                 new Span<double>(x, m * b).Clear();
                 Dgemm.MultiplyAdd(m, b, b, 1.0, vw, b, 1, t, b, 1, x, b);
                 // Y = Tᵀ (Vᵀ X); W = X − ½ V Y.
@@ -109,7 +122,7 @@ internal static unsafe class TwoStageTridiagonal
                         y[i * b + j] = s;
                     }
                 Dgemm.MultiplyAdd(m, b, b, -0.5, v, b, 1, y, b, 1, x, b);
-                // A22 −= [V W]·[W V]ᵀ = V Wᵀ + W Vᵀ, both triangles (the next panel's A·V reads them).
+                // A22 −= [V W]·[W V]ᵀ = V Wᵀ + W Vᵀ, lower triangle only (half the flops of a full update).
                 for (int i = 0; i < m; i++)
                 {
                     new ReadOnlySpan<double>(v + (long)i * b, b).CopyTo(new Span<double>(vw + 2L * i * b, b));
@@ -117,7 +130,7 @@ internal static unsafe class TwoStageTridiagonal
                     new ReadOnlySpan<double>(x + (long)i * b, b).CopyTo(new Span<double>(wv + 2L * i * b, b));
                     new ReadOnlySpan<double>(v + (long)i * b, b).CopyTo(new Span<double>(wv + 2L * i * b + b, b));
                 }
-                Dgemm.MultiplyAdd(m, m, 2 * b, -1.0, vw, 2 * b, 1, wv, 1, 2 * b, a22, n);
+                Dgemm.MultiplyAdd(m, m, 2 * b, -1.0, vw, 2 * b, 1, wv, 1, 2 * b, a22, n, lowerOnly: true);
             }
         }
     }
