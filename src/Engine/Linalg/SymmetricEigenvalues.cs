@@ -27,7 +27,7 @@ internal static unsafe class SymmetricEigenvalues
         var e = new double[n];
         if (twoStage) TwoStageTridiagonal.Tridiagonalize(a, n, d, e);
         else Tridiagonalize(a, n, d, e);
-        TridiagonalQl(d, e, n);
+        TridiagonalRootFreeQl(d, e, n);
         return d;
     }
 
@@ -493,6 +493,68 @@ internal static unsafe class SymmetricEigenvalues
                 e[m] = 0;
             } while (true);
         }
+    }
+
+    /// <summary>
+    /// Eigenvalues of the symmetric tridiagonal (d, e) by the square-root-free implicit QL of Pal, Walker
+    /// and Kahan (the method of LAPACK's dsterf): it iterates on the squared off-diagonals, so an inner step
+    /// costs two divisions and no square root, about twice as fast as <see cref="TridiagonalQl"/> (kept as
+    /// its reference twin). Same shifts (Wilkinson's, from the leading 2 x 2) and the same deflation tests,
+    /// in squared form. On return d holds the eigenvalues, unsorted; e is destroyed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void TridiagonalRootFreeQl(double[] d, double[] e, int n)
+    {
+        const double eps = 2.220446049250313e-16;
+        if (n <= 1) return;
+        double norm = 0;
+        for (int i = 0; i < n; i++)
+            norm = Math.Max(norm, Math.Abs(d[i]) + (i < n - 1 ? Math.Abs(e[i]) : 0) + (i > 0 ? Math.Abs(e[i - 1]) : 0));
+        if (norm == 0) return;
+        // Scaled to norm 1 so that squares neither overflow nor underflow; scaled back at the end.
+        double inv = 1.0 / norm;
+        var e2 = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            d[i] *= inv;
+            double ei = i < n - 1 ? e[i] * inv : 0;
+            e2[i] = ei * ei;
+        }
+        const double eps2 = eps * eps;
+        for (int l = 0; l < n; l++)
+        {
+            int iterations = 0;
+            while (true)
+            {
+                int m;
+                for (m = l; m < n - 1; m++)
+                    if (e2[m] <= eps2 * Math.Abs(d[m] * d[m + 1]) || e2[m] <= eps2) break;
+                if (m == l) break;
+                if (++iterations > 60)
+                    throw new InvalidOperationException($"tridiagonal QL did not converge for eigenvalue {l} of {n}");
+                double rte = Math.Sqrt(e2[l]);
+                double sigma = (d[l + 1] - d[l]) / (2.0 * rte);
+                double r = Hypot(sigma, 1.0);
+                sigma = d[l] - rte / (sigma + Math.CopySign(r, sigma));
+                double c = 1, s = 0, gamma = d[m] - sigma, p = gamma * gamma;
+                for (int i = m - 1; i >= l; i--)
+                {
+                    double bb = e2[i];
+                    r = p + bb;
+                    if (i != m - 1) e2[i + 1] = s * r;
+                    double oldc = c;
+                    c = p / r;
+                    s = bb / r;
+                    double oldGamma = gamma, alpha = d[i];
+                    gamma = c * (alpha - sigma) - s * oldGamma;
+                    d[i + 1] = oldGamma + (alpha - gamma);
+                    p = c != 0 ? gamma * gamma / c : oldc * bb;
+                }
+                e2[l] = s * p;
+                d[l] = sigma + gamma;
+            }
+        }
+        for (int i = 0; i < n; i++) d[i] *= norm;
     }
 
     private static double Hypot(double x, double y)

@@ -75,6 +75,43 @@ public class TwoStageTridiagonalTests
         for (int i = 0; i < n; i++) Assert.That(twoStage[i], Is.EqualTo(oneStage[i]).Within(40 * n * Eps * norm), $"eigenvalue {i}");
     }
 
+    // The root-free QL (used by Compute) against its reference twin, the classic QL with rotations, and
+    // Jacobi: random, graded (1 .. 1e-12 diagonal, tiny couplings) and a cluster of zero eigenvalues.
+    [TestCase(1, "random")]
+    [TestCase(2, "random")]
+    [TestCase(57, "random")]
+    [TestCase(120, "graded")]
+    [TestCase(90, "zeros")]
+    public void RootFreeQlMatchesTheClassicQlAndJacobi(int n, string kind)
+    {
+        var rng = new Random(n);
+        var d = new double[n];
+        var e = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            d[i] = kind switch { "graded" => Math.Pow(1e-12, (double)i / n), "zeros" => i < n / 2 ? 0 : rng.NextDouble(), _ => rng.NextDouble() * 2 - 1 };
+            e[i] = i == n - 1 ? 0 : kind switch { "graded" => 1e-3 * d[i], "zeros" => i < n / 2 ? 0 : rng.NextDouble(), _ => rng.NextDouble() * 2 - 1 };
+        }
+        var full = new double[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            full[i * n + i] = d[i];
+            if (i + 1 < n) full[i * n + i + 1] = full[(i + 1) * n + i] = e[i];
+        }
+        var expected = ReferenceLinalg.Jacobi(ReferenceLinalg.ToSquare(full, n)).Values.Order().ToArray();
+        var (d1, e1, d2, e2) = ((double[])d.Clone(), (double[])e.Clone(), (double[])d.Clone(), (double[])e.Clone());
+        SymmetricEigenvalues.TridiagonalRootFreeQl(d1, e1, n);
+        SymmetricEigenvalues.TridiagonalQl(d2, e2, n);
+        var rootFree = d1.Order().ToArray();
+        var classic = d2.Order().ToArray();
+        double norm = Math.Max(expected.Max(Math.Abs), 1e-300);
+        for (int i = 0; i < n; i++)
+        {
+            Assert.That(rootFree[i], Is.EqualTo(expected[i]).Within(10 * n * Eps * norm), $"root-free eigenvalue {i}");
+            Assert.That(rootFree[i], Is.EqualTo(classic[i]).Within(10 * n * Eps * norm), $"root-free vs classic eigenvalue {i}");
+        }
+    }
+
     private static double[] TwoStage(double[] m, int n, int bandwidth)
     {
         var d = new double[n];
