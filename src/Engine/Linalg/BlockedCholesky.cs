@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace GenMetrics.Linalg;
@@ -23,6 +24,7 @@ internal static unsafe class BlockedCholesky
     /// triangle is left as it was). False when a pivot is too small; <paramref name="a"/> is then partly
     /// overwritten and must be restored by the caller.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryFactor(double[] a, int n)
     {
         double maxDiag = 0;
@@ -71,6 +73,7 @@ internal static unsafe class BlockedCholesky
     /// solve the left half, subtract its product with the lower-left block of L from the right half (DGEMM),
     /// solve the right half.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SolveAgainstDiagonalBlock(double* a, int ld, int r0, int rows, int c0, int width, int threads)
     {
         if (width <= SolveLeaf)
@@ -102,6 +105,7 @@ internal static unsafe class BlockedCholesky
         SolveAgainstDiagonalBlock(a, ld, r0, rows, c0 + h, width - h, threads);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Dot(double* x, double* y, int count)
     {
         int i = 0;

@@ -96,6 +96,7 @@ internal static unsafe class Dgemm
         int m, double alpha, double* a, long aRowStride, long aColStride, double* c, long ldc,
         bool lowerOnly, double* packedB, int jc, int nc, int pc, int kc, int iStart)
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int blk, double* packedA)
         {
             int mr = MR, nr = NR;
@@ -132,6 +133,7 @@ internal static unsafe class Dgemm
     }
 
     /// <summary>Packs op(B)[0..kc, 0..nc) into NR-wide micro-panels, p-major inside each, zero padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB(double* b, long rowStride, long colStride, int kc, int nc, double* dst)
     {
         int nr = NR;
@@ -157,6 +159,7 @@ internal static unsafe class Dgemm
     }
 
     /// <summary>Packs op(A)[0..mc, 0..kc) into MR-tall micro-panels, p-major inside each, zero padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(double* a, long rowStride, long colStride, int mc, int kc, double* dst)
     {
         int mr = MR;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace GenMetrics.Linalg;
 
 /// <summary>
@@ -14,6 +15,7 @@ internal static unsafe class TraceSqrtProduct
     /// <summary>Column width of L handled per GEMM call, so that zeros above L's diagonal are skipped.</summary>
     private const int Block = 256;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Compute(double[] sigmaA, double[] sigmaB, int dim)
     {
         ArgumentNullException.ThrowIfNull(sigmaA);
@@ -57,13 +59,18 @@ internal static unsafe class TraceSqrtProduct
             int jb = Math.Min(Block, r - j0);
             Dgemm.MultiplyAdd(n, jb, n - j0, 1.0, aPerm, j0, n, 1, l, (long)j0 * n + j0, n, 1, t, j0, r);
         }
-        // C = Lᵀ T (r x r, lower triangle); row block [i0, i1) of Lᵀ only has columns p ≥ i0.
-        var c = new double[(long)r * r];
+        // C = Lᵀ T (r x r, lower triangle); row block [i0, i1) of Lᵀ only has columns p ≥ i0, so it reads
+        // T's rows from i0 on and can overwrite T's rows [i0, i1) once computed: C lives in T's storage
+        // (one D x D buffer less: at D = 2048 a fresh 32 MiB array costs more than its DGEMM's page faults).
+        var c = t;
+        var rowBlock = new double[(long)Math.Min(Block, r) * r];
         for (int i0 = 0; i0 < r; i0 += Block)
         {
             int ib = Math.Min(Block, r - i0);
             int cols = Math.Min(r, i0 + ib);
-            Dgemm.MultiplyAdd(ib, cols, n - i0, 1.0, l, (long)i0 * n + i0, 1, n, t, (long)i0 * r, r, 1, c, (long)i0 * r, r);
+            Array.Clear(rowBlock);
+            Dgemm.MultiplyAdd(ib, cols, n - i0, 1.0, l, (long)i0 * n + i0, 1, n, t, (long)i0 * r, r, 1, rowBlock, 0, r);
+            for (int i = 0; i < ib; i++) Array.Copy(rowBlock, (long)i * r, c, (long)(i0 + i) * r, cols);
         }
         for (int i = 0; i < r; i++)
             for (int j = i + 1; j < r; j++) c[(long)i * r + j] = c[(long)j * r + i];
