@@ -26,8 +26,8 @@ internal static class CovarianceChecks
     /// <summary>
     /// Throws an <see cref="InputException"/> naming <paramref name="source"/>, the smallest eigenvalue and the
     /// tolerance when the symmetric <paramref name="sigma"/> (row-major D x D) has an eigenvalue below
-    /// −<see cref="Tolerance"/>. Cost: one pivoted Cholesky of Σ + tol·I (D³/3 flops); the eigenvalues are
-    /// computed only when that fails, to confirm and report.
+    /// −<see cref="Tolerance"/>. Cost: one blocked Cholesky of Σ + tol·I (D³/3 flops at DGEMM speed); the eigenvalues
+    /// are computed only when that and the pivoted one fail, to confirm and report.
     /// </summary>
     public static void EnsurePositiveSemiDefinite(double[] sigma, int dim, string source, string key = "sigma")
     {
@@ -42,12 +42,25 @@ internal static class CovarianceChecks
     /// <summary>The smallest eigenvalue when Σ + tol·I fails to factor, else +∞ (Σ is PSD within tol).</summary>
     internal static double SmallestEigenvalueIfBelow(double[] sigma, int dim, double tol)
     {
-        var shifted = (double[])sigma.Clone();
-        for (int i = 0; i < dim; i++) shifted[(long)i * dim + i] += tol;
-        var permutation = new int[dim];
-        // Cholesky with positive pivots all the way down proves Σ + tol·I positive definite.
-        if (tol > 0 && PivotedCholesky.Factor(shifted, dim, permutation, tolerance: 0) == dim) return double.PositiveInfinity;
+        if (tol > 0)
+        {
+            // Cholesky with positive pivots all the way down proves Σ + tol·I positive definite. The blocked
+            // factorisation (DGEMM speed, ~0.05 s at D = 2048) settles every PSD Σ: the pivots of Σ + tol·I are at
+            // least tol, far above its D·eps(float64) refusal threshold. Only when it refuses does the pivoted
+            // one (~9x slower, accepts any positive pivot) get the final word before the eigenvalues.
+            var shifted = Shifted(sigma, dim, tol);
+            if (BlockedCholesky.TryFactor(shifted, dim)) return double.PositiveInfinity;
+            shifted = Shifted(sigma, dim, tol);
+            if (PivotedCholesky.Factor(shifted, dim, new int[dim], tolerance: 0) == dim) return double.PositiveInfinity;
+        }
         var eigenvalues = SymmetricEigenvalues.Compute((double[])sigma.Clone(), dim);
         return eigenvalues.Min();
+    }
+
+    private static double[] Shifted(double[] sigma, int dim, double tol)
+    {
+        var shifted = (double[])sigma.Clone();
+        for (int i = 0; i < dim; i++) shifted[(long)i * dim + i] += tol;
+        return shifted;
     }
 }
