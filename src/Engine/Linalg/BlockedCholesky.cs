@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace GenMetrics.Linalg;
 
@@ -42,7 +41,7 @@ internal static unsafe class BlockedCholesky
                 for (int j = k0; j < k1; j++)
                 {
                     double* rowJ = A + (long)j * n;
-                    double d = rowJ[j] - Dot(rowJ + k0, rowJ + k0, j - k0);
+                    double d = rowJ[j] - DoubleVectors.Dot(rowJ + k0, rowJ + k0, j - k0);
                     if (!(d > tol)) return false;
                     double ljj = Math.Sqrt(d);
                     rowJ[j] = ljj;
@@ -50,7 +49,7 @@ internal static unsafe class BlockedCholesky
                     for (int i = j + 1; i < k1; i++)
                     {
                         double* rowI = A + (long)i * n;
-                        rowI[j] = (rowI[j] - Dot(rowI + k0, rowJ + k0, j - k0)) * inv;
+                        rowI[j] = (rowI[j] - DoubleVectors.Dot(rowI + k0, rowJ + k0, j - k0)) * inv;
                     }
                 }
                 if (k1 == n) break;
@@ -86,7 +85,7 @@ internal static unsafe class BlockedCholesky
                     for (int j = c0; j < c0 + width; j++)
                     {
                         double* rowJ = a + (long)j * ld;
-                        rowI[j] = (rowI[j] - Dot(rowI + c0, rowJ + c0, j - c0)) / rowJ[j];
+                        rowI[j] = (rowI[j] - DoubleVectors.Dot(rowI + c0, rowJ + c0, j - c0)) / rowJ[j];
                     }
                 }
             }
@@ -103,25 +102,5 @@ internal static unsafe class BlockedCholesky
             a + (long)(c0 + h) * ld + c0, 1, ld,
             a + (long)r0 * ld + c0 + h, ld);
         SolveAgainstDiagonalBlock(a, ld, r0, rows, c0 + h, width - h, threads);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double Dot(double* x, double* y, int count)
-    {
-        int i = 0;
-        double s = 0;
-        if (Vector256.IsHardwareAccelerated && count >= 8)
-        {
-            var acc0 = Vector256<double>.Zero;
-            var acc1 = Vector256<double>.Zero;
-            for (; i + 8 <= count; i += 8)
-            {
-                acc0 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i), Vector256.Load(y + i), acc0);
-                acc1 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i + 4), Vector256.Load(y + i + 4), acc1);
-            }
-            s = Vector256.Sum(acc0 + acc1);
-        }
-        for (; i < count; i++) s += x[i] * y[i];
-        return s;
     }
 }

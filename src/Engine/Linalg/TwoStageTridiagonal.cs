@@ -219,7 +219,7 @@ internal static unsafe class TwoStageTridiagonal
                     for (int i = r0; i <= r1; i++)
                     {
                         double* row = a + (long)i * n + st;
-                        double s = tau * Dot(row, v, len);
+                        double s = tau * DoubleVectors.Dot(row, v, len);
                         Axpy(-s, v, row, len);
                     }
                 // Annihilate the bulge's first column (column st, rows r0+1..r1) from the left.
@@ -281,7 +281,7 @@ internal static unsafe class TwoStageTridiagonal
         {
             double* row = a + (long)(s0 + i) * n + s0;
             double vi = v[i];
-            p[i] += Dot(row, v, i) + row[i] * vi;
+            p[i] += DoubleVectors.Dot(row, v, i) + row[i] * vi;
             Axpy(vi, row, p, i);
         }
         double pv = 0;
@@ -295,26 +295,6 @@ internal static unsafe class TwoStageTridiagonal
             Axpy(-v[i], p, row, i + 1);
             Axpy(-p[i], v, row, i + 1);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double Dot(double* x, double* y, int count)
-    {
-        int i = 0;
-        double s = 0;
-        if (Vector256.IsHardwareAccelerated && count >= 8)
-        {
-            var acc0 = Vector256<double>.Zero;
-            var acc1 = Vector256<double>.Zero;
-            for (; i + 8 <= count; i += 8)
-            {
-                acc0 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i), Vector256.Load(y + i), acc0);
-                acc1 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i + 4), Vector256.Load(y + i + 4), acc1);
-            }
-            s = Vector256.Sum(acc0 + acc1);
-        }
-        for (; i < count; i++) s += x[i] * y[i];
-        return s;
     }
 
     /// <summary>y += alpha·x.</summary>
