@@ -30,7 +30,8 @@ public sealed class StatsCommand : ICommand
         string input = args.Inputs(1, "list", "FEATURES|IMAGES")[0];
         string output = args.Get("output") ?? throw new UsageException("missing -o OUT.npz");
         OutputPaths.CheckFile(output, "-o", [".npz"], [input]);
-        var convention = ConventionOptions.Resolve(args, [MetricGroup.Fid]);
+        // stats computes FID's statistics only: no metric groups are asked for, so none "overrides" the convention's.
+        var convention = ConventionOptions.Resolve(args);
         var divisor = convention.Options.CovarianceDivisor;
         foreach (var note in convention.OverrideNotes) context.Notice(note);
         bool images = InputLoader.IsImageSource(input);

@@ -130,6 +130,7 @@ public class ConventionCliTests
         var (code, _, err) = Run("stats", features, "-o", b, "--convention", "stylegan3", "--backend", "cpu");
         Assert.That(code, Is.EqualTo(0), err);
         Assert.That(err, Does.Match(@"cov_divisor\s+n\b"));
+        Assert.That(err, Does.Not.Contain("overrides"), "stats takes no --metrics: nothing the user gave overrides the convention");
         var unbiased = FeatureFiles.ReadStatistics(a).Covariance;
         var biased = FeatureFiles.ReadStatistics(b).Covariance;
         for (int i = 0; i < unbiased.Length; i++) Assert.That(biased[i], Is.EqualTo(unbiased[i] * 19 / 20).Within(1e-12 * Math.Abs(unbiased[i]) + 1e-300));
