@@ -95,15 +95,22 @@ public sealed class ImagePreprocessor
         {
             for (int c = 0; c < 3; c++)
             {
-                // pytorch-fid resizes ToTensor's [0,1] values (v/255 in float32); the others resize 0..255.
-                if (Mode == ResizeMode.LegacyPyTorch)
-                    for (int i = 0; i < pixels; i++) plane[i] = image.Pixels[i * 3 + c] / 255f;
-                else
-                    for (int i = 0; i < pixels; i++) plane[i] = image.Pixels[i * 3 + c];
-
                 var target = output.Slice(c * outPixels, outPixels);
-                if (CenterCrop && Mode != ResizeMode.None) ResizeAndCrop(plane.AsSpan(0, pixels), image.Width, image.Height, target);
-                else Resize(plane.AsSpan(0, pixels), image.Width, image.Height, target);
+                if (Mode == ResizeMode.Clean && !CenterCrop)
+                {
+                    // The resampler reads the channel straight from the interleaved bytes (same values, no plane).
+                    Resampling.PilBicubicRgb8(image.Pixels, c, image.Width, image.Height, Width, Height, target);
+                }
+                else
+                {
+                    // pytorch-fid resizes ToTensor's [0,1] values (v/255 in float32); the others resize 0..255.
+                    if (Mode == ResizeMode.LegacyPyTorch)
+                        for (int i = 0; i < pixels; i++) plane[i] = image.Pixels[i * 3 + c] / 255f;
+                    else
+                        for (int i = 0; i < pixels; i++) plane[i] = image.Pixels[i * 3 + c];
+                    if (CenterCrop && Mode != ResizeMode.None) ResizeAndCrop(plane.AsSpan(0, pixels), image.Width, image.Height, target);
+                    else Resize(plane.AsSpan(0, pixels), image.Width, image.Height, target);
+                }
                 if (Normalization is { } normalization)
                 {
                     if (Mode == ResizeMode.Clean)
@@ -115,7 +122,7 @@ public sealed class ImagePreprocessor
                 {
                     case ResizeMode.Clean:
                         // clean-fid clips PIL's bicubic overshoot but keeps the float (no uint8 re-quantisation).
-                        for (int i = 0; i < outPixels; i++) target[i] = (Math.Clamp(target[i], 0f, 255f) - 128f) / 128f;
+                        ClipAndCenter(target);
                         break;
                     case ResizeMode.LegacyPyTorch:
                         for (int i = 0; i < outPixels; i++) target[i] = 2f * target[i] - 1f;
@@ -130,6 +137,25 @@ public sealed class ImagePreprocessor
         {
             System.Buffers.ArrayPool<float>.Shared.Return(plane);
         }
+    }
+
+    // x → (clamp(x, 0, 255) − 128) / 128, SIMD; /128 is exact as × 1/128, so every lane equals the scalar form.
+    static void ClipAndCenter(Span<float> values)
+    {
+        int i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            var lo = System.Numerics.Vector<float>.Zero;
+            var hi = new System.Numerics.Vector<float>(255f);
+            var offset = new System.Numerics.Vector<float>(128f);
+            var scale = new System.Numerics.Vector<float>(1f / 128f);
+            for (; i <= values.Length - System.Numerics.Vector<float>.Count; i += System.Numerics.Vector<float>.Count)
+            {
+                var v = new System.Numerics.Vector<float>(values.Slice(i));
+                ((System.Numerics.Vector.Min(System.Numerics.Vector.Max(v, lo), hi) - offset) * scale).CopyTo(values.Slice(i));
+            }
+        }
+        for (; i < values.Length; i++) values[i] = (Math.Clamp(values[i], 0f, 255f) - 128f) / 128f;
     }
 
     /// <summary>The resampling step alone, on one channel plane (no clipping, no normalisation), into [Height, Width].</summary>

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace GenMetrics.Imaging;
 
 /// <summary>
@@ -22,124 +24,223 @@ public static class Resampling
     public static void PilBicubic(ReadOnlySpan<float> plane, int inWidth, int inHeight, int outWidth, int outHeight, Span<float> output)
     {
         CheckSizes(plane, inWidth, inHeight, outWidth, outHeight, output);
+        PilBicubicCore(plane, default, 0, inWidth, inHeight, outWidth, outHeight, output);
+    }
+
+    /// <summary>
+    /// Channel <paramref name="channel"/> of interleaved 8-bit RGB (HWC), resized as the mode-F plane of its
+    /// values 0..255 is (clean-fid converts each channel to float32, then resizes): the same result as
+    /// <see cref="PilBicubic(ReadOnlySpan{float}, int, int, int, int, Span{float})"/>, without building the plane.
+    /// </summary>
+    internal static void PilBicubicRgb8(ReadOnlySpan<byte> rgb, int channel, int inWidth, int inHeight, int outWidth, int outHeight, Span<float> output)
+    {
+        if (inWidth <= 0 || inHeight <= 0 || outWidth <= 0 || outHeight <= 0)
+            throw new ArgumentOutOfRangeException(nameof(inWidth), $"sizes must be positive: {inWidth}x{inHeight} -> {outWidth}x{outHeight}");
+        if (rgb.Length != 3L * inWidth * inHeight) throw new ArgumentException($"{inWidth}x{inHeight} RGB needs {3L * inWidth * inHeight} bytes, got {rgb.Length}");
+        if ((uint)channel > 2) throw new ArgumentOutOfRangeException(nameof(channel));
+        if (output.Length != outWidth * outHeight) throw new ArgumentException($"output has {output.Length} values, {outWidth}x{outHeight} needs {outWidth * outHeight}");
+        PilBicubicCore(default, rgb, channel, inWidth, inHeight, outWidth, outHeight, output);
+    }
+
+    // Both passes run as whole-row operations, SIMD across a row: the horizontal pass on the transposed
+    // image (whose rows are the input's columns), the vertical pass on its result transposed back. Each
+    // output value is still Pillow's sum for that pixel: ss = 0.0, then ss += (double)pixel · coefficient
+    // over its taps in ascending order, a separate multiply and add (never fused), one rounding to float32
+    // at the end of each pass — the same operations in the same order in every lane, so the result is
+    // bit-identical to Pillow's per-pixel loop (ResizeGoldenTests, PilBicubicExactnessTests). The source is
+    // a float plane, or channel `channel` of interleaved RGB8 when `rgb` is not empty. Rows are padded to a
+    // multiple of 16 floats (the padding is zero) so that the SIMD loop needs no remainder.
+    static unsafe void PilBicubicCore(ReadOnlySpan<float> plane, ReadOnlySpan<byte> rgb, int channel,
+        int inWidth, int inHeight, int outWidth, int outHeight, Span<float> output)
+    {
         bool horizontal = outWidth != inWidth, vertical = outHeight != inHeight;
-        if (!horizontal && !vertical)
+        bool fromRgb = !rgb.IsEmpty;
+        int columnStride = RoundUp(inHeight), rowStride = RoundUp(outWidth);
+        var scratch = Scratch.Current;
+        // `rows`: the vertical pass's input, inHeight rows of outWidth values (stride rowStride).
+        float[] rows = scratch.Get(0, (long)inHeight * rowStride);
+        fixed (float* planeBase = plane)
+        fixed (byte* rgbBase = rgb)
+        fixed (float* rowsBase = rows)
         {
-            plane.CopyTo(output);
-            return;
-        }
-        float[]? pooled = null;
-        try
-        {
-            ReadOnlySpan<float> afterHorizontal = plane;
             if (horizontal)
             {
-                var (start, count, weights, stride) = PilCoefficients(inWidth, outWidth);
-                Span<float> target = output;
-                if (vertical)
+                var axis = PilAxis.For(inWidth, outWidth);
+                float[] columns = scratch.Get(1, (long)inWidth * columnStride);
+                float[] resized = scratch.Get(2, (long)outWidth * columnStride);
+                fixed (float* columnsBase = columns, resizedBase = resized)
                 {
-                    pooled = System.Buffers.ArrayPool<float>.Shared.Rent(outWidth * inHeight);
-                    target = pooled.AsSpan(0, outWidth * inHeight);
+                    if (fromRgb) TransposeRgb8(rgbBase, channel, inWidth, inHeight, columnsBase, columnStride);
+                    else Transpose(planeBase, inWidth, inHeight, inWidth, columnsBase, columnStride);
+                    RowPass(columnsBase, columnStride, resizedBase, columnStride, columnStride, axis);
+                    Transpose(resizedBase, inHeight, outWidth, columnStride, rowsBase, rowStride);
                 }
-                HorizontalPass(plane, inWidth, inHeight, target, outWidth, start, count, weights, stride);
-                afterHorizontal = target;
             }
+            else
+            {
+                for (int y = 0; y < inHeight; y++)
+                {
+                    float* target = rowsBase + (long)y * rowStride;
+                    if (fromRgb)
+                    {
+                        byte* source = rgbBase + 3L * y * inWidth + channel;
+                        for (int x = 0; x < inWidth; x++) target[x] = source[3 * x];
+                    }
+                    else new ReadOnlySpan<float>(planeBase + (long)y * inWidth, inWidth).CopyTo(new Span<float>(target, inWidth));
+                    new Span<float>(target + outWidth, rowStride - outWidth).Clear();
+                }
+            }
+            float* result = rowsBase;
             if (vertical)
             {
-                int width = outWidth;
-                var (start, count, weights, stride) = PilCoefficients(inHeight, outHeight);
-                // Row-wise accumulation: the same terms added in the same order (k ascending) as Pillow's
-                // per-pixel loop, but reading whole rows instead of striding down columns.
-                var sums = new double[width];
-                for (int y = 0; y < outHeight; y++)
+                var axis = PilAxis.For(inHeight, outHeight);
+                float[] resized = scratch.Get(1, (long)outHeight * rowStride);
+                fixed (float* resizedBase = resized)
                 {
-                    Array.Clear(sums);
-                    int w0 = y * stride;
-                    for (int k = 0; k < count[y]; k++)
-                        AccumulateRow(sums, afterHorizontal.Slice((start[y] + k) * width, width), weights[w0 + k]);
-                    var target = output.Slice(y * width, width);
-                    for (int x = 0; x < target.Length; x++) target[x] = (float)sums[x];
+                    RowPass(rowsBase, rowStride, resizedBase, rowStride, rowStride, axis);
+                    for (int y = 0; y < outHeight; y++)
+                        new ReadOnlySpan<float>(resizedBase + (long)y * rowStride, outWidth).CopyTo(output.Slice(y * outWidth, outWidth));
                 }
+                return;
             }
-        }
-        finally
-        {
-            if (pooled != null) System.Buffers.ArrayPool<float>.Shared.Return(pooled);
+            for (int y = 0; y < outHeight; y++)
+                new ReadOnlySpan<float>(result + (long)y * rowStride, outWidth).CopyTo(output.Slice(y * outWidth, outWidth));
         }
     }
 
-    // Few taps per output (5 when upscaling), so per-tap bounds checks and span slicing would dominate.
-    static unsafe void HorizontalPass(ReadOnlySpan<float> input, int inWidth, int rows, Span<float> output, int outWidth,
-        int[] start, int[] count, double[] weights, int stride)
+    static int RoundUp(int n) => (n + 15) & ~15;
+
+    // target[x * targetStride + y] = source[y * sourceStride + x] for y < height, x < width; the padding of
+    // each target row (height .. RoundUp(height)) is zeroed. Blocks of 16 source rows keep both sides in cache.
+    static unsafe void Transpose(float* source, int width, int height, int sourceStride, float* target, int targetStride)
     {
-        fixed (float* inBase = input, outBase = output)
-        fixed (double* weightBase = weights)
-        fixed (int* startBase = start, countBase = count)
+        for (int y0 = 0; y0 < height; y0 += 16)
         {
-            int y = 0;
-            // Four rows at once: four independent addition chains hide the add latency; each output
-            // still sums its own taps in Pillow's order.
-            for (; y + 4 <= rows; y += 4)
+            int rowsInBlock = Math.Min(16, height - y0);
+            for (int x = 0; x < width; x++)
             {
-                float* row0 = inBase + (long)y * inWidth;
-                float* row1 = row0 + inWidth, row2 = row1 + inWidth, row3 = row2 + inWidth;
-                float* target0 = outBase + (long)y * outWidth;
-                for (int x = 0; x < outWidth; x++)
+                float* column = target + (long)x * targetStride + y0;
+                float* from = source + (long)y0 * sourceStride + x;
+                for (int i = 0; i < rowsInBlock; i++) column[i] = from[(long)i * sourceStride];
+            }
+        }
+        int padded = RoundUp(height);
+        if (padded > height)
+            for (int x = 0; x < width; x++) new Span<float>(target + (long)x * targetStride + height, padded - height).Clear();
+    }
+
+    static unsafe void TransposeRgb8(byte* rgb, int channel, int width, int height, float* target, int targetStride)
+    {
+        for (int y0 = 0; y0 < height; y0 += 16)
+        {
+            int rowsInBlock = Math.Min(16, height - y0);
+            for (int x = 0; x < width; x++)
+            {
+                float* column = target + (long)x * targetStride + y0;
+                byte* from = rgb + 3L * ((long)y0 * width + x) + channel;
+                for (int i = 0; i < rowsInBlock; i++) column[i] = from[3L * i * width];
+            }
+        }
+        int padded = RoundUp(height);
+        if (padded > height)
+            for (int x = 0; x < width; x++) new Span<float>(target + (long)x * targetStride + height, padded - height).Clear();
+    }
+
+    // target row j = Σ_k w[j][k] · source row (start[j] + k), k ascending, per lane: sum = 0.0, then
+    // sum += widen(value) * w (multiply, then add), then narrow to float32. `length` is a multiple of 16.
+    static unsafe void RowPass(float* source, int sourceStride, float* target, int targetStride, int length, PilAxis axis)
+    {
+        fixed (double* weightBase = axis.Weights)
+        {
+            for (int j = 0; j < axis.Start.Length; j++)
+            {
+                float* first = source + (long)axis.Start[j] * sourceStride;
+                double* w = weightBase + (long)j * axis.Stride;
+                int n = axis.Count[j];
+                float* output = target + (long)j * targetStride;
+                if (Vector512.IsHardwareAccelerated)
                 {
-                    int first = startBase[x];
-                    double* w = weightBase + (long)x * stride;
-                    int n = countBase[x];
-                    double sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0;
-                    for (int k = 0; k < n; k++)
+                    for (int x = 0; x < length; x += 16)
                     {
-                        double wk = w[k];
-                        sum0 += row0[first + k] * wk;
-                        sum1 += row1[first + k] * wk;
-                        sum2 += row2[first + k] * wk;
-                        sum3 += row3[first + k] * wk;
+                        var low = Vector512<double>.Zero;
+                        var high = Vector512<double>.Zero;
+                        float* p = first + x;
+                        for (int k = 0; k < n; k++, p += sourceStride)
+                        {
+                            var (l, h) = Vector512.Widen(Vector512.Load(p));
+                            var wk = Vector512.Create(w[k]);
+                            low = Vector512.Add(low, Vector512.Multiply(l, wk));
+                            high = Vector512.Add(high, Vector512.Multiply(h, wk));
+                        }
+                        Vector512.Narrow(low, high).Store(output + x);
                     }
-                    target0[x] = (float)sum0;
-                    target0[x + outWidth] = (float)sum1;
-                    target0[x + 2 * outWidth] = (float)sum2;
-                    target0[x + 3 * outWidth] = (float)sum3;
                 }
-            }
-            for (; y < rows; y++)
-            {
-                float* row = inBase + (long)y * inWidth;
-                float* target = outBase + (long)y * outWidth;
-                for (int x = 0; x < outWidth; x++)
+                else if (Vector256.IsHardwareAccelerated)
                 {
-                    float* taps = row + startBase[x];
-                    double* w = weightBase + (long)x * stride;
-                    int n = countBase[x];
-                    double sum = 0;
-                    for (int k = 0; k < n; k++) sum += taps[k] * w[k];
-                    target[x] = (float)sum;
+                    for (int x = 0; x < length; x += 8)
+                    {
+                        var low = Vector256<double>.Zero;
+                        var high = Vector256<double>.Zero;
+                        float* p = first + x;
+                        for (int k = 0; k < n; k++, p += sourceStride)
+                        {
+                            var (l, h) = Vector256.Widen(Vector256.Load(p));
+                            var wk = Vector256.Create(w[k]);
+                            low = Vector256.Add(low, Vector256.Multiply(l, wk));
+                            high = Vector256.Add(high, Vector256.Multiply(h, wk));
+                        }
+                        Vector256.Narrow(low, high).Store(output + x);
+                    }
+                }
+                else
+                {
+                    for (int x = 0; x < length; x++)
+                    {
+                        double sum = 0;
+                        float* p = first + x;
+                        for (int k = 0; k < n; k++, p += sourceStride) sum += *p * w[k];
+                        output[x] = (float)sum;
+                    }
                 }
             }
         }
     }
 
-    // sums[x] += row[x] * w with float→double widening. Lane-wise multiply then add (never fused), so the
-    // SIMD body rounds exactly like the scalar remainder and like Pillow's C loop.
-    static void AccumulateRow(Span<double> sums, ReadOnlySpan<float> row, double w)
+    // Per-thread scratch planes, grown as needed and kept: no allocation per image once warm.
+    sealed class Scratch
     {
-        int x = 0;
-        if (System.Numerics.Vector.IsHardwareAccelerated && row.Length >= System.Numerics.Vector<float>.Count)
+        [ThreadStatic] static Scratch? current;
+        readonly float[][] buffers = [[], [], []];
+
+        public static Scratch Current => current ??= new Scratch();
+
+        public float[] Get(int slot, long length)
         {
-            var weight = new System.Numerics.Vector<double>(w);
-            int floatLanes = System.Numerics.Vector<float>.Count, doubleLanes = System.Numerics.Vector<double>.Count;
-            for (; x <= row.Length - floatLanes; x += floatLanes)
-            {
-                System.Numerics.Vector.Widen(new System.Numerics.Vector<float>(row.Slice(x)), out var low, out var high);
-                var sumLow = new System.Numerics.Vector<double>(sums.Slice(x)) + low * weight;
-                var sumHigh = new System.Numerics.Vector<double>(sums.Slice(x + doubleLanes)) + high * weight;
-                sumLow.CopyTo(sums.Slice(x));
-                sumHigh.CopyTo(sums.Slice(x + doubleLanes));
-            }
+            if (length > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(length), $"image of {length} values is too large to resize");
+            if (buffers[slot].Length < length) buffers[slot] = GC.AllocateUninitializedArray<float>((int)length);
+            return buffers[slot];
         }
-        for (; x < row.Length; x++) sums[x] += row[x] * w;
+    }
+
+    // Pillow's coefficient table of one axis, computed once per (input, output) size and shared.
+    sealed class PilAxis
+    {
+        static readonly System.Collections.Concurrent.ConcurrentDictionary<(int In, int Out), PilAxis> Cache = new();
+
+        public required int[] Start { get; init; }
+        public required int[] Count { get; init; }
+        public required double[] Weights { get; init; }
+        public required int Stride { get; init; }
+
+        public static PilAxis For(int inSize, int outSize)
+        {
+            if (Cache.TryGetValue((inSize, outSize), out var axis)) return axis;
+            if (Cache.Count >= 256) Cache.Clear(); // a folder of many different sizes: keep the cache small
+            var (start, count, weights, stride) = PilCoefficients(inSize, outSize);
+            axis = new PilAxis { Start = start, Count = count, Weights = weights, Stride = stride };
+            Cache[(inSize, outSize)] = axis;
+            return axis;
+        }
     }
 
     static double PilBicubicKernel(double t)
@@ -159,6 +260,7 @@ public static class Resampling
         double filterScale = Math.Max(scale, 1.0);
         double support = 2.0 * filterScale;
         int stride = (int)Math.Ceiling(support) * 2 + 1;
+        double inverseScale = 1.0 / filterScale;
         var start = new int[outSize];
         var count = new int[outSize];
         var weights = new double[outSize * stride];
@@ -171,7 +273,8 @@ public static class Resampling
             double total = 0;
             for (int k = 0; k < n; k++)
             {
-                double w = PilBicubicKernel((k + lo - center + 0.5) / filterScale);
+                // Pillow multiplies by ss = 1.0 / filterscale (not a division): the same rounding as Pillow's.
+                double w = PilBicubicKernel((k + lo - center + 0.5) * inverseScale);
                 weights[j * stride + k] = w;
                 total += w;
             }
