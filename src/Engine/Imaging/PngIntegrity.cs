@@ -18,8 +18,11 @@ internal static class PngIntegrity
 
     public static bool IsPng(ReadOnlySpan<byte> data) => data.Length >= 8 && data[..8].SequenceEqual(Signature);
 
-    /// <summary>Throws an <see cref="InputException"/> naming <paramref name="name"/> and the first problem found.</summary>
-    public static void Check(ReadOnlySpan<byte> data, string name)
+    /// <summary>
+    /// Throws an <see cref="InputException"/> naming <paramref name="name"/> and the first problem found;
+    /// otherwise returns the header and the inflated (still filtered) image data it checked.
+    /// </summary>
+    public static PngData Check(ReadOnlySpan<byte> data, string name)
     {
         if (!IsPng(data)) throw Bad(name, "not a PNG signature");
         int pos = 8;
@@ -75,10 +78,11 @@ internal static class PngIntegrity
             pos += 12 + (int)length;
         }
         if (!seenData) throw Bad(name, "no image data (IDAT)");
-        CheckImageData(data, idat, width, height, bitDepth, colorType, interlace == 1, name);
+        var raw = CheckImageData(data, idat, width, height, bitDepth, colorType, interlace == 1, name);
+        return new PngData(width, height, bitDepth, colorType, interlace == 1, raw);
     }
 
-    static void CheckImageData(ReadOnlySpan<byte> data, List<(int Start, int Length)> idat, int width, int height, int bitDepth, int colorType, bool interlaced, string name)
+    static byte[] CheckImageData(ReadOnlySpan<byte> data, List<(int Start, int Length)> idat, int width, int height, int bitDepth, int colorType, bool interlaced, string name)
     {
         int channels = colorType switch { 0 => 1, 2 => 3, 3 => 1, 4 => 2, _ => 4 };
         // Row starts of the filtered data: one filter byte then ceil(w * channels * depth / 8) bytes per row.
@@ -135,6 +139,7 @@ internal static class PngIntegrity
         if (got > expected) throw Bad(name, "image data is longer than the header implies");
         foreach (long r in rows)
             if (raw[r] > 4) throw Bad(name, $"bad filter type {raw[r]} at row start {r} of the image data");
+        return raw;
     }
 
     static bool ValidDepth(int colorType, int depth) => colorType switch
@@ -159,5 +164,8 @@ internal static class PngIntegrity
         return new string(c);
     }
 
-    static InputException Bad(string name, string problem) => InputException.For(name, $"damaged PNG: {problem}");
+    internal static InputException Bad(string name, string problem) => InputException.For(name, $"damaged PNG: {problem}");
 }
+
+/// <summary>A checked PNG's header and its inflated image data (filter byte + row bytes per row; one spare byte at the end).</summary>
+internal sealed record PngData(int Width, int Height, int BitDepth, int ColorType, bool Interlaced, byte[] Filtered);

@@ -31,7 +31,12 @@ public sealed class StbImageDecoder : IImageDecoder
         if (IsWebp(encoded)) return SkiaCodecDecoder.Decode(encoded, name, "WebP");
         if (TiffDecoder.IsTiff(encoded)) return TiffDecoder.Decode(encoded, name);
         if (PnmDecoder.IsPnm(encoded)) return PnmDecoder.Decode(encoded, name);
-        if (PngIntegrity.IsPng(encoded)) PngIntegrity.Check(encoded, name);
+        if (PngIntegrity.IsPng(encoded))
+        {
+            // Checked (CRCs, zlib stream) first; the common 8-bit types then decode from the checked data.
+            var png = PngIntegrity.Check(encoded, name);
+            if (PngRowDecoder.TryDecode(png) is { } decoded) return decoded;
+        }
 
         ImageResult result;
         try

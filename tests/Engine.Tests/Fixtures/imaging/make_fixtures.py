@@ -17,6 +17,8 @@ resize/: input PNGs (RGB8) and, per case and mode, the network input CHW float32
 decode/: tiny images of every supported kind written by PIL (or by hand where PIL cannot write the kind),
   NAME.rgb = PIL's Image.open(NAME).convert('RGB') as raw HWC uint8, listed in decode/cases.txt as
   NAME WIDTH HEIGHT TOLERANCE (max abs difference allowed per channel value; JPEG decoders differ).
+  Also 8-bit PNGs with gAMA/cHRM/sRGB/iCCP/tRNS chunks and Adam7-interlaced ones (make_png_chunks;
+  alone: GENMETRICS_FIXTURES_ONLY=png-chunks).
 """
 import io, os, struct, sys, zlib
 import numpy as np
@@ -239,7 +241,82 @@ def make_decode():
             print(name, "-> PIL:", type(e).__name__, e)
 
 
+def write_png_adam7(path, arr, color_type):
+    """PIL cannot write interlaced PNGs: a minimal 8-bit Adam7 writer. Each pass is its own sub-image;
+    rows are filtered with Sub (type 1) and Up (type 2) alternately, so unfiltering is exercised too."""
+    h, w = arr.shape[:2]
+    arr = arr.reshape(h, w, -1)
+    bpp = arr.shape[2]
+    raw = bytearray()
+    for x0, y0, dx, dy in ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)):
+        sub = arr[y0::dy, x0::dx]
+        if sub.size == 0:
+            continue
+        previous = np.zeros(sub.shape[1] * bpp, np.int32)
+        for i, row in enumerate(sub):
+            line = row.reshape(-1).astype(np.int32)
+            if i % 2 == 0:
+                left = np.concatenate([np.zeros(bpp, np.int32), line[:-bpp]])
+                raw += b"\x01" + ((line - left) % 256).astype(np.uint8).tobytes()
+            else:
+                raw += b"\x02" + ((line - previous) % 256).astype(np.uint8).tobytes()
+            previous = line
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, color_type, 0, 0, 1)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(bytes(raw), 9)) + png_chunk(b"IEND", b""))
+
+
+def make_png_chunks():
+    """decode/: 8-bit PNGs with the chunks that change nothing in PIL's convert('RGB') (gAMA, cHRM, sRGB,
+    iCCP, tRNS on RGB and gray) and Adam7-interlaced files, appended to decode/cases.txt. A decoder that
+    applied gamma or a colour profile, or composited the transparent colour, would differ from PIL here."""
+    from PIL import PngImagePlugin
+    out = os.path.join(HERE, "decode")
+    rgb = np.asarray(Image.fromarray(photo("chelsea.png")[60:230, 120:350]).resize((23, 17), Image.LANCZOS))
+    gray = np.asarray(Image.fromarray(rgb).convert("L"))
+    alpha = np.linspace(0, 255, 23 * 17).reshape(17, 23).astype(np.uint8)
+    icc = bytes(range(256)) * 2  # any bytes: PIL keeps the profile in info, it does not apply it
+
+    def info(*chunks):
+        pnginfo = PngImagePlugin.PngInfo()
+        for kind, data in chunks:
+            pnginfo.add(kind, data)
+        return pnginfo
+
+    gama = (b"gAMA", struct.pack(">I", 45455))
+    chrm = (b"cHRM", struct.pack(">8I", 31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000))
+    files = []
+    Image.fromarray(rgb, "RGB").save(os.path.join(out, "rgb8_gama_iccp.png"), pnginfo=info(gama, chrm), icc_profile=icc)
+    files.append("rgb8_gama_iccp.png")
+    Image.fromarray(rgb, "RGB").save(os.path.join(out, "rgb8_srgb_trns.png"), pnginfo=info((b"sRGB", b"\x00"), gama),
+                                     transparency=tuple(int(v) for v in rgb[3, 5]))
+    files.append("rgb8_srgb_trns.png")
+    Image.fromarray(gray, "L").save(os.path.join(out, "gray8_trns_gama.png"), pnginfo=info((b"gAMA", struct.pack(">I", 100000))),
+                                    transparency=int(gray[2, 2]))
+    files.append("gray8_trns_gama.png")
+    Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(os.path.join(out, "rgba8_gama_iccp.png"), pnginfo=info(gama), icc_profile=icc)
+    files.append("rgba8_gama_iccp.png")
+    write_png_adam7(os.path.join(out, "rgb8_adam7.png"), rgb, 2); files.append("rgb8_adam7.png")
+    write_png_adam7(os.path.join(out, "rgba8_adam7.png"), np.dstack([rgb, alpha]), 6); files.append("rgba8_adam7.png")
+    write_png_adam7(os.path.join(out, "gray8_adam7.png"), gray, 0); files.append("gray8_adam7.png")
+    for name, source in (("rgb8_adam7.png", rgb), ("rgba8_adam7.png", rgb), ("gray8_adam7.png", np.dstack([gray] * 3))):
+        decoded = np.asarray(Image.open(os.path.join(out, name)).convert("RGB"))
+        assert (decoded == source).all(), f"PIL does not decode {name} to its source pixels"
+    cases_path = os.path.join(out, "cases.txt")
+    lines = [l for l in open(cases_path).read().splitlines() if l.split(" ")[0] not in files]
+    for name in files:
+        im = Image.open(os.path.join(out, name))
+        arr = np.asarray(im.convert("RGB"))
+        arr.tofile(os.path.join(out, name + ".rgb"))
+        lines.append(f"{name} {arr.shape[1]} {arr.shape[0]} 0 {im.mode}")
+        print(name, im.mode, sorted(k for k in im.info if k != "icc_profile"), "icc" if "icc_profile" in im.info else "")
+    open(cases_path, "w").write("\n".join(lines) + "\n")
+
+
 if __name__ == "__main__":
+    if os.environ.get("GENMETRICS_FIXTURES_ONLY") == "png-chunks":
+        make_png_chunks()
+        sys.exit(0)
     if os.environ.get("GENMETRICS_FIXTURES_ONLY") == "photos":
         make_photos()
         sys.exit(0)
@@ -250,5 +327,6 @@ if __name__ == "__main__":
     make_center_crop()
     make_photos()
     make_decode()
+    make_png_chunks()
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(HERE) for f in fs)
     print(f"fixtures total {total} bytes")
