@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.IO.Hashing;
@@ -109,37 +110,49 @@ internal static class PngIntegrity
         long expected = offset;
         long total = 0;
         foreach (var (_, length) in idat) total += length;
-        var compressed = new byte[total];
-        int at = 0;
-        foreach (var (start, length) in idat)
-        {
-            data.Slice(start, length).CopyTo(compressed.AsSpan(at));
-            at += length;
-        }
-        if (expected > Array.MaxLength) throw Bad(name, $"image of {width}x{height} is too large");
-        var raw = new byte[expected + 1];
-        int got;
+        if (expected > Array.MaxLength - 1 || total > Array.MaxLength) throw Bad(name, $"image of {width}x{height} is too large");
+        // Both buffers come from the shared pool (an image's worth of bytes per file otherwise); the caller
+        // returns `raw` through PngData.Return.
+        var compressed = ArrayPool<byte>.Shared.Rent((int)total);
+        var raw = ArrayPool<byte>.Shared.Rent((int)expected + 1);
+        bool handedOver = false;
         try
         {
-            using var zlib = new ZLibStream(new MemoryStream(compressed, writable: false), CompressionMode.Decompress);
-            got = zlib.ReadAtLeast(raw, raw.Length, throwOnEndOfStream: false);
-            // Drain to the end so that the Adler-32 trailer, when present, is read and checked (a stream cut
-            // inside its trailer after complete image data is accepted, as by PIL, which stops at the last row).
-            if (got <= expected)
+            int at = 0;
+            foreach (var (start, length) in idat)
             {
-                Span<byte> probe = stackalloc byte[1];
-                while (zlib.Read(probe) > 0) got++;
+                data.Slice(start, length).CopyTo(compressed.AsSpan(at));
+                at += length;
             }
+            int got;
+            try
+            {
+                using var zlib = new ZLibStream(new MemoryStream(compressed, 0, (int)total, writable: false), CompressionMode.Decompress);
+                got = zlib.ReadAtLeast(raw.AsSpan(0, (int)expected + 1), (int)expected + 1, throwOnEndOfStream: false);
+                // Drain to the end so that the Adler-32 trailer, when present, is read and checked (a stream cut
+                // inside its trailer after complete image data is accepted, as by PIL, which stops at the last row).
+                if (got <= expected)
+                {
+                    Span<byte> probe = stackalloc byte[1];
+                    while (zlib.Read(probe) > 0) got++;
+                }
+            }
+            catch (InvalidDataException e)
+            {
+                throw Bad(name, $"broken data stream ({e.Message})");
+            }
+            if (got < expected) throw Bad(name, $"truncated image data ({got} of {expected} bytes)");
+            if (got > expected) throw Bad(name, "image data is longer than the header implies");
+            foreach (long r in rows)
+                if (raw[r] > 4) throw Bad(name, $"bad filter type {raw[r]} at row start {r} of the image data");
+            handedOver = true;
+            return raw;
         }
-        catch (InvalidDataException e)
+        finally
         {
-            throw Bad(name, $"broken data stream ({e.Message})");
+            ArrayPool<byte>.Shared.Return(compressed);
+            if (!handedOver) ArrayPool<byte>.Shared.Return(raw);
         }
-        if (got < expected) throw Bad(name, $"truncated image data ({got} of {expected} bytes)");
-        if (got > expected) throw Bad(name, "image data is longer than the header implies");
-        foreach (long r in rows)
-            if (raw[r] > 4) throw Bad(name, $"bad filter type {raw[r]} at row start {r} of the image data");
-        return raw;
     }
 
     static bool ValidDepth(int colorType, int depth) => colorType switch
@@ -167,5 +180,22 @@ internal static class PngIntegrity
     internal static InputException Bad(string name, string problem) => InputException.For(name, $"damaged PNG: {problem}");
 }
 
-/// <summary>A checked PNG's header and its inflated image data (filter byte + row bytes per row; one spare byte at the end).</summary>
-internal sealed record PngData(int Width, int Height, int BitDepth, int ColorType, bool Interlaced, byte[] Filtered);
+/// <summary>
+/// A checked PNG's header and its inflated image data (filter byte + row bytes per row), in a buffer rented
+/// from the shared pool that may be longer than the data: <see cref="Return"/> gives it back (once).
+/// </summary>
+internal sealed class PngData(int width, int height, int bitDepth, int colorType, bool interlaced, byte[] filtered)
+{
+    public int Width { get; } = width;
+    public int Height { get; } = height;
+    public int BitDepth { get; } = bitDepth;
+    public int ColorType { get; } = colorType;
+    public bool Interlaced { get; } = interlaced;
+    public byte[] Filtered { get; private set; } = filtered;
+
+    public void Return()
+    {
+        if (Filtered.Length > 0) ArrayPool<byte>.Shared.Return(Filtered);
+        Filtered = [];
+    }
+}

@@ -35,7 +35,14 @@ public sealed class StbImageDecoder : IImageDecoder
         {
             // Checked (CRCs, zlib stream) first; the common 8-bit types then decode from the checked data.
             var png = PngIntegrity.Check(encoded, name);
-            if (PngRowDecoder.TryDecode(png) is { } decoded) return decoded;
+            try
+            {
+                if (PngRowDecoder.TryDecode(png) is { } decoded) return decoded;
+            }
+            finally
+            {
+                png.Return();
+            }
         }
 
         ImageResult result;
