@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GenMetrics.Imaging;
 
@@ -70,7 +71,17 @@ public static class Resampling
                 float[] resized = scratch.Get(2, (long)outWidth * columnStride);
                 fixed (float* columnsBase = columns, resizedBase = resized)
                 {
-                    if (fromRgb) TransposeRgb8(rgbBase, channel, inWidth, inHeight, columnsBase, columnStride);
+                    if (fromRgb && Avx2.IsSupported)
+                    {
+                        // Channel → float plane with SIMD byte shuffles, then the 8 × 8 register transpose.
+                        float[] channelPlane = scratch.Get(3, (long)inWidth * inHeight);
+                        fixed (float* channelBase = channelPlane)
+                        {
+                            DeinterleaveRgb8(rgbBase, channel, inWidth, inHeight, channelBase);
+                            Transpose(channelBase, inWidth, inHeight, inWidth, columnsBase, columnStride);
+                        }
+                    }
+                    else if (fromRgb) TransposeRgb8(rgbBase, channel, inWidth, inHeight, columnsBase, columnStride);
                     else Transpose(planeBase, inWidth, inHeight, inWidth, columnsBase, columnStride);
                     RowPass(columnsBase, columnStride, resizedBase, columnStride, columnStride, axis);
                     Transpose(resizedBase, inHeight, outWidth, columnStride, rowsBase, rowStride);
@@ -94,12 +105,20 @@ public static class Resampling
             if (vertical)
             {
                 var axis = PilAxis.For(inHeight, outHeight);
-                float[] resized = scratch.Get(1, (long)outHeight * rowStride);
-                fixed (float* resizedBase = resized)
+                float[] last = scratch.Get(1, rowStride);
+                fixed (float* outputBase = output, lastBase = last)
                 {
-                    RowPass(rowsBase, rowStride, resizedBase, rowStride, rowStride, axis);
-                    for (int y = 0; y < outHeight; y++)
-                        new ReadOnlySpan<float>(resizedBase + (long)y * rowStride, outWidth).CopyTo(output.Slice(y * outWidth, outWidth));
+                    // Straight into the output: row j's padded store (rowStride values) spills into the rows
+                    // after it, which are written later; only the rows whose spill would leave the output go
+                    // through scratch.
+                    long room = (long)outHeight * outWidth - rowStride;
+                    int direct = room < 0 ? 0 : (int)Math.Min(room / outWidth + 1, outHeight);
+                    RowPass(rowsBase, rowStride, outputBase, outWidth, rowStride, axis, 0, direct);
+                    for (int j = direct; j < outHeight; j++)
+                    {
+                        RowPass(rowsBase, rowStride, lastBase - (long)j * outWidth, outWidth, rowStride, axis, j, j + 1);
+                        new ReadOnlySpan<float>(lastBase, outWidth).CopyTo(output.Slice(j * outWidth, outWidth));
+                    }
                 }
                 return;
             }
@@ -114,7 +133,22 @@ public static class Resampling
     // each target row (height .. RoundUp(height)) is zeroed. Blocks of 16 source rows keep both sides in cache.
     static unsafe void Transpose(float* source, int width, int height, int sourceStride, float* target, int targetStride)
     {
-        for (int y0 = 0; y0 < height; y0 += 16)
+        int fullHeight = 0;
+        if (Avx.IsSupported)
+        {
+            // 8 × 8 blocks through registers (unpack, shuffle, swap halves); what is left over below.
+            fullHeight = height & ~7;
+            int fullWidth = width & ~7;
+            for (int y0 = 0; y0 < fullHeight; y0 += 8)
+            {
+                float* block = source + (long)y0 * sourceStride;
+                for (int x0 = 0; x0 < fullWidth; x0 += 8)
+                    Transpose8x8(block + x0, sourceStride, target + (long)x0 * targetStride + y0, targetStride);
+                for (int x = fullWidth; x < width; x++)
+                    for (int i = 0; i < 8; i++) target[(long)x * targetStride + y0 + i] = block[(long)i * sourceStride + x];
+            }
+        }
+        for (int y0 = fullHeight; y0 < height; y0 += 16)
         {
             int rowsInBlock = Math.Min(16, height - y0);
             for (int x = 0; x < width; x++)
@@ -129,16 +163,93 @@ public static class Resampling
             for (int x = 0; x < width; x++) new Span<float>(target + (long)x * targetStride + height, padded - height).Clear();
     }
 
+    static unsafe void Transpose8x8(float* source, int sourceStride, float* target, int targetStride)
+    {
+        var r0 = Avx.LoadVector256(source);
+        var r1 = Avx.LoadVector256(source + sourceStride);
+        var r2 = Avx.LoadVector256(source + 2L * sourceStride);
+        var r3 = Avx.LoadVector256(source + 3L * sourceStride);
+        var r4 = Avx.LoadVector256(source + 4L * sourceStride);
+        var r5 = Avx.LoadVector256(source + 5L * sourceStride);
+        var r6 = Avx.LoadVector256(source + 6L * sourceStride);
+        var r7 = Avx.LoadVector256(source + 7L * sourceStride);
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(target, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(target + targetStride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(target + 2L * targetStride, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(target + 3L * targetStride, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(target + 4L * targetStride, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(target + 5L * targetStride, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(target + 6L * targetStride, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(target + 7L * targetStride, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    // pshufb masks that gather channel c of 16 RGB pixels from each of their three 16-byte thirds (0x80: zero).
+    static readonly byte[][] ChannelMasks = Enumerable.Range(0, 3).Select(c =>
+        Enumerable.Range(0, 3).SelectMany(third => Enumerable.Range(0, 16).Select(i =>
+        {
+            int at = 3 * i + c - 16 * third;
+            return (byte)(at is >= 0 and < 16 ? at : 0x80);
+        })).ToArray()).ToArray();
+
+    // plane[y * width + x] = rgb[3 (y * width + x) + channel], 16 pixels per step.
+    static unsafe void DeinterleaveRgb8(byte* rgb, int channel, int width, int height, float* plane)
+    {
+        fixed (byte* masks = ChannelMasks[channel])
+        fixed (float* byteValues = ByteValues)
+        {
+            var m0 = Sse2.LoadVector128(masks);
+            var m1 = Sse2.LoadVector128(masks + 16);
+            var m2 = Sse2.LoadVector128(masks + 32);
+            for (int y = 0; y < height; y++)
+            {
+                byte* row = rgb + 3L * y * width;
+                float* target = plane + (long)y * width;
+                int x = 0;
+                for (; x + 16 <= width; x += 16)
+                {
+                    byte* p = row + 3 * x;
+                    var values = Sse2.Or(Sse2.Or(Ssse3.Shuffle(Sse2.LoadVector128(p), m0), Ssse3.Shuffle(Sse2.LoadVector128(p + 16), m1)),
+                        Ssse3.Shuffle(Sse2.LoadVector128(p + 32), m2));
+                    Avx.Store(target + x, Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(values)));
+                    Avx.Store(target + x + 8, Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(values, 8))));
+                }
+                for (; x < width; x++) target[x] = byteValues[row[3 * x + channel]];
+            }
+        }
+    }
+
+    static readonly float[] ByteValues = Enumerable.Range(0, 256).Select(v => (float)v).ToArray();
+
     static unsafe void TransposeRgb8(byte* rgb, int channel, int width, int height, float* target, int targetStride)
     {
-        for (int y0 = 0; y0 < height; y0 += 16)
+        fixed (float* byteValues = ByteValues)
         {
-            int rowsInBlock = Math.Min(16, height - y0);
-            for (int x = 0; x < width; x++)
+            for (int y0 = 0; y0 < height; y0 += 16)
             {
-                float* column = target + (long)x * targetStride + y0;
-                byte* from = rgb + 3L * ((long)y0 * width + x) + channel;
-                for (int i = 0; i < rowsInBlock; i++) column[i] = from[3L * i * width];
+                int rowsInBlock = Math.Min(16, height - y0);
+                for (int x = 0; x < width; x++)
+                {
+                    float* column = target + (long)x * targetStride + y0;
+                    byte* from = rgb + 3L * ((long)y0 * width + x) + channel;
+                    // A table load instead of an int → float conversion (cvtsi2ss also waits on its target register).
+                    for (int i = 0; i < rowsInBlock; i++) column[i] = byteValues[from[3L * i * width]];
+                }
             }
         }
         int padded = RoundUp(height);
@@ -148,11 +259,15 @@ public static class Resampling
 
     // target row j = Σ_k w[j][k] · source row (start[j] + k), k ascending, per lane: sum = 0.0, then
     // sum += widen(value) * w (multiply, then add), then narrow to float32. `length` is a multiple of 16.
-    static unsafe void RowPass(float* source, int sourceStride, float* target, int targetStride, int length, PilAxis axis)
+    static unsafe void RowPass(float* source, int sourceStride, float* target, int targetStride, int length, PilAxis axis) =>
+        RowPass(source, sourceStride, target, targetStride, length, axis, 0, axis.Start.Length);
+
+    // Output rows firstRow .. endRow − 1 only (row j is written at target + j · targetStride).
+    static unsafe void RowPass(float* source, int sourceStride, float* target, int targetStride, int length, PilAxis axis, int firstRow, int endRow)
     {
         fixed (double* weightBase = axis.Weights)
         {
-            for (int j = 0; j < axis.Start.Length; j++)
+            for (int j = firstRow; j < endRow; j++)
             {
                 float* first = source + (long)axis.Start[j] * sourceStride;
                 double* w = weightBase + (long)j * axis.Stride;
@@ -210,7 +325,7 @@ public static class Resampling
     sealed class Scratch
     {
         [ThreadStatic] static Scratch? current;
-        readonly float[][] buffers = [[], [], []];
+        readonly float[][] buffers = [[], [], [], []];
 
         public static Scratch Current => current ??= new Scratch();
 

@@ -72,7 +72,8 @@ internal static unsafe class TurboJpeg
                 clean = true;
                 if (colorspace is ColorspaceCmyk or ColorspaceYcck || width <= 0 || height <= 0) return null;
                 clean = false;
-                var rgb = new byte[3L * width * height];
+                // Every byte is written by the decoder: no need to zero an image-sized buffer first.
+                var rgb = GC.AllocateUninitializedArray<byte>(checked(3 * width * height));
                 fixed (byte* target = rgb)
                 {
                     // Flags 0: accurate integer IDCT and fancy upsampling, libjpeg's (and PIL's) defaults.

@@ -18,6 +18,8 @@ public class PilBicubicExactnessTests
     [TestCase(17, 1000, 17, 33)]
     [TestCase(5, 3, 1, 1)]
     [TestCase(1, 1, 19, 7)]
+    [TestCase(4, 4, 5, 3)]
+    [TestCase(9, 2, 4, 4)]
     public void SimdResizeIsBitIdenticalToPillowsLoop(int inWidth, int inHeight, int outWidth, int outHeight)
     {
         var rng = new Random(inWidth * 7919 + inHeight * 31 + outWidth);
