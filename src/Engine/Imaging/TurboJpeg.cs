@@ -71,9 +71,10 @@ internal static unsafe class TurboJpeg
                 if (DecompressHeader3(handle, source, size, &width, &height, &subsampling, &colorspace) != 0) return null;
                 clean = true;
                 if (colorspace is ColorspaceCmyk or ColorspaceYcck || width <= 0 || height <= 0) return null;
+                if (3L * width * height > Array.MaxLength) return null; // too large for one array: Skia reports it
                 clean = false;
                 // Every byte is written by the decoder: no need to zero an image-sized buffer first.
-                var rgb = GC.AllocateUninitializedArray<byte>(checked(3 * width * height));
+                var rgb = GC.AllocateUninitializedArray<byte>(3 * width * height);
                 fixed (byte* target = rgb)
                 {
                     // Flags 0: accurate integer IDCT and fancy upsampling, libjpeg's (and PIL's) defaults.
