@@ -89,7 +89,9 @@ public sealed class ImageFeatureExtractor
                 var name = collection.DisplayName(entry);
                 try
                 {
-                    var image = decoder.Decode(collection.ReadBytes(entry), name);
+                    var bytes = collection.ReadBytes(entry);
+                    // The default decoder reuses one pixel array per worker: the image is resized at once.
+                    var image = decoder is StbImageDecoder stb ? stb.DecodeTransient(bytes, name) : decoder.Decode(bytes, name);
                     preprocessor.Process(image, name, target.Inputs.AsSpan(i * inputLength, inputLength));
                     target.Errors[i] = null;
                 }

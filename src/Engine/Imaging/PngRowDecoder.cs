@@ -22,7 +22,7 @@ internal static class PngRowDecoder
         if (3L * width * height > Array.MaxLength) return null;
         var raw = png.Filtered;
         Unfilter(raw, rowBytes, height, channels);
-        var rgb = GC.AllocateUninitializedArray<byte>(3 * width * height);
+        var rgb = PixelBuffers.Allocate(3 * width * height); // every byte is written below
         unsafe
         {
             fixed (byte* rawBase = raw, rgbBase = rgb)

@@ -20,6 +20,13 @@ public sealed class StbImageDecoder : IImageDecoder
 
     public IReadOnlyList<string> Extensions { get; } = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".webp", ".tif", ".tiff", ".pgm", ".ppm"];
 
+    /// <summary>
+    /// <see cref="Decode"/> into this thread's reusable pixel array: the returned image's pixels are valid only
+    /// until the next DecodeTransient on the same thread. For a pipeline that resizes each image at once and
+    /// drops it (no image-sized allocation per file).
+    /// </summary>
+    internal RgbImage DecodeTransient(byte[] encoded, string name) => PixelBuffers.Transient((encoded, name), s => Decode(s.encoded, s.name));
+
     public RgbImage Decode(ReadOnlySpan<byte> encoded, string name)
     {
         if (encoded.Length == 0) throw InputException.For(name, "empty file");

@@ -74,7 +74,7 @@ internal static unsafe class TurboJpeg
                 if (3L * width * height > Array.MaxLength) return null; // too large for one array: Skia reports it
                 clean = false;
                 // Every byte is written by the decoder: no need to zero an image-sized buffer first.
-                var rgb = GC.AllocateUninitializedArray<byte>(3 * width * height);
+                var rgb = PixelBuffers.Allocate(3 * width * height);
                 fixed (byte* target = rgb)
                 {
                     // Flags 0: accurate integer IDCT and fancy upsampling, libjpeg's (and PIL's) defaults.

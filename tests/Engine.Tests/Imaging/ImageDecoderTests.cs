@@ -120,4 +120,25 @@ public class ImageDecoderTests
                 $"values differing {100.0 * differing / pil.Length:F1}%, |d|<=2 {100.0 * (histogram[0] + histogram[1] + histogram[2]) / pil.Length:F2}%");
         }
     }
+
+    /// <summary>
+    /// The pipeline's decode into a reused per-thread array gives the same pixels as Decode, reuses the
+    /// array for same-sized images, and never hands it out from a plain Decode (whose images callers keep).
+    /// </summary>
+    [TestCase("rgb8.png")]
+    [TestCase("rgba8_gama_iccp.png")]
+    [TestCase("baseline.jpg")]
+    public void TransientDecodeReusesOneArrayAndMatchesDecode(string name)
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(ImagingFixtures.Dir("decode"), name));
+        var first = Decoder.DecodeTransient(bytes, name);
+        var pixels = first.Pixels.ToArray();
+        var second = Decoder.DecodeTransient(bytes, name);
+        var plain = Decoder.Decode(bytes, name);
+        Assert.That(second.Pixels, Is.EqualTo(pixels));
+        Assert.That(plain.Pixels, Is.EqualTo(pixels));
+        Assert.That(plain.Pixels, Is.Not.SameAs(second.Pixels), "a plain Decode gets its own array");
+        if (name.EndsWith(".png") || TurboJpeg.IsAvailable)
+            Assert.That(second.Pixels, Is.SameAs(first.Pixels), "the transient decode reuses the thread's array");
+    }
 }
