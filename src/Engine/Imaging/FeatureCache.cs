@@ -42,6 +42,8 @@ public sealed class FeatureCache
         text.Append("size=").Append(preprocessor.Width).Append('x').Append(preprocessor.Height).Append('\n');
         // Entries written before the double-precision source index (issue 12) hold torch-inexact features.
         if (preprocessor.Mode == ResizeMode.LegacyPyTorch) text.Append("pytorch-source-index=double\n");
+        // Entries written before the clean weights used Pillow's x · (1/filterscale) may differ in the last bit on downscales.
+        if (preprocessor.Mode == ResizeMode.Clean) text.Append("pil-weights=inverse-scale\n");
         if (preprocessor.Normalization is { } n) text.Append("normalize=").Append(n.Name).Append('\n');
         if (preprocessor.CenterCrop) text.Append("resize=center-crop\n");
         text.Append("source=").Append(collection.SourceStamp).Append('\n');
