@@ -52,7 +52,9 @@ public static class Program
             PrintUsage(stdout);
             return ExitBadInput;
         }
+        PhaseTrace.Mark("main");
         var parseResult = Root.Parse(args, ParserSettings);
+        PhaseTrace.Mark("parsed");
         if (parseResult.Action is ParseErrorAction)
             return ReportParseError(parseResult, args, stderr);
         return parseResult.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
@@ -116,6 +118,7 @@ public static class Program
         {
             CommonOptions.CheckCudaBeforeRun(parseResult, parsed);
             int code = command.Run(new ArgumentList(parseResult, parsed), context);
+            PhaseTrace.Mark("ran");
             context.FlushPendingNotices();
             return code;
         }

@@ -44,7 +44,9 @@ public sealed class MetricsCommand : ICommand
         // Created once the inputs are read: the CPU-fallback notice belongs to the computation, not to an input error.
         using var backend = BackendOptions.Create(args, context);
 
+        PhaseTrace.Mark("evaluate");
         var result = Evaluator.Evaluate(real, fake, options, backend, phase => context.Progress.Start(phase));
+        PhaseTrace.Mark("evaluated");
         context.Progress.Clear();
         ConventionOptions.Print(convention, result, context);
         foreach (var note in result.Notes) context.Notice(note);

@@ -156,6 +156,7 @@ public static class FeatureFiles
 
     static GaussianStatistics ReadStatistics(string path, ZipArchiveEntry muEntry, ZipArchiveEntry sigmaEntry, string muKey, string sigmaKey)
     {
+        PhaseTrace.Mark($"{path}: start");
         var (mu, muHeader) = ReadWhole(muEntry, $"{path}[{muKey}]");
         if (muHeader.Shape.Length != 1)
             throw InputException.For(path, $"{muKey} has shape {muHeader.ShapeText}: it must be 1-D [D]");
@@ -163,6 +164,7 @@ public static class FeatureFiles
         var (sigma, sigmaHeader) = ReadWhole(sigmaEntry, $"{path}[{sigmaKey}]");
         if (sigmaHeader.Shape.Length != 2 || sigmaHeader.Shape[0] != d || sigmaHeader.Shape[1] != d)
             throw InputException.For(path, $"{sigmaKey} has shape {sigmaHeader.ShapeText}: it must be [{d}, {d}] to match {muKey} {muHeader.ShapeText}");
+        PhaseTrace.Mark($"{path}: read");
         if (IndexOfNonFinite<double>(mu) is var bm and >= 0) throw InputException.For(path, $"{muKey}[{bm}] is {mu[bm]} (statistics must be finite)");
         if (IndexOfNonFinite<double>(sigma) is var bs and >= 0)
             throw InputException.For(path, $"{sigmaKey}[{bs / d}, {bs % d}] is {sigma[bs]} (statistics must be finite)");
@@ -180,7 +182,9 @@ public static class FeatureFiles
                     throw InputException.For(path, $"{sigmaKey} is not symmetric: {sigmaKey}[{i}, {j}] = {a} but {sigmaKey}[{j}, {i}] = {b}");
             }
         }
+        PhaseTrace.Mark($"{path}: finite+symmetric");
         CovarianceChecks.EnsurePositiveSemiDefinite(sigma, d, path, sigmaKey);
+        PhaseTrace.Mark($"{path}: psd");
         return new GaussianStatistics(mu, sigma, 0, path);
     }
 
