@@ -322,6 +322,7 @@ public static class Conventions
             Differences =
             [
                 "fid: torch-fidelity sums Re sqrt of np.linalg.eigvals(Σ1Σ2); we take the same eigenvalues from a symmetric PSD form (equal to rounding)",
+                "fid: torch-fidelity keeps mu as the float32 mean of its float32 features and evaluates ‖mu1 − mu2‖² in float32; we keep the float64 mean and sum (differences of ~1e-7 relative in the mean term)",
                 Float32Kernel,
                 "k-NN: torch-fidelity's float32 torch.cdist can flip an exact tie at the last ulp; our decisions are exact",
             ],
@@ -432,7 +433,7 @@ public static class Conventions
             Differences =
             [
                 SqrtmRoute,
-                Float32Kernel,
+                "kid: dgm-eval stores its features as float64 (np.empty), so sklearn's polynomial_kernel forms the products and sums in float64; we form float32 products of the float32 features and sum the kernel values in float64 (differences of ~1e-6 relative)",
                 "kid: dgm-eval draws real then generated rows from the global np.random; we draw with numpy RandomState(seed), so only a subset size equal to both set sizes reproduces its KD exactly",
                 "k-NN: dgm-eval first subsamples both sets to min(--reduced_n 10000, N_real, N_fake) rows with an unseeded np.random; we use every row, so its prdc numbers are reproduced only for equal set sizes up to 10000 (otherwise pass the same subsets as files)",
                 "images: dgm-eval's default encoder (DINOv2) is not installed by genmetrics; image inputs use the Inception/VGG-16 features",

@@ -179,6 +179,31 @@ public class ConventionCliTests
         Assert.That(Mean("--convention", "torch-fidelity"), Is.Not.EqualTo(Mean()));
     }
 
+    /// <summary>
+    /// Which tools keep μ as a float32 mean, from their sources: clean-fid and torch-fidelity take np.mean of
+    /// float32 features; pytorch-fid and dgm-eval store the features in np.empty (float64) first. dgm-eval's
+    /// KID kernel is therefore float64 too, not float32 like the other tools'.
+    /// </summary>
+    [Test]
+    public void ListConventionsSaysWhichToolsKeepMuInFloat32()
+    {
+        var (code, stdout, err) = Run("list", "--conventions");
+        Assert.That(code, Is.EqualTo(0), err);
+        var blocks = stdout.Split(Environment.NewLine).Aggregate(new List<List<string>>(), (acc, line) =>
+        {
+            if (line.Length > 0 && line[0] != ' ') acc.Add([line]);
+            else if (acc.Count > 0) acc[^1].Add(line);
+            return acc;
+        }).ToDictionary(b => b[0].Split(' ')[0], b => string.Join("\n", b.Skip(1)));
+        foreach (var name in new[] { "clean-fid", "clean-fid:legacy_tensorflow", "clean-fid:legacy_pytorch", "torch-fidelity" })
+            Assert.That(blocks[name], Does.Match("differs: fid: .*keeps mu as the float32 mean"), name);
+        foreach (var name in new[] { "pytorch-fid", "dgm-eval", "genmetrics" })
+            Assert.That(blocks[name], Does.Not.Contain("float32 mean"), name);
+        Assert.That(blocks["dgm-eval"], Does.Contain("differs: kid: dgm-eval stores its features as float64"));
+        Assert.That(blocks["dgm-eval"], Does.Not.Contain("sums them in float32"));
+        Assert.That(blocks["torch-fidelity"], Does.Contain("sums them in float32"));
+    }
+
     [Test]
     public void ListConventionsNamesEveryConventionAndItsChoices()
     {
