@@ -60,6 +60,7 @@ public static class Evaluator
             result.Convention = convention.Convention.Name;
             bool images = real.IsImages || fake.IsImages;
             result.Choices = convention.ChoicesFor(groups, images, real.OwnNetwork ?? fake.OwnNetwork);
+            result.GenMetricsDefaults = convention.DefaultKeys(result.Choices, groups);
             result.Notes.AddRange(convention.DifferencesFor(groups, images).Select(d => $"{convention.Convention.Name} differs: {d}"));
         }
         result.Notes.AddRange(skipped);
