@@ -13,7 +13,13 @@ internal static class PhaseTrace
 
     public static void Mark(string step)
     {
-        if (!Enabled) return;
+        if (Enabled) Write(step);
+    }
+
+    // Apart, so that a run without tracing never loads System.Diagnostics.Process to compile Mark.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void Write(string step)
+    {
         using var process = Process.GetCurrentProcess();
         double wall = (DateTime.Now - process.StartTime).TotalMilliseconds;
         Console.Error.WriteLine($"[trace] {wall,8:F1} ms wall {process.TotalProcessorTime.TotalMilliseconds,8:F1} ms cpu  {step}");
