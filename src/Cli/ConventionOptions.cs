@@ -42,7 +42,9 @@ internal static class ConventionOptions
         foreach (var note in resolved.OverrideNotes) context.Notice(note);
         if (result.Convention is null) return;
         var choices = result.Choices.ToList();
-        if (result.Ks.Count > 0) choices.Insert(0, new ConventionChoice("k", string.Join(",", result.Ks.Select(k => k.ToString(CultureInfo.InvariantCulture))), ChoiceScope.Knn));
+        if (result.Ks.Count > 0)
+            choices.Insert(0, new ConventionChoice("k", string.Join(",", result.Ks.Select(k => k.ToString(CultureInfo.InvariantCulture))), ChoiceScope.Knn,
+                IsDefault: result.GenMetricsDefaults.Contains("k")));
         context.Notice(ResolvedConvention.Table(result.Convention, choices));
     }
 }

@@ -52,7 +52,9 @@ public static class Program
             PrintUsage(stdout);
             return ExitBadInput;
         }
+        PhaseTrace.Mark("main");
         var parseResult = Root.Parse(args, ParserSettings);
+        PhaseTrace.Mark("parsed");
         if (parseResult.Action is ParseErrorAction)
             return ReportParseError(parseResult, args, stderr);
         return parseResult.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
@@ -116,6 +118,7 @@ public static class Program
         {
             CommonOptions.CheckCudaBeforeRun(parseResult, parsed);
             int code = command.Run(new ArgumentList(parseResult, parsed), context);
+            PhaseTrace.Mark("ran");
             context.FlushPendingNotices();
             return code;
         }
@@ -170,9 +173,27 @@ public static class Program
                 : $"genmetrics: {(first is null ? "missing command" : $"unknown option {first}")} (run 'genmetrics --help' for the list)");
             return ExitBadInput;
         }
-        stderr.WriteLine($"genmetrics {c.Name}: {Describe(parseResult, command, args)}");
+        stderr.WriteLine($"genmetrics {c.Name}: {OptionBeforeCommand(parseResult, args) ?? Describe(parseResult, command, args)}");
         stderr.WriteLine(UsageLine(c));
         return ExitBadInput;
+    }
+
+    /// <summary>
+    /// `genmetrics --backend cuda metrics ...`: an option the root does not take, written before the command.
+    /// Only the root's own options (-q/--quiet, --version, --help) may come before it; say so rather than
+    /// "unknown option" for an option the command knows.
+    /// </summary>
+    private static string? OptionBeforeCommand(ParseResult parseResult, string[] args)
+    {
+        int commandAt = Array.IndexOf(args, parseResult.CommandResult.IdentifierToken.Value);
+        if (commandAt <= 0) return null;
+        string? early = parseResult.UnmatchedTokens.FirstOrDefault(t => t.StartsWith('-') && t.Length > 1 && Array.IndexOf(args, t) is var at && at >= 0 && at < commandAt);
+        if (early is null) return null;
+        string name = early.Split('=', ':')[0];
+        var command = parseResult.CommandResult.Command;
+        if (!command.Options.Any(o => o.Name == name || o.Aliases.Contains(name)))
+            return $"unknown option {name} (and options go after the command; only -q/--quiet, --version and --help may come before it)";
+        return $"{name} must come after the command: options go after it (genmetrics {command.Name} ... {name} ...); only -q/--quiet, --version and --help may come before it";
     }
 
     private static string Describe(ParseResult parseResult, Command command, string[] args)

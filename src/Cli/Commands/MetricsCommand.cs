@@ -39,12 +39,13 @@ public sealed class MetricsCommand : ICommand
         OutputPaths.CheckFile(json, "--json", [".json"], inputs, allowStdout: true);
         var images = ImageInputOptions.From(args) with { Mode = convention.ImageMode, KnnLayer = convention.KnnLayer };
         var groups = options.Groups ?? convention.Convention.Groups;
-        var real = InputLoader.Load(inputs[0], args.Get("key"), context, images, groups);
-        var fake = InputLoader.Load(inputs[1], args.Get("key"), context, images, groups);
+        var (real, fake) = InputLoader.LoadPair(inputs[0], inputs[1], args.Get("key"), context, images, groups);
         // Created once the inputs are read: the CPU-fallback notice belongs to the computation, not to an input error.
         using var backend = BackendOptions.Create(args, context);
 
+        PhaseTrace.Mark("evaluate");
         var result = Evaluator.Evaluate(real, fake, options, backend, phase => context.Progress.Start(phase));
+        PhaseTrace.Mark("evaluated");
         context.Progress.Clear();
         ConventionOptions.Print(convention, result, context);
         foreach (var note in result.Notes) context.Notice(note);

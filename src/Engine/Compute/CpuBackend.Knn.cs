@@ -245,54 +245,81 @@ public sealed partial class CpuBackend
     /// <summary>
     /// Every membership decision of one fake row against one column block: certain where the float32 distance
     /// and its error bound say so, recomputed in float64 (once per pair) where the margin is inside the bound.
+    /// One pass per k over contiguous spans settles the certain decisions and notes the columns with an
+    /// uncertain one; only those columns then get the float64 distance (normally none or a few per row).
+    /// The j-outer, k-inner form with jagged-array lookups in the hot loop cost the demo ~70% more CPU than
+    /// the float32-only reduction before it (perf/NOTES.md, "CLI FID from statistics ..., demo").
     /// </summary>
     private static void DecideRow(CrossWorkerState s, FeatureMatrix fake, FeatureMatrix real, CrossThresholds th,
         IReadOnlyList<double[]> realRadii, IReadOnlyList<double[]> fakeRadii, int g, int colStart, ReadOnlySpan<float> row,
         int[][] countLe, int[][] countLt, bool[][] complement)
     {
-        int nk = realRadii.Count;
+        int nk = realRadii.Count, n = row.Length;
         float eg = th.FakeTerms[g];
-        var realTerms = th.RealTerms.AsSpan(colStart, row.Length);
-        Span<int> cLe = stackalloc int[nk];
-        Span<int> cLt = stackalloc int[nk];
-        for (int j = 0; j < row.Length; j++)
+        var realTerms = th.RealTerms.AsSpan(colStart, n);
+        var uncertain = s.Uncertain;
+        uncertain.Clear();
+        for (int q = 0; q < nk; q++)
         {
+            var realLow = th.RealLow[q].AsSpan(colStart, n);
+            var realHigh = th.RealHigh[q].AsSpan(colStart, n);
+            var covered = s.Covered[q].AsSpan(colStart, n);
+            var insideLe = s.InsideLe[q].AsSpan(colStart, n);
+            var insideLt = s.InsideLt[q].AsSpan(colStart, n);
+            float fakeLow = th.FakeLow[q][g], fakeHigh = th.FakeHigh[q][g];
+            int cLe = 0;
+            bool inside = false;
+            for (int j = 0; j < n; j++)
+            {
+                float d = row[j], ej = realTerms[j];
+                // Against the real radius r_j: |d̃ − d| ≤ e_g + e_j, and RealLow/RealHigh already hold r_j ∓ e_j.
+                if (d + eg < realLow[j])
+                {
+                    cLe++;
+                    covered[j] = true;
+                }
+                else if (d - eg <= realHigh[j]) uncertain.Add(j);
+                // Against the fake radius ρ_g: FakeLow/FakeHigh hold ρ_g ∓ e_g.
+                if (d + ej < fakeLow)
+                {
+                    insideLe[j] = true;
+                    insideLt[j] = true;
+                    inside = true;
+                }
+                else if (d - ej <= fakeHigh) uncertain.Add(j);
+            }
+            // A certain decision is inside for ≤ and < alike.
+            countLe[q][g] += cLe;
+            countLt[q][g] += cLe;
+            if (inside) complement[q][g] = true;
+        }
+        if (uncertain.Count == 0) return;
+
+        // The uncertain decisions, column by column (each column's float64 distance computed once for all k).
+        uncertain.Sort();
+        int previous = -1;
+        foreach (int j in uncertain)
+        {
+            if (j == previous) continue;
+            previous = j;
             float d = row[j], ej = realTerms[j];
-            float dUp = d + eg, dDown = d - eg, dUpReal = d + ej, dDownReal = d - ej;
             int col = colStart + j;
-            bool haveExact = false;
-            double exact = 0;
+            double exact = s.Exact(fake, real, g, col);
             for (int q = 0; q < nk; q++)
             {
-                // Against the real radius r_j: |d̃ − d| ≤ e_g + e_j, and RealLow/RealHigh already hold r_j ∓ e_j.
-                if (dUp < th.RealLow[q][col])
+                if (!(d + eg < th.RealLow[q][col]) && d - eg <= th.RealHigh[q][col])
                 {
-                    cLe[q]++;
-                    cLt[q]++;
-                    s.Covered[q][col] = true;
-                }
-                else if (dDown <= th.RealHigh[q][col])
-                {
-                    if (!haveExact) (exact, haveExact) = (s.Exact(fake, real, g, col), true);
                     double r = realRadii[q][col];
                     s.RefinedDecisions++;
-                    if (exact <= r) cLe[q]++;
+                    if (exact <= r) countLe[q][g]++;
                     if (exact < r)
                     {
-                        cLt[q]++;
+                        countLt[q][g]++;
                         s.Covered[q][col] = true;
                     }
                 }
-                // Against the fake radius ρ_g: FakeLow/FakeHigh hold ρ_g ∓ e_g.
-                if (dUpReal < th.FakeLow[q][g])
+                if (!(d + ej < th.FakeLow[q][g]) && d - ej <= th.FakeHigh[q][g])
                 {
-                    s.InsideLe[q][col] = true;
-                    s.InsideLt[q][col] = true;
-                    complement[q][g] = true;
-                }
-                else if (dDownReal <= th.FakeHigh[q][g])
-                {
-                    if (!haveExact) (exact, haveExact) = (s.Exact(fake, real, g, col), true);
                     double rho = fakeRadii[q][g];
                     s.RefinedDecisions++;
                     if (exact <= rho) s.InsideLe[q][col] = true;
@@ -303,11 +330,6 @@ public sealed partial class CpuBackend
                     }
                 }
             }
-        }
-        for (int q = 0; q < nk; q++)
-        {
-            countLe[q][g] += cLe[q];
-            countLt[q][g] += cLt[q];
         }
     }
 
@@ -359,6 +381,9 @@ public sealed partial class CpuBackend
         public long RefinedDistances { get; private set; }
         public long RefinedTicks { get; private set; }
         public int[] RealismEvaluated { get; } = new int[rowBlock];
+
+        /// <summary>Columns of the current row with an uncertain decision (see DecideRow); reused row after row.</summary>
+        public List<int> Uncertain { get; } = [];
 
         /// <summary>d(fake g, real j) in float64 (timed and counted as refinement).</summary>
         public double Exact(FeatureMatrix fake, FeatureMatrix real, int g, int j)

@@ -105,7 +105,11 @@ public enum ChoiceScope { Fid, Kid, Knn, Images, ImagesFidKid, ImagesKnn, Incept
 /// <param name="Value">A string, an int or a bool.</param>
 /// <param name="Scope">The groups (or inputs) it applies to.</param>
 /// <param name="Overridden">The convention's own value when an explicit option replaced it; null otherwise.</param>
-public sealed record ConventionChoice(string Key, object Value, ChoiceScope Scope, string? Overridden = null)
+/// <param name="IsDefault">
+/// True when the convention does not define this choice (its tool lacks the metric, e.g. pytorch-fid and
+/// precision/recall) and the value is GenMetrics' default.
+/// </param>
+public sealed record ConventionChoice(string Key, object Value, ChoiceScope Scope, string? Overridden = null, bool IsDefault = false)
 {
     public string Text => Format(Value);
 
@@ -166,6 +170,24 @@ public sealed class ResolvedConvention
 
     /// <summary>"--seed 7 overrides torch-fidelity's 2020"-style lines, one per explicit option that changed a value.</summary>
     public IReadOnlyList<string> OverrideNotes { get; }
+
+    /// <summary>
+    /// Whether the convention's tool defines the choices of <paramref name="scope"/>: false for the metrics its
+    /// tool does not compute (pytorch-fid has no KID or k-NN metrics), whose choices are GenMetrics' defaults.
+    /// </summary>
+    public bool Defines(ChoiceScope scope) => Conventions.Defines(Convention, scope);
+
+    /// <summary>
+    /// The keys whose values are GenMetrics' defaults because the convention does not define them, among the
+    /// choices for <paramref name="groups"/>; "k" too when k-NN metrics run without a k from the convention or --k.
+    /// </summary>
+    public IReadOnlyList<string> DefaultKeys(IReadOnlyList<ConventionChoice> choices, IReadOnlyCollection<MetricGroup> groups)
+    {
+        var keys = new List<string>();
+        if (groups.Any(g => MetricRegistry.Get(g).IsKnn) && !Defines(ChoiceScope.Knn) && Options.Ks is null) keys.Add("k");
+        keys.AddRange(choices.Where(c => c.IsDefault).Select(c => c.Key));
+        return keys;
+    }
 
     /// <summary>
     /// The choices that apply to an evaluation of <paramref name="groups"/> (image choices only for image inputs;
@@ -231,7 +253,9 @@ public sealed class ResolvedConvention
         int width = Math.Max("convention".Length, choices.Count == 0 ? 0 : choices.Max(c => c.Key.Length)) + 2;
         var lines = new List<string> { "convention".PadRight(width) + conventionName };
         foreach (var c in choices)
-            lines.Add(c.Key.PadRight(width) + c.Text + (c.Overridden is { } was ? $"   (option; {conventionName}: {was})" : ""));
+            lines.Add(c.Key.PadRight(width) + c.Text
+                + (c.Overridden is { } was ? $"   (option; {conventionName}: {was})" : "")
+                + (c.IsDefault ? $"   (not defined by {conventionName}; genmetrics default)" : ""));
         return string.Join(Environment.NewLine, lines);
     }
 }
@@ -322,6 +346,7 @@ public static class Conventions
             Differences =
             [
                 "fid: torch-fidelity sums Re sqrt of np.linalg.eigvals(Σ1Σ2); we take the same eigenvalues from a symmetric PSD form (equal to rounding)",
+                "fid: torch-fidelity keeps mu as the float32 mean of its float32 features and evaluates ‖mu1 − mu2‖² in float32; we keep the float64 mean and sum (differences of ~1e-7 relative in the mean term)",
                 Float32Kernel,
                 "k-NN: torch-fidelity's float32 torch.cdist can flip an exact tie at the last ulp; our decisions are exact",
             ],
@@ -432,7 +457,7 @@ public static class Conventions
             Differences =
             [
                 SqrtmRoute,
-                Float32Kernel,
+                "kid: dgm-eval stores its features as float64 (np.empty), so sklearn's polynomial_kernel forms the products and sums in float64; we form float32 products of the float32 features and sum the kernel values in float64 (differences of ~1e-6 relative)",
                 "kid: dgm-eval draws real then generated rows from the global np.random; we draw with numpy RandomState(seed), so only a subset size equal to both set sizes reproduces its KD exactly",
                 "k-NN: dgm-eval first subsamples both sets to min(--reduced_n 10000, N_real, N_fake) rows with an unseeded np.random; we use every row, so its prdc numbers are reproduced only for equal set sizes up to 10000 (otherwise pass the same subsets as files)",
                 "images: dgm-eval's default encoder (DINOv2) is not installed by genmetrics; image inputs use the Inception/VGG-16 features",
@@ -444,6 +469,22 @@ public static class Conventions
     private const string Float32Kernel = "kid: the tool evaluates the kernel values and sums them in float32, its features' dtype; we sum float64 kernel values of the same float32 products (differences of ~1e-6 relative)";
 
     private const string CleanFidMean = "fid: clean-fid keeps mu as the float32 mean of float32 features; we keep the float64 mean (differences of ~1e-7 relative in the mean term)";
+
+    /// <summary>Whether <paramref name="c"/>'s tool computes the metrics the choices of <paramref name="scope"/> belong to.</summary>
+    internal static bool Defines(Convention c, ChoiceScope scope)
+    {
+        if (c.Groups is not { } groups) return true;
+        bool fid = groups.Contains(MetricGroup.Fid), kid = groups.Contains(MetricGroup.Kid);
+        bool knn = groups.Any(g => MetricRegistry.Get(g).IsKnn);
+        return scope switch
+        {
+            ChoiceScope.Fid => fid,
+            ChoiceScope.Kid => kid,
+            ChoiceScope.Knn or ChoiceScope.ImagesKnn => knn,
+            ChoiceScope.ImagesFidKid => fid || kid,
+            _ => true,
+        };
+    }
 
     /// <summary>The convention of a name or alias (case-insensitive; '_' and '-' alike); an <see cref="InputException"/> names the known ones.</summary>
     public static Convention Find(string name) =>
@@ -462,40 +503,49 @@ public static class Conventions
         bool named = name is not null;
         var notes = new List<string>();
         var choices = new List<ConventionChoice>();
+        // The convention whose value a choice takes: its own for what its tool computes, else GenMetrics' default
+        // (labelled so in the table and the JSON; an explicit option then overrides no tool value).
+        Convention Of(ChoiceScope scope) => Defines(c, scope) ? c : Default;
+        bool Undefined(ChoiceScope scope) => named && !Defines(c, scope);
 
         T Pick<T>(string key, string option, T conventionValue, T? explicitValue, ChoiceScope scope, Func<T, object>? show = null) where T : struct
         {
             show ??= v => v;
             T value = explicitValue ?? conventionValue;
             string? overridden = null;
-            if (explicitValue is { } e && !EqualityComparer<T>.Default.Equals(e, conventionValue))
+            if (explicitValue is { } e && !EqualityComparer<T>.Default.Equals(e, conventionValue) && !Undefined(scope))
             {
                 overridden = ConventionChoice.Format(show(conventionValue));
                 if (named) notes.Add($"{option} {ConventionChoice.Format(show(e))} overrides {c.Name}'s {key} {overridden}");
             }
-            choices.Add(new ConventionChoice(key, show(value), scope, named ? overridden : null));
+            choices.Add(new ConventionChoice(key, show(value), scope, named ? overridden : null, IsDefault: explicitValue is null && Undefined(scope)));
             return value;
         }
 
-        var divisor = Pick("cov_divisor", "--cov-divisor", c.CovarianceDivisor, overrides.CovarianceDivisor, ChoiceScope.Fid, d => d == CovarianceDivisor.N ? "n" : "n-1");
-        int subsets = Pick("kid_subsets", "--kid-subsets", c.KidSubsets, overrides.KidSubsets, ChoiceScope.Kid);
-        int subsetSize = Pick("kid_subset_size", "--kid-subset-size", c.KidSubsetSize, overrides.KidSubsetSize, ChoiceScope.Kid);
-        choices.Add(new("kid_small_sets", c.KidSmallSets == KidSmallSets.Error ? "error" : "shrink", ChoiceScope.Kid));
-        choices.Add(new("kid_draw_first", c.KidDrawOrder == KidDrawOrder.FakeFirst ? "fake" : "real", ChoiceScope.Kid));
-        int seed = Pick("seed", "--seed", c.Seed, overrides.Seed, ChoiceScope.Kid);
-        if (named) choices.Add(new("tool_seeded", c.ToolSeeded, ChoiceScope.Kid));
+        void Add(string key, object value, ChoiceScope scope) => choices.Add(new(key, value, scope, IsDefault: Undefined(scope)));
 
-        IReadOnlyList<int>? ks = overrides.Ks ?? (c.K is { } k ? [k] : null);
-        if (named && c.K is { } ck && overrides.Ks is { } ek && !(ek.Count == 1 && ek[0] == ck))
+        var divisor = Pick("cov_divisor", "--cov-divisor", Of(ChoiceScope.Fid).CovarianceDivisor, overrides.CovarianceDivisor, ChoiceScope.Fid, d => d == CovarianceDivisor.N ? "n" : "n-1");
+        var kid = Of(ChoiceScope.Kid);
+        int subsets = Pick("kid_subsets", "--kid-subsets", kid.KidSubsets, overrides.KidSubsets, ChoiceScope.Kid);
+        int subsetSize = Pick("kid_subset_size", "--kid-subset-size", kid.KidSubsetSize, overrides.KidSubsetSize, ChoiceScope.Kid);
+        Add("kid_small_sets", kid.KidSmallSets == KidSmallSets.Error ? "error" : "shrink", ChoiceScope.Kid);
+        Add("kid_draw_first", kid.KidDrawOrder == KidDrawOrder.FakeFirst ? "fake" : "real", ChoiceScope.Kid);
+        int seed = Pick("seed", "--seed", kid.Seed, overrides.Seed, ChoiceScope.Kid);
+        if (named && !Undefined(ChoiceScope.Kid)) Add("tool_seeded", kid.ToolSeeded, ChoiceScope.Kid);
+
+        var knn = Of(ChoiceScope.Knn);
+        IReadOnlyList<int>? ks = overrides.Ks ?? (knn.K is { } k ? [k] : null);
+        if (named && knn.K is { } ck && overrides.Ks is { } ek && !(ek.Count == 1 && ek[0] == ck) && !Undefined(ChoiceScope.Knn))
             notes.Add($"--k {string.Join(",", ek)} overrides {c.Name}'s k {ck}");
-        choices.Add(new("comparison", c.Comparison ?? "", ChoiceScope.Knn));
-        if (c.SquaredDistances is { } squared) choices.Add(new("squared_distances", squared, ChoiceScope.Knn));
-        choices.Add(new("radius", c.Radius, ChoiceScope.Knn));
-        if (named) choices.Add(new("tool_distance_arithmetic", c.ToolDistanceArithmetic, ChoiceScope.Knn));
+        Add("comparison", knn.Comparison ?? "", ChoiceScope.Knn);
+        if (knn.SquaredDistances is { } squared) Add("squared_distances", squared, ChoiceScope.Knn);
+        Add("radius", knn.Radius, ChoiceScope.Knn);
+        if (named && !Undefined(ChoiceScope.Knn)) Add("tool_distance_arithmetic", knn.ToolDistanceArithmetic, ChoiceScope.Knn);
 
         var mode = Pick("image_mode", "--mode", c.ImageMode, overrides.ImageMode, ChoiceScope.Images, m => ImagePreprocessor.ModeName(m));
-        choices.Add(new("feature_network", c.FeatureNetwork, ChoiceScope.ImagesFidKid));
-        choices.Add(new("knn_features", $"{c.KnnNetwork} {c.KnnLayer}", ChoiceScope.ImagesKnn));
+        Add("feature_network", Of(ChoiceScope.ImagesFidKid).FeatureNetwork, ChoiceScope.ImagesFidKid);
+        var knnImages = Of(ChoiceScope.ImagesKnn);
+        Add("knn_features", $"{knnImages.KnnNetwork} {knnImages.KnnLayer}", ChoiceScope.ImagesKnn);
 
         int isSplits = Pick("is_splits", "--splits", c.InceptionScoreSplits, overrides.InceptionScoreSplits, ChoiceScope.InceptionScore);
         bool isShuffle = Pick("is_shuffle", "--shuffle", c.InceptionScoreShuffle, overrides.InceptionScoreShuffle, ChoiceScope.InceptionScore);
@@ -509,8 +559,8 @@ public static class Conventions
             Ks = ks,
             KidSubsets = subsets,
             KidSubsetSize = subsetSize,
-            KidDrawOrder = c.KidDrawOrder,
-            KidSmallSets = c.KidSmallSets,
+            KidDrawOrder = kid.KidDrawOrder,
+            KidSmallSets = kid.KidSmallSets,
             Seed = seed,
             CovarianceDivisor = divisor,
             CompareWithFp32 = overrides.CompareWithFp32,

@@ -49,6 +49,13 @@ public sealed class EvaluationResult
     /// <summary>The convention's resolved choices that apply to this result, written to the JSON after `convention`.</summary>
     public IReadOnlyList<ConventionChoice> Choices { get; set; } = [];
 
+    /// <summary>
+    /// Keys among <see cref="Choices"/> (and "k") whose values are GenMetrics' defaults because the convention's
+    /// tool does not compute that metric (e.g. precision/recall under pytorch-fid); written to the JSON as
+    /// `genmetrics_defaults` when not empty.
+    /// </summary>
+    public IReadOnlyList<string> GenMetricsDefaults { get; set; } = [];
+
     /// <summary>Notes for the reader (e.g. the KID subset size was reduced), printed on stderr by the CLI.</summary>
     public List<string> Notes { get; } = [];
 
@@ -124,6 +131,12 @@ public sealed class EvaluationResult
                         case bool b: w.WriteBoolean(choice.Key, b); break;
                         default: w.WriteString(choice.Key, choice.Text); break;
                     }
+                }
+                if (GenMetricsDefaults.Count > 0)
+                {
+                    w.WriteStartArray("genmetrics_defaults");
+                    foreach (var key in GenMetricsDefaults) w.WriteStringValue(key);
+                    w.WriteEndArray();
                 }
             }
             if (FeatureNetworks.Count > 0)

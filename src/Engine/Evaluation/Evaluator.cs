@@ -60,6 +60,7 @@ public static class Evaluator
             result.Convention = convention.Convention.Name;
             bool images = real.IsImages || fake.IsImages;
             result.Choices = convention.ChoicesFor(groups, images, real.OwnNetwork ?? fake.OwnNetwork);
+            result.GenMetricsDefaults = convention.DefaultKeys(result.Choices, groups);
             result.Notes.AddRange(convention.DifferencesFor(groups, images).Select(d => $"{convention.Convention.Name} differs: {d}"));
         }
         result.Notes.AddRange(skipped);
@@ -101,6 +102,9 @@ public static class Evaluator
             }
             // k-NN decisions (comparisons and radii) the distance GEMM's error bound could not settle, decided in float64.
             result.Add(MetricRegistry.RefinedDecisions, knn.Refinement.Decisions);
+            if (PhaseTrace.Enabled)
+                PhaseTrace.Mark(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"k-NN refinement: {knn.Refinement.Decisions} decisions, {knn.Refinement.Float64Distances} float64 distances, {knn.Refinement.Seconds:F3} s"));
             if (comparison is not null)
             {
                 result.Add(MetricRegistry.MembershipDecisions, comparison.Compared);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using GenMetrics.Linalg;
 
 namespace GenMetrics.Features;
@@ -42,25 +43,37 @@ internal static class CovarianceChecks
     /// <summary>The smallest eigenvalue when Σ + tol·I fails to factor, else +∞ (Σ is PSD within tol).</summary>
     internal static double SmallestEigenvalueIfBelow(double[] sigma, int dim, double tol)
     {
-        if (tol > 0)
+        // The work copy comes from the shared pool: a fresh D x D array costs more in first-touch page faults
+        // (8192 per 32 MiB, ~10-30 µs each on a virtual machine) than the factorisation's flops, and FID's
+        // square-root trace rents the same buffer right after (perf/NOTES.md, "CLI FID from statistics").
+        long size = (long)dim * dim;
+        var work = ArrayPool<double>.Shared.Rent(checked((int)size));
+        try
         {
-            // Cholesky with positive pivots all the way down proves Σ + tol·I positive definite. The blocked
-            // factorisation (DGEMM speed, ~0.05 s at D = 2048) settles every PSD Σ: the pivots of Σ + tol·I are at
-            // least tol, far above its D·eps(float64) refusal threshold. Only when it refuses does the pivoted
-            // one (~9x slower, accepts any positive pivot) get the final word before the eigenvalues.
-            var shifted = Shifted(sigma, dim, tol);
-            if (BlockedCholesky.TryFactor(shifted, dim)) return double.PositiveInfinity;
-            shifted = Shifted(sigma, dim, tol);
-            if (PivotedCholesky.Factor(shifted, dim, new int[dim], tolerance: 0) == dim) return double.PositiveInfinity;
+            if (tol > 0)
+            {
+                // Cholesky with positive pivots all the way down proves Σ + tol·I positive definite. The blocked
+                // factorisation (DGEMM speed, ~0.05 s at D = 2048) settles every PSD Σ: the pivots of Σ + tol·I are at
+                // least tol, far above its D·eps(float64) refusal threshold. Only when it refuses does the pivoted
+                // one (~9x slower, accepts any positive pivot) get the final word before the eigenvalues.
+                CopyShifted(sigma, work, dim, tol);
+                if (BlockedCholesky.TryFactor(work, dim)) return double.PositiveInfinity;
+                CopyShifted(sigma, work, dim, tol);
+                if (PivotedCholesky.Factor(work, dim, new int[dim], tolerance: 0) == dim) return double.PositiveInfinity;
+            }
+            Array.Copy(sigma, work, size);
+            var eigenvalues = SymmetricEigenvalues.Compute(work, dim);
+            return eigenvalues.Min();
         }
-        var eigenvalues = SymmetricEigenvalues.Compute((double[])sigma.Clone(), dim);
-        return eigenvalues.Min();
+        finally
+        {
+            ArrayPool<double>.Shared.Return(work);
+        }
     }
 
-    private static double[] Shifted(double[] sigma, int dim, double tol)
+    private static void CopyShifted(double[] sigma, double[] work, int dim, double tol)
     {
-        var shifted = (double[])sigma.Clone();
-        for (int i = 0; i < dim; i++) shifted[(long)i * dim + i] += tol;
-        return shifted;
+        Array.Copy(sigma, work, (long)dim * dim);
+        for (int i = 0; i < dim; i++) work[(long)i * dim + i] += tol;
     }
 }

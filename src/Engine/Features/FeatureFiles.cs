@@ -15,7 +15,23 @@ public static class FeatureFiles
     /// .npz, <paramref name="key"/> names the feature array; without it the file must hold `mu` and `sigma`
     /// or exactly one 2-D array. <paramref name="key"/> is ignored for a .npy.
     /// </summary>
-    public static FeatureInput Open(string path, string? key = null)
+    public static FeatureInput Open(string path, string? key = null) => Open(path, key, defer: null);
+
+    /// <summary>
+    /// As <see cref="Open(string, string?)"/>, but a statistics file's positive-semi-definiteness check (the one
+    /// step that uses every core: a Cholesky of Σ) is handed back in <paramref name="pendingCheck"/> instead of
+    /// run, so that a caller reading two files at once can run both checks one after the other (they share
+    /// one pooled work buffer). The caller must run it before using the statistics; null when nothing is pending.
+    /// </summary>
+    internal static FeatureInput OpenDeferringCovarianceCheck(string path, string? key, out Action? pendingCheck)
+    {
+        Action? pending = null;
+        var input = Open(path, key, defer: check => pending = check);
+        pendingCheck = pending;
+        return input;
+    }
+
+    static FeatureInput Open(string path, string? key, Action<Action>? defer)
     {
         using var file = OpenFile(path);
         Span<byte> magic = stackalloc byte[6];
@@ -26,7 +42,7 @@ public static class FeatureFiles
             var header = NpyHeader.Read(file, path);
             return Features(path, null, path, header, file.Length);
         }
-        if (got >= 4 && magic[..4].SequenceEqual("PK\x03\x04"u8)) return OpenNpz(path, file, key);
+        if (got >= 4 && magic[..4].SequenceEqual("PK\x03\x04"u8)) return OpenNpz(path, file, key, defer);
         if (got >= 4 && magic[..4].SequenceEqual("PK\x05\x06"u8)) throw InputException.For(path, "an empty zip archive, not an .npz");
         throw InputException.For(path, "not a .npy or .npz file (unrecognised first bytes)");
     }
@@ -82,7 +98,7 @@ public static class FeatureFiles
         catch { TryDelete(temp); throw; }
     }
 
-    static FeatureInput OpenNpz(string path, FileStream file, string? key)
+    static FeatureInput OpenNpz(string path, FileStream file, string? key, Action<Action>? defer)
     {
         try
         {
@@ -100,7 +116,7 @@ public static class FeatureFiles
                 return Features(path, chosen.FullName, $"{path}[{key}]", ReadHeader(chosen, $"{path}[{key}]"), chosen.Length);
             }
             if (members.TryGetValue("mu", out var muEntry) && members.TryGetValue("sigma", out var sigmaEntry))
-                return new StatisticsInput(path, ReadStatistics(path, muEntry, sigmaEntry, "mu", "sigma"));
+                return new StatisticsInput(path, ReadStatistics(path, muEntry, sigmaEntry, "mu", "sigma", defer));
 
             var arrays = members.Select(m => (Key: m.Key, Entry: m.Value, Header: ReadHeader(m.Value, $"{path}[{m.Key}]"))).ToList();
             var matrices = arrays.Where(a => a.Header.Shape.Length == 2).ToList();
@@ -112,7 +128,7 @@ public static class FeatureFiles
             if (pairs.Count == 1 && matrices.Count == 1)
             {
                 var (v, m) = pairs[0];
-                return new StatisticsInput(path, ReadStatistics(path, v.Entry, m.Entry, v.Key, m.Key),
+                return new StatisticsInput(path, ReadStatistics(path, v.Entry, m.Entry, v.Key, m.Key, defer),
                     $"{path}: read as statistics by shape: mean from '{v.Key}' {v.Header.ShapeText}, covariance from '{m.Key}' {m.Header.ShapeText} (no mu/sigma keys)");
             }
             if (pairs.Count > 0)
@@ -154,8 +170,9 @@ public static class FeatureFiles
         return input;
     }
 
-    static GaussianStatistics ReadStatistics(string path, ZipArchiveEntry muEntry, ZipArchiveEntry sigmaEntry, string muKey, string sigmaKey)
+    static GaussianStatistics ReadStatistics(string path, ZipArchiveEntry muEntry, ZipArchiveEntry sigmaEntry, string muKey, string sigmaKey, Action<Action>? defer)
     {
+        PhaseTrace.Mark($"{path}: start");
         var (mu, muHeader) = ReadWhole(muEntry, $"{path}[{muKey}]");
         if (muHeader.Shape.Length != 1)
             throw InputException.For(path, $"{muKey} has shape {muHeader.ShapeText}: it must be 1-D [D]");
@@ -163,6 +180,7 @@ public static class FeatureFiles
         var (sigma, sigmaHeader) = ReadWhole(sigmaEntry, $"{path}[{sigmaKey}]");
         if (sigmaHeader.Shape.Length != 2 || sigmaHeader.Shape[0] != d || sigmaHeader.Shape[1] != d)
             throw InputException.For(path, $"{sigmaKey} has shape {sigmaHeader.ShapeText}: it must be [{d}, {d}] to match {muKey} {muHeader.ShapeText}");
+        PhaseTrace.Mark($"{path}: read");
         if (IndexOfNonFinite<double>(mu) is var bm and >= 0) throw InputException.For(path, $"{muKey}[{bm}] is {mu[bm]} (statistics must be finite)");
         if (IndexOfNonFinite<double>(sigma) is var bs and >= 0)
             throw InputException.For(path, $"{sigmaKey}[{bs / d}, {bs % d}] is {sigma[bs]} (statistics must be finite)");
@@ -180,7 +198,14 @@ public static class FeatureFiles
                     throw InputException.For(path, $"{sigmaKey} is not symmetric: {sigmaKey}[{i}, {j}] = {a} but {sigmaKey}[{j}, {i}] = {b}");
             }
         }
-        CovarianceChecks.EnsurePositiveSemiDefinite(sigma, d, path, sigmaKey);
+        PhaseTrace.Mark($"{path}: finite+symmetric");
+        void Check()
+        {
+            CovarianceChecks.EnsurePositiveSemiDefinite(sigma, d, path, sigmaKey);
+            PhaseTrace.Mark($"{path}: psd");
+        }
+        if (defer is null) Check();
+        else defer(Check);
         return new GaussianStatistics(mu, sigma, 0, path);
     }
 

@@ -42,7 +42,8 @@ internal static unsafe class Dgemm
         int mr = MR, nr = NR;
         int ncMax = Math.Min(NC, RoundUp(n, nr));
         int kcMax = Math.Min(KC, k);
-        double* packedB = (double*)NativeMemory.AlignedAlloc((nuint)((long)ncMax * kcMax * sizeof(double)), 64);
+        nuint packedBBytes = (nuint)((long)ncMax * kcMax * sizeof(double));
+        double* packedB = PackingBuffers.TakeB(packedBBytes);
         bool parallel = (long)m * n * k >= ParallelThreshold && Environment.ProcessorCount > 1;
         try
         {
@@ -60,21 +61,80 @@ internal static unsafe class Dgemm
                     var job = new BlockJob(m, alpha, a, aRowStride, aColStride, c, ldc, lowerOnly,
                         packedB, jc, nc, pc, kc, iStart);
                     if (parallel && blocks > 1)
-                        Parallel.For(0, blocks, () => (nint)NativeMemory.AlignedAlloc((nuint)(MC * KC * sizeof(double)), 64),
+                        Parallel.For(0, blocks, () => (nint)PackingBuffers.TakeA(),
                             (blk, _, buf) => { job.Run(blk, (double*)buf); return buf; },
-                            buf => NativeMemory.AlignedFree((void*)buf));
+                            buf => PackingBuffers.ReturnA((double*)buf));
                     else
                     {
-                        double* buf = (double*)NativeMemory.AlignedAlloc((nuint)(MC * KC * sizeof(double)), 64);
+                        double* buf = PackingBuffers.TakeA();
                         try { for (int blk = 0; blk < blocks; blk++) job.Run(blk, buf); }
-                        finally { NativeMemory.AlignedFree(buf); }
+                        finally { PackingBuffers.ReturnA(buf); }
                     }
                 }
             }
         }
         finally
         {
-            NativeMemory.AlignedFree(packedB);
+            PackingBuffers.ReturnB(packedB, packedBBytes);
+        }
+    }
+
+    /// <summary>
+    /// The packing buffers, kept between calls: a blocked factorisation or reduction calls DGEMM hundreds of
+    /// times, and a fresh packed-B buffer (up to 8 MiB) or packed-A block per call is fresh memory each time
+    /// (glibc maps allocations this large and unmaps them on free), i.e. thousands of first-touch page faults
+    /// per FID at D = 2048 (perf/NOTES.md, "CLI FID from statistics"). One B buffer and a few A blocks are
+    /// kept for the process (at most ~8 MiB + 8 x 192 KiB); callers on other threads at the same time
+    /// allocate their own.
+    /// </summary>
+    private static class PackingBuffers
+    {
+        private sealed record Block(nint Pointer, nuint Bytes);
+
+        private static Block? cachedB;
+        private static readonly nint[] CachedA = new nint[8];
+
+        public static double* TakeB(nuint bytes)
+        {
+            var block = Interlocked.Exchange(ref cachedB, null);
+            if (block is not null && block.Bytes >= bytes) return (double*)block.Pointer;
+            if (block is not null) NativeMemory.AlignedFree((void*)block.Pointer);
+            return (double*)NativeMemory.AlignedAlloc(bytes, 64);
+        }
+
+        public static void ReturnB(double* pointer, nuint bytes)
+        {
+            var old = Interlocked.Exchange(ref cachedB, null);
+            // Keep the larger of the two; free the other.
+            if (old is not null && old.Bytes > bytes)
+            {
+                NativeMemory.AlignedFree(pointer);
+                pointer = (double*)old.Pointer;
+                bytes = old.Bytes;
+            }
+            else if (old is not null)
+            {
+                NativeMemory.AlignedFree((void*)old.Pointer);
+            }
+            if (Interlocked.CompareExchange(ref cachedB, new Block((nint)pointer, bytes), null) is not null)
+                NativeMemory.AlignedFree(pointer);
+        }
+
+        public static double* TakeA()
+        {
+            for (int i = 0; i < CachedA.Length; i++)
+            {
+                nint p = Interlocked.Exchange(ref CachedA[i], 0);
+                if (p != 0) return (double*)p;
+            }
+            return (double*)NativeMemory.AlignedAlloc((nuint)(MC * KC * sizeof(double)), 64);
+        }
+
+        public static void ReturnA(double* pointer)
+        {
+            for (int i = 0; i < CachedA.Length; i++)
+                if (Interlocked.CompareExchange(ref CachedA[i], (nint)pointer, 0) == 0) return;
+            NativeMemory.AlignedFree(pointer);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 namespace GenMetrics.Linalg;
 
@@ -25,59 +26,77 @@ internal static unsafe class TraceSqrtProduct
             throw new ArgumentException($"expected two {dim} x {dim} matrices, got {sigmaA.LongLength} and {sigmaB.LongLength} values");
 
         int n = dim;
-        var l = (double[])sigmaB.Clone();
-        int r;
-        double[] aPerm;
-        // Full-rank Σb (the usual case, N > D): plain blocked Cholesky at DGEMM speed, no permutation.
-        // Numerically singular Σb: the pivoted factorisation, which finds the rank.
-        if (BlockedCholesky.TryFactor(l, n))
-        {
-            r = n;
-            aPerm = sigmaA;
-        }
-        else
+        // L comes from the shared pool (the statistics' PSD checks have just returned a buffer of this size).
+        // Pooled arrays may be longer than asked and hold old values.
+        var pool = ArrayPool<double>.Shared;
+        var l = pool.Rent(checked((int)size));
+        double[]? tj = null, cj = null;
+        try
         {
             Array.Copy(sigmaB, l, size);
-            var perm = new int[n];
-            r = PivotedCholesky.Factor(l, n, perm);
-            if (r == 0) return 0;
-            aPerm = new double[size];
-            for (int i = 0; i < n; i++)
+            int r;
+            double[] aPerm;
+            // Full-rank Σb (the usual case, N > D): plain blocked Cholesky at DGEMM speed, no permutation.
+            // Numerically singular Σb: the pivoted factorisation, which finds the rank.
+            if (BlockedCholesky.TryFactor(l, n))
             {
-                long src = (long)perm[i] * n, dst = (long)i * n;
-                for (int j = 0; j < n; j++) aPerm[dst + j] = sigmaA[src + perm[j]];
+                r = n;
+                aPerm = sigmaA;
             }
-        }
-        // L's strict upper part (columns j > i, j < r) still holds junk from the factorisation.
-        for (int i = 0; i < Math.Min(r, n); i++)
-            for (int j = i + 1; j < r; j++) l[(long)i * n + j] = 0;
+            else
+            {
+                Array.Copy(sigmaB, l, size);
+                var perm = new int[n];
+                r = PivotedCholesky.Factor(l, n, perm);
+                if (r == 0) return 0;
+                aPerm = new double[size];
+                for (int i = 0; i < n; i++)
+                {
+                    long src = (long)perm[i] * n, dst = (long)i * n;
+                    for (int j = 0; j < n; j++) aPerm[dst + j] = sigmaA[src + perm[j]];
+                }
+            }
+            // L's strict upper part (columns j > i, j < r) still holds junk from the factorisation.
+            for (int i = 0; i < Math.Min(r, n); i++)
+                for (int j = i + 1; j < r; j++) l[(long)i * n + j] = 0;
 
-        // T = A' L (n x r); L(p, j) = 0 for p < j, so column block [j0, j1) only needs rows p ≥ j0.
-        var t = new double[(long)n * r];
-        for (int j0 = 0; j0 < r; j0 += Block)
-        {
-            int jb = Math.Min(Block, r - j0);
-            Dgemm.MultiplyAdd(n, jb, n - j0, 1.0, aPerm, j0, n, 1, l, (long)j0 * n + j0, n, 1, t, j0, r);
-        }
-        // C = Lᵀ T (r x r, lower triangle); row block [i0, i1) of Lᵀ only has columns p ≥ i0, so it reads
-        // T's rows from i0 on and can overwrite T's rows [i0, i1) once computed: C lives in T's storage
-        // (one D x D buffer less: at D = 2048 a fresh 32 MiB array costs more than its DGEMM's page faults).
-        var c = t;
-        var rowBlock = new double[(long)Math.Min(Block, r) * r];
-        for (int i0 = 0; i0 < r; i0 += Block)
-        {
-            int ib = Math.Min(Block, r - i0);
-            int cols = Math.Min(r, i0 + ib);
-            Array.Clear(rowBlock);
-            Dgemm.MultiplyAdd(ib, cols, n - i0, 1.0, l, (long)i0 * n + i0, 1, n, t, (long)i0 * r, r, 1, rowBlock, 0, r);
-            for (int i = 0; i < ib; i++) Array.Copy(rowBlock, (long)i * r, c, (long)(i0 + i) * r, cols);
-        }
-        for (int i = 0; i < r; i++)
-            for (int j = i + 1; j < r; j++) c[(long)i * r + j] = c[(long)j * r + i];
+            // C = Lᵀ (A' L) (r x r), block column by block column, written over L itself: C's block column
+            // [j0, j0 + jb) needs T_J = A' L(:, J) and, as Lᵀ is upper triangular, L's columns from j0 on only;
+            // once it is computed, L's block column J is not needed again. So the square-root trace needs one
+            // D x D buffer (L, pooled) besides the inputs: at D = 2048 each fresh 32 MiB array costs 8192
+            // first-touch page faults, more than its GEMM's flops on a virtual machine.
+            // T_J's rows p < j0 are never read: L(p, j) = 0 for p < j, so C(i, J) = Σ_{p ≥ j0} L(p, i) T_J(p, :).
+            int panel = Math.Min(Block, r);
+            tj = pool.Rent(checked(n * panel));
+            cj = pool.Rent(checked(n * panel));
+            for (int j0 = 0; j0 < r; j0 += Block)
+            {
+                int jb = Math.Min(Block, r - j0);
+                // T_J(j0.., :) = A'(j0.., j0..) L(j0.., J)  ((n − j0) x jb; rows below j0 of A' L are not needed).
+                Array.Clear(tj, 0, (n - j0) * jb);
+                Dgemm.MultiplyAdd(n - j0, jb, n - j0, 1.0, aPerm, (long)j0 * n + j0, n, 1, l, (long)j0 * n + j0, n, 1, tj, 0, jb);
+                // C(j0.., J) = L(j0.., j0..)ᵀ T_J  ((r − j0) x jb).
+                Array.Clear(cj, 0, (r - j0) * jb);
+                Dgemm.MultiplyAdd(r - j0, jb, n - j0, 1.0, l, (long)j0 * n + j0, 1, n, tj, 0, jb, 1, cj, 0, jb);
+                for (int i = j0; i < r; i++) Array.Copy(cj, (long)(i - j0) * jb, l, (long)i * n + j0, jb);
+            }
+            // C's rows are n apart in L's storage; the eigenvalue routine wants them r apart (moving forward is safe).
+            var c = l;
+            if (r < n)
+                for (int i = 1; i < r; i++) Array.Copy(c, (long)i * n, c, (long)i * r, r);
+            for (int i = 0; i < r; i++)
+                for (int j = i + 1; j < r; j++) c[(long)i * r + j] = c[(long)j * r + i];
 
-        var eigenvalues = SymmetricEigenvalues.Compute(c, r);
-        double sum = 0;
-        foreach (double lambda in eigenvalues) sum += Math.Sqrt(Math.Max(lambda, 0));
-        return sum;
+            var eigenvalues = SymmetricEigenvalues.Compute(c, r);
+            double sum = 0;
+            foreach (double lambda in eigenvalues) sum += Math.Sqrt(Math.Max(lambda, 0));
+            return sum;
+        }
+        finally
+        {
+            pool.Return(l);
+            if (tj is not null) pool.Return(tj);
+            if (cj is not null) pool.Return(cj);
+        }
     }
 }

@@ -50,6 +50,12 @@ public class CommandLineTests
     [TestCase(new[] { "metrics", "a.npy", "b.npy", "--backend", "gpu" }, "metrics", "unknown backend 'gpu' (expected cpu, cuda or auto)")]
     [TestCase(new[] { "generate", "--psi", "high" }, "generate", "--psi expects a number, got 'high'")]
     [TestCase(new[] { "generate", "--grid=yes" }, "generate", "--grid takes no value")]
+    [TestCase(new[] { "--backend", "cpu", "metrics", "a.npy", "b.npy" }, "metrics",
+        "--backend must come after the command: options go after it (genmetrics metrics ... --backend ...); only -q/--quiet, --version and --help may come before it")]
+    [TestCase(new[] { "-q", "--k=3", "metrics", "a.npy", "b.npy" }, "metrics",
+        "--k must come after the command: options go after it (genmetrics metrics ... --k ...); only -q/--quiet, --version and --help may come before it")]
+    [TestCase(new[] { "--frob", "metrics", "a.npy", "b.npy" }, "metrics",
+        "unknown option --frob (and options go after the command; only -q/--quiet, --version and --help may come before it)")]
     public void UsageMistakesAreOneLinePlusTheUsage(string[] args, string command, string message)
     {
         var (code, stdout, err) = Run(args);

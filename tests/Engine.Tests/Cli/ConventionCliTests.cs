@@ -179,6 +179,69 @@ public class ConventionCliTests
         Assert.That(Mean("--convention", "torch-fidelity"), Is.Not.EqualTo(Mean()));
     }
 
+    /// <summary>
+    /// pytorch-fid has no precision/recall: with --metrics fid,pr its convention defines only FID's choices, and
+    /// the k-NN ones (k, comparison, radius) are GenMetrics' defaults, labelled so on stderr and listed in the
+    /// JSON's genmetrics_defaults; no tool_distance_arithmetic is claimed for a tool without k-NN. A tool that
+    /// defines the k-NN choices (torch-fidelity) gets no such label.
+    /// </summary>
+    [Test]
+    public void ChoicesTheConventionDoesNotDefineAreLabelledAsDefaults()
+    {
+        string real = WriteFeatures("real.npy", 60, 6, 1);
+        string fake = WriteFeatures("fake.npy", 50, 6, 2, shift: 0.2f);
+        var (code, stdout, err) = Run("metrics", real, fake, "--convention", "pytorch-fid", "--metrics", "fid,pr", "--json", "-", "--backend", "cpu");
+        Assert.That(code, Is.EqualTo(0), err);
+        using (var doc = JsonDocument.Parse(stdout))
+        {
+            var root = doc.RootElement;
+            Assert.That(root.GetProperty("genmetrics_defaults").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "k", "comparison", "radius" }));
+            Assert.That(root.TryGetProperty("tool_distance_arithmetic", out _), Is.False);
+            Assert.That(root.GetProperty("cov_divisor").GetString(), Is.EqualTo("n-1"));
+        }
+        var lines = err.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        const string Label = "(not defined by pytorch-fid; genmetrics default)";
+        foreach (var key in new[] { "k ", "comparison ", "radius " })
+            Assert.That(lines.Single(l => l.StartsWith(key, StringComparison.Ordinal)), Does.EndWith(Label), key);
+        Assert.That(lines.Single(l => l.StartsWith("cov_divisor", StringComparison.Ordinal)), Does.Not.Contain("not defined"));
+
+        // An explicit --k is the user's value, not a default; torch-fidelity defines its k-NN choices.
+        (code, stdout, err) = Run("metrics", real, fake, "--convention", "pytorch-fid", "--metrics", "pr", "--k", "5", "--json", "-", "--backend", "cpu");
+        Assert.That(code, Is.EqualTo(0), err);
+        using (var doc = JsonDocument.Parse(stdout))
+            Assert.That(doc.RootElement.GetProperty("genmetrics_defaults").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "comparison", "radius" }));
+        (code, stdout, err) = Run("metrics", real, fake, "--convention", "torch-fidelity", "--metrics", "pr", "--json", "-", "--backend", "cpu");
+        Assert.That(code, Is.EqualTo(0), err);
+        using (var doc = JsonDocument.Parse(stdout))
+            Assert.That(doc.RootElement.TryGetProperty("genmetrics_defaults", out _), Is.False);
+        Assert.That(err, Does.Not.Contain("not defined by"));
+    }
+
+    /// <summary>
+    /// Which tools keep μ as a float32 mean, from their sources: clean-fid and torch-fidelity take np.mean of
+    /// float32 features; pytorch-fid and dgm-eval store the features in np.empty (float64) first. dgm-eval's
+    /// KID kernel is therefore float64 too, not float32 like the other tools'.
+    /// </summary>
+    [Test]
+    public void ListConventionsSaysWhichToolsKeepMuInFloat32()
+    {
+        var (code, stdout, err) = Run("list", "--conventions");
+        Assert.That(code, Is.EqualTo(0), err);
+        var blocks = stdout.Split(Environment.NewLine).Aggregate(new List<List<string>>(), (acc, line) =>
+        {
+            if (line.Length > 0 && line[0] != ' ') acc.Add([line]);
+            else if (acc.Count > 0) acc[^1].Add(line);
+            return acc;
+        }).ToDictionary(b => b[0].Split(' ')[0], b => string.Join("\n", b.Skip(1)));
+        foreach (var name in new[] { "clean-fid", "clean-fid:legacy_tensorflow", "clean-fid:legacy_pytorch", "torch-fidelity" })
+            Assert.That(blocks[name], Does.Match("differs: fid: .*keeps mu as the float32 mean"), name);
+        foreach (var name in new[] { "pytorch-fid", "dgm-eval", "genmetrics" })
+            Assert.That(blocks[name], Does.Not.Contain("float32 mean"), name);
+        Assert.That(blocks["dgm-eval"], Does.Contain("differs: kid: dgm-eval stores its features as float64"));
+        Assert.That(blocks["dgm-eval"], Does.Not.Contain("sums them in float32"));
+        Assert.That(blocks["torch-fidelity"], Does.Contain("sums them in float32"));
+    }
+
     [Test]
     public void ListConventionsNamesEveryConventionAndItsChoices()
     {

@@ -79,6 +79,25 @@ public class StatisticsAndResultsTests
         Assert.That((code, stderr.Trim().Split('\n').Length), Is.EqualTo((2, 1)), stderr);
     }
 
+    /// <summary>
+    /// metrics reads its two inputs at once (the second's PSD check deferred until the first is complete): the
+    /// errors are still those of sequential reading, the first input's when both are bad, in one line.
+    /// </summary>
+    [Test]
+    public void TwoInputsReadTogetherReportTheFirstInputsErrorFirst()
+    {
+        string bad = F("stats_not_psd.npz"), good = F("stats_ref.npz"), missing = Path.Combine(dir, "missing.npz");
+        var (code, _, stderr) = InputFixtures.Run("metrics", good, bad, "--backend", "cpu");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr.Trim(), Does.StartWith($"genmetrics metrics: {bad}").And.Contain("not positive semi-definite").And.Not.Contain("\n"));
+        (code, _, stderr) = InputFixtures.Run("metrics", bad, missing, "--backend", "cpu");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr.Trim(), Does.StartWith($"genmetrics metrics: {bad}").And.Not.Contain("\n"));
+        (code, _, stderr) = InputFixtures.Run("metrics", missing, bad, "--backend", "cpu");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr.Trim(), Does.StartWith($"genmetrics metrics: {missing}: no such file").And.Not.Contain("\n"));
+    }
+
     [Test]
     public void ARankDeficientCovarianceIsAccepted()
     {

@@ -51,6 +51,22 @@ public class TraceSqrtProductTests
         Assert.That(actual, Is.EqualTo(expected).Within(1e-6 * expected));
     }
 
+    // Orders above the 256-column block of the congruence C = Lᵀ Σa L, which is built block column by block
+    // column over L's own storage: 3 blocks (the last partial), full rank (blocked Cholesky) and rank-deficient
+    // (pivoted Cholesky: C is r x r with r < D, its rows compacted from L's stride D). The Jacobi reference
+    // takes the eigenvalues of Σa^½ Σb Σa^½, a different route.
+    [TestCase(300, 700, 1e-9)]
+    [TestCase(300, 220, 1e-6)]
+    public void MatchesJacobiReferenceAcrossSeveralColumnBlocks(int dim, int rows, double tolerance)
+    {
+        var rng = new Random(dim + rows);
+        var a = ReferenceLinalg.RandomCovariance(rng, dim, rows);
+        var b = ReferenceLinalg.RandomCovariance(rng, dim, rows);
+        double expected = ReferenceLinalg.TraceSqrtProduct(a, b, dim);
+        Assert.That(Backend.TraceSqrtProduct(a, b, dim), Is.EqualTo(expected).Within(tolerance * expected));
+        Assert.That(Backend.TraceSqrtProduct(b, a, dim), Is.EqualTo(expected).Within(tolerance * expected));
+    }
+
     [Test]
     public void ExactlySingularMatrixWithZeroRowsAndColumnsIsHandled()
     {

@@ -7,8 +7,8 @@ Run with Debian's python3-numpy and python3-scipy:  /usr/bin/python3 make_fixtur
 
 Data chosen so that the tools' float32 steps are exact and the comparison tests the formula, not rounding:
  * FID/KID features are small integers (float32 products and sums are exact), the set sizes are powers
-   of two (a float32 mean of integers is then exact, as clean-fid, torch-fidelity and dgm-eval keep mu in
-   float32), and |mu_real - mu_fake| < 1 in every component (the float32 mean term diff.dot(diff) of
+   of two (a float32 mean of integers is then exact, as clean-fid and torch-fidelity keep mu in float32;
+   dgm-eval's features are float64), and |mu_real - mu_fake| < 1 in every component (the float32 mean term diff.dot(diff) of
    those tools is then exact too).
  * KID without a seeded generator (clean-fid, StyleGAN2-ADA, torchmetrics, dgm-eval) is compared on two
    sets of 64 rows with subset size 64: every draw is then a permutation of the whole set, and the
@@ -120,7 +120,9 @@ def fid_stylegan2_ada(r, f):
 
 
 def fid_dgm_eval(r, f):
-    # compute_statistics: np.mean (float32 reps) and np.cov; compute_FD_with_stats as pytorch-fid
+    # get_representations stores the reps in np.empty (float64); compute_statistics: np.mean and np.cov;
+    # compute_FD_with_stats as pytorch-fid
+    r, f = r.astype(np.float64), f.astype(np.float64)
     mu1, mu2 = np.mean(r, axis=0), np.mean(f, axis=0)
     s1, s2 = np.cov(r, rowvar=False), np.cov(f, rowvar=False)
     diff = mu1 - mu2
