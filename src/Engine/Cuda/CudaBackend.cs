@@ -227,7 +227,7 @@ public sealed class CudaBackend : IComputeBackend
                         .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                         .Add(matrix.Norms.Start).Add(matrix.Norms.Start).Add(terms.Start)
                         .Add(matrix.Dim).Add(matrix.SingleValues).Add(matrix.HalfValues)
-                        .Add(rowStart).Add(colStart).Add(keep).Add(rowsPerSlice).Add(partialKeys.Start).Add(partialIndex.Start));
+                        .Add(rowStart).Add(colStart).Add(keep).Add(rowsPerSlice).Add(bestKeys.Start).Add(partialKeys.Start).Add(partialIndex.Start));
                     _session.Launch(_knnColumnsMerge, (Blocks(cols, 256), 1), 256, 0, new KernelArguments()
                         .Add(partialKeys.Start).Add(partialIndex.Start).Add(used).Add(cols).Add(colStart).Add(keep)
                         .Add(bestKeys.Start).Add(bestIndex.Start));
