@@ -192,7 +192,7 @@ public sealed class CudaBackend : IComputeBackend
         using var terms = UploadArray(Array.ConvertAll(termsHost, DistanceErrorBound.Up));
         using var bestKeys = _session.Allocate<float>((long)n * KnnMaxKeep);
         using var bestIndex = _session.Allocate<int>((long)n * KnnMaxKeep);
-        using var dots = _session.Allocate<float>((long)tile * tile);
+        using var tiles = new TilePipeline(_session, (long)tile * tile);
         // The column half of off-diagonal tiles in slices of ~512 rows (knn_columns_partial/merge).
         int slices = Math.Clamp(Blocks(tile, 512), 1, 64), rowsPerSlice = Blocks(tile, slices);
         using var partialKeys = _session.Allocate<float>((long)slices * tile * keep);
@@ -214,12 +214,16 @@ public sealed class CudaBackend : IComputeBackend
             {
                 int cols = Math.Min(tile, n - colStart);
                 bool diagonal = colStart == rowStart;
+                // GEMM on the main stream into one tile buffer; the reductions on the side stream, overlapping the
+                // next tile's GEMM into the other buffer (TilePipeline orders the two with events).
+                var dots = tiles.NextTile();
                 DotTile(matrix, rowStart, rows, matrix, colStart, cols, dots, ld: cols);
+                tiles.TileReady();
                 _session.Launch(_knnTileUpdate, (Blocks(rows, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                     .Add(matrix.Norms.Start).Add(matrix.Norms.Start).Add(terms.Start)
                     .Add(matrix.Dim).Add(matrix.SingleValues).Add(matrix.HalfValues)
-                    .Add(rowStart).Add(colStart).Add(diagonal ? 1 : 0).Add(keep).Add(bestKeys.Start).Add(bestIndex.Start));
+                    .Add(rowStart).Add(colStart).Add(diagonal ? 1 : 0).Add(keep).Add(bestKeys.Start).Add(bestIndex.Start), onSideStream: true);
                 if (!diagonal)
                 {
                     int used = Blocks(rows, rowsPerSlice);
@@ -227,14 +231,16 @@ public sealed class CudaBackend : IComputeBackend
                         .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                         .Add(matrix.Norms.Start).Add(matrix.Norms.Start).Add(terms.Start)
                         .Add(matrix.Dim).Add(matrix.SingleValues).Add(matrix.HalfValues)
-                        .Add(rowStart).Add(colStart).Add(keep).Add(rowsPerSlice).Add(bestKeys.Start).Add(partialKeys.Start).Add(partialIndex.Start));
+                        .Add(rowStart).Add(colStart).Add(keep).Add(rowsPerSlice).Add(bestKeys.Start).Add(partialKeys.Start).Add(partialIndex.Start), onSideStream: true);
                     _session.Launch(_knnColumnsMerge, (Blocks(cols, 256), 1), 256, 0, new KernelArguments()
                         .Add(partialKeys.Start).Add(partialIndex.Start).Add(used).Add(cols).Add(colStart).Add(keep)
-                        .Add(bestKeys.Start).Add(bestIndex.Start));
+                        .Add(bestKeys.Start).Add(bestIndex.Start), onSideStream: true);
                 }
+                tiles.TileReduced();
                 progress?.Report((double)++tilesDone / tilesTotal);
             }
         }
+        tiles.Finish();
         var keys = new float[(long)n * KnnMaxKeep];
         var indices = new int[(long)n * KnnMaxKeep];
         _session.Download(bestKeys.Start, keys.AsSpan());
@@ -406,7 +412,7 @@ public sealed class CudaBackend : IComputeBackend
         using var realismEvals = _session.Allocate<int>(nFake);
         using var colMin = _session.Allocate<float>(nReal);
         using var counters = _session.Allocate<ulong>(2);
-        using var dots = _session.Allocate<float>((long)rowTile * colTile);
+        using var tiles = new TilePipeline(_session, (long)rowTile * colTile);
         foreach (var buffer in new[] { countLe, countLt, complement, anyLe, anyLt, covered, realismEvals }) _session.Fill32(buffer.Start, 0, buffer.Count);
         _session.Fill32(rowMin.Start, PositiveInfinityBits, nFake);
         _session.Fill32(rowArgmin.Start, 0, nFake);
@@ -425,7 +431,9 @@ public sealed class CudaBackend : IComputeBackend
             for (int colStart = 0; colStart < nReal; colStart += colTile)
             {
                 int cols = Math.Min(colTile, nReal - colStart);
+                var dots = tiles.NextTile();
                 DotTile(fakeMatrix, rowStart, rows, realMatrix, colStart, cols, dots, ld: cols);
+                tiles.TileReady();
                 _session.Launch(_crossRows, (Blocks(rows, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                     .Add(fakeMatrix.Norms.Start).Add(realMatrix.Norms.Start)
@@ -440,7 +448,7 @@ public sealed class CudaBackend : IComputeBackend
                     .Add(countLe.Start).Add(countLt.Start).Add(complement.Start)
                     .Add(rowMin.Start).Add(rowArgmin.Start)
                     .Add(realismLower.Start).Add(realismBest.Start).Add(realismEvals.Start)
-                    .Add(counters.Start));
+                    .Add(counters.Start), onSideStream: true);
                 _session.Launch(_crossCols, (Blocks(cols, 256), Blocks(rows, ColumnRowsPerBlock)), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                     .Add(fakeMatrix.Norms.Start).Add(realMatrix.Norms.Start)
@@ -452,11 +460,13 @@ public sealed class CudaBackend : IComputeBackend
                     .Add(fakeLow.Start).Add(fakeHigh.Start).Add(fakeExact.Start).Add(nFake)
                     .Add(realLow.Start).Add(realHigh.Start).Add(realExact.Start).Add(nReal)
                     .Add(anyLe.Start).Add(anyLt.Start).Add(covered.Start)
-                    .Add(colMin.Start).Add(counters.Start));
+                    .Add(colMin.Start).Add(counters.Start), onSideStream: true);
+                tiles.TileReduced();
                 progress?.Report((double)++tilesDone / tilesTotal);
             }
         }
 
+        tiles.Finish();
         tilesRange.Dispose();
         using var download = Nvtx.Range("download reductions");
         var le = DownloadStacked<int>(countLe, numK, nFake);
@@ -878,6 +888,101 @@ public sealed class CudaBackend : IComputeBackend
             default:
                 _session.GemmEx(true, false, cols, rows, dim, 1f, aCols, CudaConstants.CudaR16F, dim, bRows, dim, 0f, dots.Start, ld, CudaConstants.CublasCompute32F);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Double-buffered distance tiles: the GEMM of tile t (main stream, where cuBLAS runs) writes one of two
+    /// buffers while the reductions of tile t − 1 (side stream) read the other. Ordered by events only, as the
+    /// driver requires of two streams: the side stream waits for the GEMM that filled its buffer (TileReady), and
+    /// the main stream, before a GEMM overwrites a buffer, waits for the reductions that last read it (NextTile).
+    /// Reductions stay in tile order on the one side stream (row state carried across column tiles needs that).
+    /// Work queued on the main stream before the first GEMM (uploads, fills) is ordered before every reduction by
+    /// the first wait. <see cref="Finish"/> makes the main stream wait for all reductions, so downloads, and the
+    /// frees that follow its synchronisation, come after them; Dispose does the same on an error path.
+    /// </summary>
+    private sealed class TilePipeline : IDisposable
+    {
+        private readonly CudaSession _session;
+        private readonly DeviceBuffer<float>?[] _buffers = new DeviceBuffer<float>?[2];
+        private readonly CudaEvent?[] _gemmDone = new CudaEvent?[2];
+        private readonly CudaEvent?[] _reduced = new CudaEvent?[2];
+        private readonly bool[] _pending = new bool[2];
+        private int _current = 1;
+
+        public TilePipeline(CudaSession session, long tileElements)
+        {
+            _session = session;
+            try
+            {
+                for (int b = 0; b < 2; b++)
+                {
+                    _buffers[b] = session.Allocate<float>(tileElements);
+                    _gemmDone[b] = session.CreateOrderingEvent();
+                    _reduced[b] = session.CreateOrderingEvent();
+                }
+            }
+            catch
+            {
+                Release();
+                throw;
+            }
+        }
+
+        /// <summary>The buffer the next GEMM writes (main stream); queued main work now waits for its last readers.</summary>
+        public DeviceBuffer<float> NextTile()
+        {
+            _current ^= 1;
+            if (_pending[_current]) _session.MainStreamWaits(_reduced[_current]!);
+            return _buffers[_current]!;
+        }
+
+        /// <summary>Call after queuing the GEMM: side-stream work queued from now on waits for it.</summary>
+        public void TileReady()
+        {
+            _session.Record(_gemmDone[_current]!);
+            _session.SideStreamWaits(_gemmDone[_current]!);
+        }
+
+        /// <summary>Call after queuing the tile's reductions on the side stream.</summary>
+        public void TileReduced()
+        {
+            _session.RecordOnSideStream(_reduced[_current]!);
+            _pending[_current] = true;
+        }
+
+        /// <summary>Main-stream work queued from now on waits for every reduction queued so far.</summary>
+        public void Finish()
+        {
+            for (int b = 0; b < 2; b++)
+                if (_pending[b])
+                {
+                    _session.MainStreamWaits(_reduced[b]!);
+                    _pending[b] = false;
+                }
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                Finish();
+            }
+            catch (CudaException)
+            {
+                // After a device error: the session's disposal synchronises both streams before freeing.
+            }
+            Release();
+        }
+
+        private void Release()
+        {
+            for (int b = 0; b < 2; b++)
+            {
+                _gemmDone[b]?.Dispose();
+                _reduced[b]?.Dispose();
+                _buffers[b]?.Dispose();
+            }
         }
     }
 
