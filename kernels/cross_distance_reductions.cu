@@ -45,6 +45,7 @@ extern "C" __global__ void __launch_bounds__(256) cross_rows_tile(
     const float* __restrict__ fake_terms, const float* __restrict__ real_terms,
     int dim, const float* __restrict__ fake_values, const unsigned short* __restrict__ fake_values_f16,
     const float* __restrict__ real_values, const unsigned short* __restrict__ real_values_f16,
+    const int* __restrict__ fake_class, const int* __restrict__ real_class,
     const float* __restrict__ fake_rows, const float* __restrict__ real_rows,
     int row_start, int col_start, int num_k,
     const float* __restrict__ real_low, const float* __restrict__ real_high, const double* __restrict__ real_exact, int n_real,
@@ -110,7 +111,7 @@ extern "C" __global__ void __launch_bounds__(256) cross_rows_tile(
             int col = col_start + (valid ? j0 + c : 0);
             float col_norm = col_norms[col];
             float d = warp_exact_if_identical(valid, cross_distance(dot, row_norm, col_norm), row_norm + col_norm, dim,
-                fake_values, fake_values_f16, row, real_values, real_values_f16, col);
+                fake_values, fake_values_f16, row, fake_class, real_values, real_values_f16, col, real_class);
             if (!valid) continue; // no collective below this point in the step
             float ej = real_terms[col];
             float up = d + eg, down = d - eg, up_own = d + ej, down_own = d - ej;
@@ -205,7 +206,7 @@ extern "C" __global__ void __launch_bounds__(256) cross_rows_tile(
             int col = col_start + (valid ? j : 0);
             float col_norm = col_norms[col];
             float d = warp_exact_if_identical(valid, cross_distance(valid ? g[j] : 0.0f, row_norm, col_norm), row_norm + col_norm, dim,
-                fake_values, fake_values_f16, row, real_values, real_values_f16, col);
+                fake_values, fake_values_f16, row, fake_class, real_values, real_values_f16, col, real_class);
             if (!valid) continue;
             float low = d - eg - real_terms[col];
             float upper = realism_high[col] / ((low > 0.0f ? low : 0.0f) + realism_eps) * RATIO_UP;
@@ -261,6 +262,7 @@ extern "C" __global__ void __launch_bounds__(256) cross_cols_tile(
     const float* __restrict__ fake_terms, const float* __restrict__ real_terms,
     int dim, const float* __restrict__ fake_values, const unsigned short* __restrict__ fake_values_f16,
     const float* __restrict__ real_values, const unsigned short* __restrict__ real_values_f16,
+    const int* __restrict__ fake_class, const int* __restrict__ real_class,
     const float* __restrict__ fake_rows, const float* __restrict__ real_rows,
     int row_start, int col_start, int num_k, int rows_per_block,
     const float* __restrict__ fake_low, const float* __restrict__ fake_high, const double* __restrict__ fake_exact, int n_fake,
@@ -302,7 +304,7 @@ extern "C" __global__ void __launch_bounds__(256) cross_cols_tile(
         float row_norm = row_norms[row];
         float dot = valid ? tile[(long long)i * ld + j] : 0.0f;
         float d = warp_exact_if_identical(valid, cross_distance(dot, row_norm, col_norm), row_norm + col_norm, dim,
-            fake_values, fake_values_f16, row, real_values, real_values_f16, col);
+            fake_values, fake_values_f16, row, fake_class, real_values, real_values_f16, col, real_class);
         if (!valid) continue;
         if (d < best) best = d;
         float eg = fake_terms[row];

@@ -75,13 +75,28 @@ static __device__ __forceinline__ bool warp_equal_u16(const unsigned short* __re
 // pairs compared one after the other by all 32 lanes together (warp_equal_*). Returns 0 for a lane whose rows
 // are identical, else its d. One ballot when no lane is near 0 (the normal case). Collective: all 32 lanes of
 // the warp call it in warp-uniform control flow (no lane may have exited).
+//
+// a_class / b_class (both null, or both set): each row's identical-row class (verify_row_classes): rows with
+// the same class ≥ 0 are identical, rows with different classes ≥ 0 are not, and only a row of class −1
+// (a hash collision, practically never) needs the comparison. With classes a set of 50k identical rows costs
+// two loads per pair instead of two D-long rows.
 static __device__ __forceinline__ float warp_exact_if_identical(int valid, float d, float norm_sum, int dim,
-    const float* __restrict__ a32, const unsigned short* __restrict__ a16, long long a_row,
-    const float* __restrict__ b32, const unsigned short* __restrict__ b16, long long b_row)
+    const float* __restrict__ a32, const unsigned short* __restrict__ a16, long long a_row, const int* __restrict__ a_class,
+    const float* __restrict__ b32, const unsigned short* __restrict__ b16, long long b_row, const int* __restrict__ b_class)
 {
     int lane = threadIdx.x % GM_WARP;
-    unsigned pending = __ballot_sync(GM_FULL_MASK, valid && may_be_identical(d, norm_sum, dim));
+    int need = valid && may_be_identical(d, norm_sum, dim);
     int same_here = 0;
+    if (need && a_class)
+    {
+        int ca = a_class[a_row], cb = b_class[b_row];
+        if (ca >= 0 && cb >= 0)
+        {
+            same_here = ca == cb;
+            need = 0;
+        }
+    }
+    unsigned pending = __ballot_sync(GM_FULL_MASK, need);
     while (pending)
     {
         int s = __ffs((int)pending) - 1;
@@ -93,6 +108,21 @@ static __device__ __forceinline__ float warp_exact_if_identical(int valid, float
         if (lane == s) same_here = same;
     }
     return same_here ? 0.0f : d;
+}
+
+// The address of row r of a set stored as float32 (a32) or float16 bits (a16; a32 null).
+static __device__ __forceinline__ const float* row_f32(const float* a32, long long r, int dim) { return a32 ? a32 + r * dim : 0; }
+static __device__ __forceinline__ const unsigned short* row_u16(const unsigned short* a16, long long r, int dim) { return a16 ? a16 + r * dim : 0; }
+
+// splitmix64's finaliser: a well-mixed 64-bit function of x.
+static __device__ __forceinline__ unsigned long long mix64(unsigned long long x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return x;
 }
 
 // Inserts key (with its index) into the ascending register list of the keep smallest so far, and returns the

@@ -35,7 +35,7 @@ static __device__ __forceinline__ float gram_distance(float dot, float row_norm,
 extern "C" __global__ void __launch_bounds__(256) knn_tile_update(
     const float* __restrict__ tile, int rows, int cols, int ld,
     const float* __restrict__ row_norms, const float* __restrict__ col_norms, const float* __restrict__ terms,
-    int dim, const float* __restrict__ values, const unsigned short* __restrict__ values_f16,
+    int dim, const float* __restrict__ values, const unsigned short* __restrict__ values_f16, const int* __restrict__ row_class,
     int row_start, int col_start, int self, int keep, float* __restrict__ best_keys, int* __restrict__ best_index)
 {
     int warp = (int)((blockIdx.x * (long long)blockDim.x + threadIdx.x) / WARP);
@@ -81,7 +81,7 @@ extern "C" __global__ void __launch_bounds__(256) knn_tile_update(
             int diagonal = self && row == col;
             float col_norm = col_norms[col];
             float d = warp_exact_if_identical(valid && !diagonal, gram_distance(dot[c], row_norm, col_norm), row_norm + col_norm, dim,
-                values, values_f16, row, values, values_f16, col);
+                values, values_f16, row, row_class, values, values_f16, col, row_class);
             if (diagonal) d = 0.0f;
             float candidate = d - terms[col];
             unsigned want = __ballot_sync(GM_FULL_MASK, valid && candidate < threshold);
@@ -136,7 +136,7 @@ extern "C" __global__ void __launch_bounds__(256) knn_tile_update(
 extern "C" __global__ void __launch_bounds__(256) knn_columns_partial(
     const float* __restrict__ tile, int rows, int cols, int ld,
     const float* __restrict__ row_norms, const float* __restrict__ col_norms, const float* __restrict__ terms,
-    int dim, const float* __restrict__ values, const unsigned short* __restrict__ values_f16,
+    int dim, const float* __restrict__ values, const unsigned short* __restrict__ values_f16, const int* __restrict__ row_class,
     int row_start, int col_start, int keep, int rows_per_slice, const float* __restrict__ best_keys,
     float* __restrict__ partial_keys, int* __restrict__ partial_index)
 {
@@ -164,7 +164,7 @@ extern "C" __global__ void __launch_bounds__(256) knn_columns_partial(
         float row_norm = row_norms[row];
         float dot = valid ? tile[(long long)i * ld + j] : 0.0f;
         float d = warp_exact_if_identical(valid, gram_distance(dot, row_norm, col_norm), row_norm + col_norm, dim,
-            values, values_f16, row, values, values_f16, col);
+            values, values_f16, row, row_class, values, values_f16, col, row_class);
         float candidate = d - terms[row];
         if (valid && candidate < threshold)
             threshold = fminf(seed, insert_smallest_registers(list, index, keep, candidate, row));
@@ -226,6 +226,61 @@ extern "C" __global__ void __launch_bounds__(256) knn_columns_merge(
             best_keys[row * KNN_MAX_KEEP + t] = list[t];
             best_index[row * KNN_MAX_KEEP + t] = index[t];
         }
+}
+
+// Identical-row classes of one set (b null, n_b = 0) or of two sets together (rows of a first, then of b), for
+// warp_exact_if_identical. Pass 1, row_hashes: hash[i] = a 64-bit hash of row i's stored values (float32 with
+// −0 taken as +0, since the comparison is ==; float16 as bits, as compared). The host then sets class[i] = the
+// first row with the same hash, and pass 2, verify_row_classes, compares every row with its class's first row
+// (warp_equal_*) and sets class[i] = −1 where they differ (a collision), so that a class ≥ 0 is exact.
+// Launch (both): one warp per row, blockDim.x = 256, grid.x = ceil((n_a + n_b) / 8). O((n_a + n_b)·dim), coalesced.
+static __device__ __forceinline__ void class_row(long long i, int n_a, int dim,
+    const float* a32, const unsigned short* a16, const float* b32, const unsigned short* b16,
+    const float** r32, const unsigned short** r16)
+{
+    *r32 = i < n_a ? row_f32(a32, i, dim) : row_f32(b32, i - n_a, dim);
+    *r16 = i < n_a ? row_u16(a16, i, dim) : row_u16(b16, i - n_a, dim);
+}
+
+extern "C" __global__ void __launch_bounds__(256) row_hashes(
+    const float* __restrict__ a32, const unsigned short* __restrict__ a16, int n_a,
+    const float* __restrict__ b32, const unsigned short* __restrict__ b16, int n_b, int dim,
+    unsigned long long* __restrict__ hash)
+{
+    long long i = (blockIdx.x * (long long)blockDim.x + threadIdx.x) / WARP;
+    int lane = threadIdx.x % WARP;
+    if (i >= (long long)n_a + n_b) return; // whole warps
+    const float* r32;
+    const unsigned short* r16;
+    class_row(i, n_a, dim, a32, a16, b32, b16, &r32, &r16);
+    unsigned long long h = 0ull;
+    for (int c = lane; c < dim; c += WARP)
+    {
+        unsigned bits = r32 ? __float_as_uint(r32[c]) : (unsigned)r16[c];
+        if (r32 && (bits << 1) == 0u) bits = 0u;
+        h += mix64(((unsigned long long)bits << 32) | (unsigned)c);
+    }
+    for (int offset = WARP / 2; offset > 0; offset /= 2) h += __shfl_xor_sync(GM_FULL_MASK, h, offset);
+    if (lane == 0) hash[i] = mix64(h ^ (unsigned long long)dim);
+}
+
+extern "C" __global__ void __launch_bounds__(256) verify_row_classes(
+    const float* __restrict__ a32, const unsigned short* __restrict__ a16, int n_a,
+    const float* __restrict__ b32, const unsigned short* __restrict__ b16, int n_b, int dim,
+    int* __restrict__ row_class)
+{
+    long long i = (blockIdx.x * (long long)blockDim.x + threadIdx.x) / WARP;
+    int lane = threadIdx.x % WARP;
+    if (i >= (long long)n_a + n_b) return; // whole warps
+    int first = row_class[i];
+    if (first < 0 || first == i) return; // warp-uniform
+    const float *x32, *y32;
+    const unsigned short *x16, *y16;
+    class_row(i, n_a, dim, a32, a16, b32, b16, &x32, &x16);
+    class_row(first, n_a, dim, a32, a16, b32, b16, &y32, &y16);
+    bool same = x32 ? warp_equal_f32(x32, y32, dim, lane) : warp_equal_u16(x16, y16, dim, lane);
+    __syncwarp(GM_FULL_MASK);
+    if (lane == 0 && !same) row_class[i] = -1;
 }
 
 // out[p] = Σ (a − b)² in float64 over the ORIGINAL rows a = values_a[pair_a[p]], b = values_b[pair_b[p]], one

@@ -40,6 +40,8 @@ public sealed class CudaBackend : IComputeBackend
     private readonly KernelFunction _knnColumnsPartial;
     private readonly KernelFunction _knnColumnsMerge;
     private readonly KernelFunction _exactPairs;
+    private readonly KernelFunction _rowHashes;
+    private readonly KernelFunction _verifyRowClasses;
     private readonly KernelFunction _crossRows;
     private readonly KernelFunction _crossCols;
     private readonly KernelFunction _prepareRows;
@@ -64,6 +66,8 @@ public sealed class CudaBackend : IComputeBackend
         _knnColumnsPartial = knn.GetFunction("knn_columns_partial");
         _knnColumnsMerge = knn.GetFunction("knn_columns_merge");
         _exactPairs = knn.GetFunction("exact_pair_distances");
+        _rowHashes = knn.GetFunction("row_hashes");
+        _verifyRowClasses = knn.GetFunction("verify_row_classes");
         _crossRows = cross.GetFunction("cross_rows_tile");
         _crossCols = cross.GetFunction("cross_cols_tile");
         _prepareRows = prepare.GetFunction("prepare_rows");
@@ -94,6 +98,12 @@ public sealed class CudaBackend : IComputeBackend
 
     /// <summary>"13.0.1" from cublasGetVersion's 130001 (major·10000 + minor·100 + patch since cuBLAS 11).</summary>
     internal static string FormatCublasVersion(int encoded) => $"{encoded / 10000}.{encoded / 100 % 100}.{encoded % 100}";
+
+    /// <summary>
+    /// Whether identical rows are found by row classes (default) or, for tests of the fallback, by comparing
+    /// every near-0 pair's rows (what a hash collision gets).
+    /// </summary>
+    internal bool UseRowClasses { get; set; } = true;
 
     /// <summary>Current tile edge (rows and columns per tile); shrinks after an out-of-memory error.</summary>
     public int TileSize
@@ -193,6 +203,7 @@ public sealed class CudaBackend : IComputeBackend
         using var bestKeys = _session.Allocate<float>((long)n * KnnMaxKeep);
         using var bestIndex = _session.Allocate<int>((long)n * KnnMaxKeep);
         using var tiles = new TilePipeline(_session, (long)tile * tile);
+        using var classes = RowClasses(matrix, null);
         // The column half of off-diagonal tiles in slices of ~512 rows (knn_columns_partial/merge).
         int slices = Math.Clamp(Blocks(tile, 512), 1, 64), rowsPerSlice = Blocks(tile, slices);
         using var partialKeys = _session.Allocate<float>((long)slices * tile * keep);
@@ -222,7 +233,7 @@ public sealed class CudaBackend : IComputeBackend
                 _session.Launch(_knnTileUpdate, (Blocks(rows, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                     .Add(matrix.Norms.Start).Add(matrix.Norms.Start).Add(terms.Start)
-                    .Add(matrix.Dim).Add(matrix.SingleValues).Add(matrix.HalfValues)
+                    .Add(matrix.Dim).Add(matrix.SingleValues).Add(matrix.HalfValues).Add(classes.Start)
                     .Add(rowStart).Add(colStart).Add(diagonal ? 1 : 0).Add(keep).Add(bestKeys.Start).Add(bestIndex.Start), onSideStream: true);
                 if (!diagonal)
                 {
@@ -230,7 +241,7 @@ public sealed class CudaBackend : IComputeBackend
                     _session.Launch(_knnColumnsPartial, (Blocks(cols, 256), used), 256, 0, new KernelArguments()
                         .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                         .Add(matrix.Norms.Start).Add(matrix.Norms.Start).Add(terms.Start)
-                        .Add(matrix.Dim).Add(matrix.SingleValues).Add(matrix.HalfValues)
+                        .Add(matrix.Dim).Add(matrix.SingleValues).Add(matrix.HalfValues).Add(classes.Start)
                         .Add(rowStart).Add(colStart).Add(keep).Add(rowsPerSlice).Add(bestKeys.Start).Add(partialKeys.Start).Add(partialIndex.Start), onSideStream: true);
                     _session.Launch(_knnColumnsMerge, (Blocks(cols, 256), 1), 256, 0, new KernelArguments()
                         .Add(partialKeys.Start).Add(partialIndex.Start).Add(used).Add(cols).Add(colStart).Add(keep)
@@ -413,6 +424,8 @@ public sealed class CudaBackend : IComputeBackend
         using var colMin = _session.Allocate<float>(nReal);
         using var counters = _session.Allocate<ulong>(2);
         using var tiles = new TilePipeline(_session, (long)rowTile * colTile);
+        // Fake rows first, then real rows: one class space, so that a fake and a real row can share a class.
+        using var classes = RowClasses(fakeMatrix, realMatrix);
         foreach (var buffer in new[] { countLe, countLt, complement, anyLe, anyLt, covered, realismEvals }) _session.Fill32(buffer.Start, 0, buffer.Count);
         _session.Fill32(rowMin.Start, PositiveInfinityBits, nFake);
         _session.Fill32(rowArgmin.Start, 0, nFake);
@@ -440,6 +453,7 @@ public sealed class CudaBackend : IComputeBackend
                     .Add(fakeTerms.Start).Add(realTerms.Start)
                     .Add(fakeMatrix.Dim).Add(fakeMatrix.SingleValues).Add(fakeMatrix.HalfValues)
                     .Add(realMatrix.SingleValues).Add(realMatrix.HalfValues)
+                    .Add(classes.Start).Add(classes.At(nFake))
                     .Add(fakeResident.Features.Values.Start).Add(realResident.Features.Values.Start)
                     .Add(rowStart).Add(colStart).Add(numK)
                     .Add(realLow.Start).Add(realHigh.Start).Add(realExact.Start).Add(nReal)
@@ -455,6 +469,7 @@ public sealed class CudaBackend : IComputeBackend
                     .Add(fakeTerms.Start).Add(realTerms.Start)
                     .Add(fakeMatrix.Dim).Add(fakeMatrix.SingleValues).Add(fakeMatrix.HalfValues)
                     .Add(realMatrix.SingleValues).Add(realMatrix.HalfValues)
+                    .Add(classes.Start).Add(classes.At(nFake))
                     .Add(fakeResident.Features.Values.Start).Add(realResident.Features.Values.Start)
                     .Add(rowStart).Add(colStart).Add(numK).Add(ColumnRowsPerBlock)
                     .Add(fakeLow.Start).Add(fakeHigh.Start).Add(fakeExact.Start).Add(nFake)
@@ -889,6 +904,45 @@ public sealed class CudaBackend : IComputeBackend
                 _session.GemmEx(true, false, cols, rows, dim, 1f, aCols, CudaConstants.CudaR16F, dim, bRows, dim, 0f, dots.Start, ld, CudaConstants.CublasCompute32F);
                 break;
         }
+    }
+
+    /// <summary>
+    /// Identical-row classes of <paramref name="a"/> (and <paramref name="b"/>'s rows after it), for the kernels'
+    /// exact-0 distances of identical rows: row_hashes on the device, class = first row with the same hash on the
+    /// host (O(N) with a dictionary of N·8 bytes downloaded), verify_row_classes on the device (class −1 where a
+    /// row differs from its class's first row: a hash collision; those pairs are compared row by row).
+    /// </summary>
+    private DeviceBuffer<int> RowClasses(DeviceMatrix a, DeviceMatrix? b)
+    {
+        int nA = a.Rows, nB = b?.Rows ?? 0, total = nA + nB;
+        if (!UseRowClasses)
+        {
+            // Every class −1: every near-0 pair is compared row by row (the path of a hash collision).
+            var unknown = _session.Allocate<int>(total);
+            _session.Fill32(unknown.Start, 0xffffffffu, total);
+            return unknown;
+        }
+        var hashes = new ulong[total];
+        using (var deviceHashes = _session.Allocate<ulong>(total))
+        {
+            _session.Launch(_rowHashes, (Blocks(total, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
+                .Add(a.SingleValues).Add(a.HalfValues).Add(nA)
+                .Add(b?.SingleValues ?? default).Add(b?.HalfValues ?? default).Add(nB).Add(a.Dim).Add(deviceHashes.Start));
+            _session.Download(deviceHashes.Start, hashes.AsSpan());
+        }
+        var first = new Dictionary<ulong, int>(total);
+        var classes = new int[total];
+        for (int i = 0; i < total; i++)
+        {
+            ref int slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(first, hashes[i], out bool exists);
+            if (!exists) slot = i;
+            classes[i] = slot;
+        }
+        var buffer = UploadArray(classes);
+        _session.Launch(_verifyRowClasses, (Blocks(total, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
+            .Add(a.SingleValues).Add(a.HalfValues).Add(nA)
+            .Add(b?.SingleValues ?? default).Add(b?.HalfValues ?? default).Add(nB).Add(a.Dim).Add(buffer.Start));
+        return buffer;
     }
 
     /// <summary>

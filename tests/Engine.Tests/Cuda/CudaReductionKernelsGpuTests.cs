@@ -73,16 +73,32 @@ public class CudaReductionKernelsGpuTests(CudaPrecision precision)
 
     /// <summary>
     /// 701 real and 517 fake rows, each a copy of one of 12 (real) or 9 (shared with real, plus 3 own) rows:
-    /// thousands of identical pairs, decided by the warp-wide comparison. dim 37: rows not 16-byte aligned
-    /// (scalar comparison); dim 64: float4 comparison. Tiles of 256: 3 x 3 cross tiles, the last 189 (real) and
+    /// thousands of identical pairs, decided by the identical-row classes, or without them (the path of a hash
+    /// collision) by the warp-wide comparison: dim 37 rows are not 16-byte aligned (scalar comparison), dim 64
+    /// rows are (float4). Tiles of 256: 3 x 3 cross tiles, the last 189 (real) and
     /// 5 (fake) wide, so the float4 tile loads and their scalar fallback both run, and k-NN runs off-diagonal
     /// tiles (column kernels) as well as diagonal ones.
     /// </summary>
-    [TestCase(37)]
-    [TestCase(64)]
-    public void ManyIdenticalRowsEqualFloat64(int dim)
+    [TestCase(37, true)]
+    [TestCase(64, true)]
+    [TestCase(37, false)]
+    [TestCase(64, false)]
+    public void ManyIdenticalRowsEqualFloat64(int dim, bool rowClasses)
     {
         var cuda = Cuda();
+        cuda.UseRowClasses = rowClasses;
+        try
+        {
+            AssertIdenticalRowsExact(cuda, dim);
+        }
+        finally
+        {
+            cuda.UseRowClasses = true;
+        }
+    }
+
+    private void AssertIdenticalRowsExact(CudaBackend cuda, int dim)
+    {
         var real = Copies(701, dim, 12, seed: 201, name: "copies-real");
         var pool = Copies(517, dim, 12, seed: 201, name: "copies-fake-shared");
         var own = Copies(517, dim, 3, seed: 203, name: "copies-fake-own");
