@@ -40,6 +40,8 @@ public sealed class CudaBackend : IComputeBackend
     private readonly KernelFunction _knnColumnsPartial;
     private readonly KernelFunction _knnColumnsMerge;
     private readonly KernelFunction _exactPairs;
+    private readonly KernelFunction _rowHashes;
+    private readonly KernelFunction _verifyRowClasses;
     private readonly KernelFunction _crossRows;
     private readonly KernelFunction _crossCols;
     private readonly KernelFunction _prepareRows;
@@ -64,6 +66,8 @@ public sealed class CudaBackend : IComputeBackend
         _knnColumnsPartial = knn.GetFunction("knn_columns_partial");
         _knnColumnsMerge = knn.GetFunction("knn_columns_merge");
         _exactPairs = knn.GetFunction("exact_pair_distances");
+        _rowHashes = knn.GetFunction("row_hashes");
+        _verifyRowClasses = knn.GetFunction("verify_row_classes");
         _crossRows = cross.GetFunction("cross_rows_tile");
         _crossCols = cross.GetFunction("cross_cols_tile");
         _prepareRows = prepare.GetFunction("prepare_rows");
@@ -94,6 +98,12 @@ public sealed class CudaBackend : IComputeBackend
 
     /// <summary>"13.0.1" from cublasGetVersion's 130001 (major·10000 + minor·100 + patch since cuBLAS 11).</summary>
     internal static string FormatCublasVersion(int encoded) => $"{encoded / 10000}.{encoded / 100 % 100}.{encoded % 100}";
+
+    /// <summary>
+    /// Whether identical rows are found by row classes (default) or, for tests of the fallback, by comparing
+    /// every near-0 pair's rows (what a hash collision gets).
+    /// </summary>
+    internal bool UseRowClasses { get; set; } = true;
 
     /// <summary>Current tile edge (rows and columns per tile); shrinks after an out-of-memory error.</summary>
     public int TileSize
@@ -192,7 +202,8 @@ public sealed class CudaBackend : IComputeBackend
         using var terms = UploadArray(Array.ConvertAll(termsHost, DistanceErrorBound.Up));
         using var bestKeys = _session.Allocate<float>((long)n * KnnMaxKeep);
         using var bestIndex = _session.Allocate<int>((long)n * KnnMaxKeep);
-        using var dots = _session.Allocate<float>((long)tile * tile);
+        using var tiles = new TilePipeline(_session, (long)tile * tile);
+        using var classes = RowClasses(matrix, null);
         // The column half of off-diagonal tiles in slices of ~512 rows (knn_columns_partial/merge).
         int slices = Math.Clamp(Blocks(tile, 512), 1, 64), rowsPerSlice = Blocks(tile, slices);
         using var partialKeys = _session.Allocate<float>((long)slices * tile * keep);
@@ -214,27 +225,33 @@ public sealed class CudaBackend : IComputeBackend
             {
                 int cols = Math.Min(tile, n - colStart);
                 bool diagonal = colStart == rowStart;
+                // GEMM on the main stream into one tile buffer; the reductions on the side stream, overlapping the
+                // next tile's GEMM into the other buffer (TilePipeline orders the two with events).
+                var dots = tiles.NextTile();
                 DotTile(matrix, rowStart, rows, matrix, colStart, cols, dots, ld: cols);
+                tiles.TileReady();
                 _session.Launch(_knnTileUpdate, (Blocks(rows, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                     .Add(matrix.Norms.Start).Add(matrix.Norms.Start).Add(terms.Start)
-                    .Add(matrix.Dim).Add(matrix.SingleValues).Add(matrix.HalfValues)
-                    .Add(rowStart).Add(colStart).Add(diagonal ? 1 : 0).Add(keep).Add(bestKeys.Start).Add(bestIndex.Start));
+                    .Add(matrix.Dim).Add(matrix.SingleValues).Add(matrix.HalfValues).Add(classes.Start)
+                    .Add(rowStart).Add(colStart).Add(diagonal ? 1 : 0).Add(keep).Add(bestKeys.Start).Add(bestIndex.Start), onSideStream: true);
                 if (!diagonal)
                 {
                     int used = Blocks(rows, rowsPerSlice);
                     _session.Launch(_knnColumnsPartial, (Blocks(cols, 256), used), 256, 0, new KernelArguments()
                         .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                         .Add(matrix.Norms.Start).Add(matrix.Norms.Start).Add(terms.Start)
-                        .Add(matrix.Dim).Add(matrix.SingleValues).Add(matrix.HalfValues)
-                        .Add(rowStart).Add(colStart).Add(keep).Add(rowsPerSlice).Add(partialKeys.Start).Add(partialIndex.Start));
+                        .Add(matrix.Dim).Add(matrix.SingleValues).Add(matrix.HalfValues).Add(classes.Start)
+                        .Add(rowStart).Add(colStart).Add(keep).Add(rowsPerSlice).Add(bestKeys.Start).Add(partialKeys.Start).Add(partialIndex.Start), onSideStream: true);
                     _session.Launch(_knnColumnsMerge, (Blocks(cols, 256), 1), 256, 0, new KernelArguments()
                         .Add(partialKeys.Start).Add(partialIndex.Start).Add(used).Add(cols).Add(colStart).Add(keep)
-                        .Add(bestKeys.Start).Add(bestIndex.Start));
+                        .Add(bestKeys.Start).Add(bestIndex.Start), onSideStream: true);
                 }
+                tiles.TileReduced();
                 progress?.Report((double)++tilesDone / tilesTotal);
             }
         }
+        tiles.Finish();
         var keys = new float[(long)n * KnnMaxKeep];
         var indices = new int[(long)n * KnnMaxKeep];
         _session.Download(bestKeys.Start, keys.AsSpan());
@@ -406,7 +423,9 @@ public sealed class CudaBackend : IComputeBackend
         using var realismEvals = _session.Allocate<int>(nFake);
         using var colMin = _session.Allocate<float>(nReal);
         using var counters = _session.Allocate<ulong>(2);
-        using var dots = _session.Allocate<float>((long)rowTile * colTile);
+        using var tiles = new TilePipeline(_session, (long)rowTile * colTile);
+        // Fake rows first, then real rows: one class space, so that a fake and a real row can share a class.
+        using var classes = RowClasses(fakeMatrix, realMatrix);
         foreach (var buffer in new[] { countLe, countLt, complement, anyLe, anyLt, covered, realismEvals }) _session.Fill32(buffer.Start, 0, buffer.Count);
         _session.Fill32(rowMin.Start, PositiveInfinityBits, nFake);
         _session.Fill32(rowArgmin.Start, 0, nFake);
@@ -425,13 +444,16 @@ public sealed class CudaBackend : IComputeBackend
             for (int colStart = 0; colStart < nReal; colStart += colTile)
             {
                 int cols = Math.Min(colTile, nReal - colStart);
+                var dots = tiles.NextTile();
                 DotTile(fakeMatrix, rowStart, rows, realMatrix, colStart, cols, dots, ld: cols);
+                tiles.TileReady();
                 _session.Launch(_crossRows, (Blocks(rows, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                     .Add(fakeMatrix.Norms.Start).Add(realMatrix.Norms.Start)
                     .Add(fakeTerms.Start).Add(realTerms.Start)
                     .Add(fakeMatrix.Dim).Add(fakeMatrix.SingleValues).Add(fakeMatrix.HalfValues)
                     .Add(realMatrix.SingleValues).Add(realMatrix.HalfValues)
+                    .Add(classes.Start).Add(classes.At(nFake))
                     .Add(fakeResident.Features.Values.Start).Add(realResident.Features.Values.Start)
                     .Add(rowStart).Add(colStart).Add(numK)
                     .Add(realLow.Start).Add(realHigh.Start).Add(realExact.Start).Add(nReal)
@@ -440,23 +462,26 @@ public sealed class CudaBackend : IComputeBackend
                     .Add(countLe.Start).Add(countLt.Start).Add(complement.Start)
                     .Add(rowMin.Start).Add(rowArgmin.Start)
                     .Add(realismLower.Start).Add(realismBest.Start).Add(realismEvals.Start)
-                    .Add(counters.Start));
+                    .Add(counters.Start), onSideStream: true);
                 _session.Launch(_crossCols, (Blocks(cols, 256), Blocks(rows, ColumnRowsPerBlock)), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                     .Add(fakeMatrix.Norms.Start).Add(realMatrix.Norms.Start)
                     .Add(fakeTerms.Start).Add(realTerms.Start)
                     .Add(fakeMatrix.Dim).Add(fakeMatrix.SingleValues).Add(fakeMatrix.HalfValues)
                     .Add(realMatrix.SingleValues).Add(realMatrix.HalfValues)
+                    .Add(classes.Start).Add(classes.At(nFake))
                     .Add(fakeResident.Features.Values.Start).Add(realResident.Features.Values.Start)
                     .Add(rowStart).Add(colStart).Add(numK).Add(ColumnRowsPerBlock)
                     .Add(fakeLow.Start).Add(fakeHigh.Start).Add(fakeExact.Start).Add(nFake)
                     .Add(realLow.Start).Add(realHigh.Start).Add(realExact.Start).Add(nReal)
                     .Add(anyLe.Start).Add(anyLt.Start).Add(covered.Start)
-                    .Add(colMin.Start).Add(counters.Start));
+                    .Add(colMin.Start).Add(counters.Start), onSideStream: true);
+                tiles.TileReduced();
                 progress?.Report((double)++tilesDone / tilesTotal);
             }
         }
 
+        tiles.Finish();
         tilesRange.Dispose();
         using var download = Nvtx.Range("download reductions");
         var le = DownloadStacked<int>(countLe, numK, nFake);
@@ -878,6 +903,140 @@ public sealed class CudaBackend : IComputeBackend
             default:
                 _session.GemmEx(true, false, cols, rows, dim, 1f, aCols, CudaConstants.CudaR16F, dim, bRows, dim, 0f, dots.Start, ld, CudaConstants.CublasCompute32F);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Identical-row classes of <paramref name="a"/> (and <paramref name="b"/>'s rows after it), for the kernels'
+    /// exact-0 distances of identical rows: row_hashes on the device, class = first row with the same hash on the
+    /// host (O(N) with a dictionary of N·8 bytes downloaded), verify_row_classes on the device (class −1 where a
+    /// row differs from its class's first row: a hash collision; those pairs are compared row by row).
+    /// </summary>
+    private DeviceBuffer<int> RowClasses(DeviceMatrix a, DeviceMatrix? b)
+    {
+        int nA = a.Rows, nB = b?.Rows ?? 0, total = nA + nB;
+        if (!UseRowClasses)
+        {
+            // Every class −1: every near-0 pair is compared row by row (the path of a hash collision).
+            var unknown = _session.Allocate<int>(total);
+            _session.Fill32(unknown.Start, 0xffffffffu, total);
+            return unknown;
+        }
+        var hashes = new ulong[total];
+        using (var deviceHashes = _session.Allocate<ulong>(total))
+        {
+            _session.Launch(_rowHashes, (Blocks(total, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
+                .Add(a.SingleValues).Add(a.HalfValues).Add(nA)
+                .Add(b?.SingleValues ?? default).Add(b?.HalfValues ?? default).Add(nB).Add(a.Dim).Add(deviceHashes.Start));
+            _session.Download(deviceHashes.Start, hashes.AsSpan());
+        }
+        var first = new Dictionary<ulong, int>(total);
+        var classes = new int[total];
+        for (int i = 0; i < total; i++)
+        {
+            ref int slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(first, hashes[i], out bool exists);
+            if (!exists) slot = i;
+            classes[i] = slot;
+        }
+        var buffer = UploadArray(classes);
+        _session.Launch(_verifyRowClasses, (Blocks(total, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
+            .Add(a.SingleValues).Add(a.HalfValues).Add(nA)
+            .Add(b?.SingleValues ?? default).Add(b?.HalfValues ?? default).Add(nB).Add(a.Dim).Add(buffer.Start));
+        return buffer;
+    }
+
+    /// <summary>
+    /// Double-buffered distance tiles: the GEMM of tile t (main stream, where cuBLAS runs) writes one of two
+    /// buffers while the reductions of tile t − 1 (side stream) read the other. Ordered by events only, as the
+    /// driver requires of two streams: the side stream waits for the GEMM that filled its buffer (TileReady), and
+    /// the main stream, before a GEMM overwrites a buffer, waits for the reductions that last read it (NextTile).
+    /// Reductions stay in tile order on the one side stream (row state carried across column tiles needs that).
+    /// Work queued on the main stream before the first GEMM (uploads, fills) is ordered before every reduction by
+    /// the first wait. <see cref="Finish"/> makes the main stream wait for all reductions, so downloads, and the
+    /// frees that follow its synchronisation, come after them; Dispose does the same on an error path.
+    /// </summary>
+    private sealed class TilePipeline : IDisposable
+    {
+        private readonly CudaSession _session;
+        private readonly DeviceBuffer<float>?[] _buffers = new DeviceBuffer<float>?[2];
+        private readonly CudaEvent?[] _gemmDone = new CudaEvent?[2];
+        private readonly CudaEvent?[] _reduced = new CudaEvent?[2];
+        private readonly bool[] _pending = new bool[2];
+        private int _current = 1;
+
+        public TilePipeline(CudaSession session, long tileElements)
+        {
+            _session = session;
+            try
+            {
+                for (int b = 0; b < 2; b++)
+                {
+                    _buffers[b] = session.Allocate<float>(tileElements);
+                    _gemmDone[b] = session.CreateOrderingEvent();
+                    _reduced[b] = session.CreateOrderingEvent();
+                }
+            }
+            catch
+            {
+                Release();
+                throw;
+            }
+        }
+
+        /// <summary>The buffer the next GEMM writes (main stream); queued main work now waits for its last readers.</summary>
+        public DeviceBuffer<float> NextTile()
+        {
+            _current ^= 1;
+            if (_pending[_current]) _session.MainStreamWaits(_reduced[_current]!);
+            return _buffers[_current]!;
+        }
+
+        /// <summary>Call after queuing the GEMM: side-stream work queued from now on waits for it.</summary>
+        public void TileReady()
+        {
+            _session.Record(_gemmDone[_current]!);
+            _session.SideStreamWaits(_gemmDone[_current]!);
+        }
+
+        /// <summary>Call after queuing the tile's reductions on the side stream.</summary>
+        public void TileReduced()
+        {
+            _session.RecordOnSideStream(_reduced[_current]!);
+            _pending[_current] = true;
+        }
+
+        /// <summary>Main-stream work queued from now on waits for every reduction queued so far.</summary>
+        public void Finish()
+        {
+            for (int b = 0; b < 2; b++)
+                if (_pending[b])
+                {
+                    _session.MainStreamWaits(_reduced[b]!);
+                    _pending[b] = false;
+                }
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                Finish();
+            }
+            catch (CudaException)
+            {
+                // After a device error: the session's disposal synchronises both streams before freeing.
+            }
+            Release();
+        }
+
+        private void Release()
+        {
+            for (int b = 0; b < 2; b++)
+            {
+                _gemmDone[b]?.Dispose();
+                _reduced[b]?.Dispose();
+                _buffers[b]?.Dispose();
+            }
         }
     }
 

@@ -391,7 +391,10 @@ struct QueuedOp
     void (*destroy)(void*);
 };
 struct Stream { int magic = 0x5354524d; unsigned flags; std::vector<QueuedOp> queue; };
-struct Event { int magic = 0x45564e54; unsigned flags; bool recorded = false; bool done = false; Stream* stream = nullptr; std::chrono::steady_clock::time_point when; };
+// record_seq counts cuEventRecord calls, done_seq the records that have run: a cuStreamWaitEvent waits for the
+// record that was the latest when it was called, even if the event is recorded again before the wait runs.
+struct Event { int magic = 0x45564e54; unsigned flags; bool recorded = false; bool done = false; Stream* stream = nullptr; std::chrono::steady_clock::time_point when;
+               unsigned long long record_seq = 0, done_seq = 0; };
 
 static std::recursive_mutex g_queue_mutex;
 static Stream g_default_stream{0x5354524d, 0, {}};  // NULL, CU_STREAM_LEGACY, CU_STREAM_PER_THREAD
@@ -414,14 +417,15 @@ static Stream* as_stream(void* s)
     return static_cast<Stream*>(s);
 }
 
-// Runs the queued work of one stream, in order (the caller holds g_queue_mutex).
+// Runs the queued work of one stream, in order (the caller holds g_queue_mutex). One operation at a time, taken
+// from the front: a cuStreamWaitEvent operation may flush another stream, whose work may in turn wait on this
+// one (then the nested flush continues this stream's queue where the outer one stands).
 static void flush_locked(Stream* st)
 {
-    // Work may queue more work (it never does here), so take the queue first.
-    std::vector<QueuedOp> ops;
-    ops.swap(st->queue);
-    for (auto& op : ops)
+    while (!st->queue.empty())
     {
+        QueuedOp op = std::move(st->queue.front());
+        st->queue.erase(st->queue.begin());
         TRACE("stream %p: running %s", (void*)st, op.what.c_str());
         op.run(op.ctx);
         if (op.destroy) op.destroy(op.ctx);
@@ -530,8 +534,8 @@ extern "C" CUresult cuEventDestroy_v2(void* e)
         std::lock_guard<std::recursive_mutex> lock(g_queue_mutex);
         if (ev->stream) flush_locked(ev->stream);
     }
+    // Kept allocated (a few bytes): a queued cuStreamWaitEvent may still look at it (and finds it complete).
     ev->magic = 0;
-    delete ev;
     return CUDA_SUCCESS;
 }
 extern "C" CUresult cuEventDestroy(void* e) { return cuEventDestroy_v2(e); }
@@ -544,9 +548,35 @@ extern "C" CUresult cuEventRecord(void* e, void* s)
     ev->recorded = true;
     ev->done = false;
     ev->stream = as_stream(s);
-    enqueue_lambda(s, "cuEventRecord", {}, [ev] {
-        ev->done = true;
+    unsigned long long seq = ++ev->record_seq;
+    enqueue_lambda(s, "cuEventRecord", {}, [ev, seq] {
+        ev->done_seq = seq;
+        ev->done = ev->done_seq == ev->record_seq;
         ev->when = std::chrono::steady_clock::now();
+    });
+    return CUDA_SUCCESS;
+}
+
+// Work queued on s after this call waits until the event's latest record (at the time of the call) has run; an
+// event never recorded is complete (driver API documentation). Deferred like everything else: when the wait
+// comes up in s's queue and the record has not run yet, the recording stream is flushed WHOLE first, i.e. it runs
+// as far ahead of s as the driver would allow. A missing wait in the other direction then shows: work queued
+// later on the recording stream (say the next GEMM into a buffer s is about to read) runs before s's work.
+extern "C" CUresult cuStreamWaitEvent(void* s, void* e, unsigned flags)
+{
+    CHECK(need_context());
+    CHECK(check_stream(s));
+    Event* ev = as_event(e);
+    if (!ev) return CUDA_ERROR_INVALID_HANDLE;
+    if (flags != 0u) return CUDA_ERROR_INVALID_VALUE;  // CU_EVENT_WAIT_DEFAULT (EXTERNAL is for graphs only)
+    if (!ev->recorded) return CUDA_SUCCESS;
+    unsigned long long target = ev->record_seq;
+    Stream* recorder = ev->stream;
+    if (recorder == as_stream(s)) return CUDA_SUCCESS;  // same stream: already ordered
+    enqueue_lambda(s, "cuStreamWaitEvent", {}, [ev, target, recorder] {
+        if (ev->magic != 0x45564e54 || ev->done_seq >= target) return;  // destroyed events were flushed first
+        flush_locked(recorder);
+        if (ev->done_seq < target) gmemu_fatal("cuStreamWaitEvent: the awaited cuEventRecord never ran (emulator bug)");
     });
     return CUDA_SUCCESS;
 }

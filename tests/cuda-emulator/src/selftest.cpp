@@ -20,6 +20,13 @@ int cuMemFree_v2(unsigned long long);
 int cuMemcpyHtoDAsync_v2(unsigned long long, const void*, size_t, void*);
 int cuMemcpyDtoHAsync_v2(void*, unsigned long long, size_t, void*);
 int cuStreamSynchronize(void*);
+int cuStreamCreate(void**, unsigned);
+int cuStreamDestroy_v2(void*);
+int cuEventCreate(void**, unsigned);
+int cuEventDestroy_v2(void*);
+int cuEventRecord(void*, void*);
+int cuStreamWaitEvent(void*, void*, unsigned);
+int cuMemcpyDtoDAsync_v2(unsigned long long, unsigned long long, size_t, void*);
 int cuMemHostAlloc(void**, size_t, unsigned);
 int cuMemFreeHost(void*);
 int cublasDnrm2_v2(void*, int, const double*, int, double*);
@@ -322,6 +329,44 @@ static void test_kernels(void* module)
     EXPECT(mx == expect_max, "atomicMax %d vs %d", mx, expect_max);
 }
 
+// Two streams ordered by events (cuStreamWaitEvent): the waiting stream sees the work before the record; the
+// recording stream runs as far ahead as the driver allows, so work queued there later without a wait back
+// overtakes the waiting stream's work (what a double-buffered tile loop must prevent with a second event).
+static void test_stream_wait_event()
+{
+    void *a, *b, *filled, *read;
+    OK(cuStreamCreate(&a, 1));
+    OK(cuStreamCreate(&b, 1));
+    OK(cuEventCreate(&filled, 2));
+    OK(cuEventCreate(&read, 2));
+    OK(cuStreamWaitEvent(b, filled, 0));  // never recorded: complete, no effect
+    EXPECT(cuStreamWaitEvent(b, filled, 1) == 1, "cuStreamWaitEvent with flags 1 not refused (CUDA_ERROR_INVALID_VALUE)");
+    auto ones = upload(std::vector<float>(8, 1.0f));
+    auto twos = upload(std::vector<float>(8, 2.0f));
+    auto buffer = upload(std::vector<float>(8, 0.0f));
+    auto out = upload(std::vector<float>(8, 0.0f));
+    for (int with_wait_back = 0; with_wait_back < 2; with_wait_back++)
+    {
+        OK(cuMemcpyDtoDAsync_v2(buffer, ones, 32, a));   // "GEMM" of tile t into the buffer
+        OK(cuEventRecord(filled, a));
+        OK(cuStreamWaitEvent(b, filled, 0));
+        OK(cuMemcpyDtoDAsync_v2(out, buffer, 32, b));    // "reduction" of tile t reads it
+        OK(cuEventRecord(read, b));
+        if (with_wait_back) OK(cuStreamWaitEvent(a, read, 0));
+        OK(cuMemcpyDtoDAsync_v2(buffer, twos, 32, a));   // "GEMM" of tile t + 2 into the same buffer
+        OK(cuStreamSynchronize(b));
+        OK(cuStreamSynchronize(a));
+        float got = download<float>(out, 8)[0];
+        if (with_wait_back) EXPECT(got == 1.0f, "with the wait back the reader saw %g, expected the first fill 1", got);
+        else EXPECT(got == 2.0f, "without the wait back the recording stream did not run ahead (reader saw %g, expected 2)", got);
+    }
+    for (auto d : {ones, twos, buffer, out}) free_synced(d);
+    OK(cuEventDestroy_v2(filled));
+    OK(cuEventDestroy_v2(read));
+    OK(cuStreamDestroy_v2(a));
+    OK(cuStreamDestroy_v2(b));
+}
+
 // Deferred streams: a download is not there before the synchronisation; level-1 results and syevd.
 static void test_streams_and_solver(void* h)
 {
@@ -452,6 +497,7 @@ int main()
         cuStreamSynchronize(nullptr);
     });
     test_streams_and_solver(h);
+    test_stream_wait_event();
     expect_abort("freeing device memory that queued work still reads", "still reads or writes this allocation", [&] {
         auto d = upload(std::vector<float>(1000, 1.0f));
         std::vector<float> host(1000);

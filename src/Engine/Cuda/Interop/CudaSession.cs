@@ -138,12 +138,14 @@ internal sealed class KernelArguments
 
 /// <summary>
 /// One device's primary context, a non-blocking stream and a cuBLAS handle bound to it (and a cuSOLVER
-/// handle once the eigen route needs one). All work goes through this stream. Every method makes the context
+/// handle once the eigen route needs one). All work goes through this stream, except the reductions of distance
+/// tiles, which may run on a second (side) stream ordered with the main one by events only. Every method makes the context
 /// current on the calling thread first, so the backend may be called from any thread (one at a time).
 /// Stream semantics kept whatever the driver does:
 /// - device memory is never freed while queued work may still use it: <see cref="DeviceBuffer{T}.Dispose"/>
 ///   only queues the address, and cuMemFree runs after the next stream synchronisation (cuMemFree is not
-///   promised to wait for the stream);
+///   promised to wait for the stream); side-stream work that reads a buffer must be awaited by the main stream
+///   (<see cref="MainStreamWaits"/>) before the buffer is disposed;
 /// - host memory handed to an asynchronous upload is copied into pinned staging buffers (cuMemHostAlloc) before
 ///   the upload is queued, so the caller may reuse or the GC move it at once; the copy of one chunk overlaps the
 ///   DMA of the previous one. Without pinned memory, each upload is followed by a synchronisation.
@@ -164,6 +166,7 @@ internal sealed unsafe class CudaSession : IDisposable
     private bool _stagingUnavailable;
     private nint _context;
     private nint _stream;
+    private nint _sideStream;
     private nint _cublasHandle;
     private nint _cusolverHandle;
     private bool _disposed;
@@ -444,6 +447,43 @@ internal sealed unsafe class CudaSession : IDisposable
     public void Record(CudaEvent e) =>
         CudaStatus.Check(CudaLibrary.Driver, "cuEventRecord", _driver.cuEventRecord(e.Handle, _stream));
 
+    // ---- the side stream (reductions overlapping the next GEMM) ----
+
+    /// <summary>The second non-blocking stream, created on first use; nothing orders it with the main stream but events.</summary>
+    private nint SideStream()
+    {
+        if (_sideStream == 0)
+        {
+            nint stream;
+            CudaStatus.Check(CudaLibrary.Driver, "cuStreamCreate", _driver.cuStreamCreate(&stream, CudaConstants.StreamNonBlocking));
+            _sideStream = stream;
+        }
+        return _sideStream;
+    }
+
+    /// <summary>An event for ordering only (CU_EVENT_DISABLE_TIMING: cheaper to record and wait on).</summary>
+    public CudaEvent CreateOrderingEvent()
+    {
+        nint e;
+        CudaStatus.Check(CudaLibrary.Driver, "cuEventCreate", _driver.cuEventCreate(&e, CudaConstants.EventDisableTiming));
+        return new CudaEvent(_driver, e);
+    }
+
+    /// <summary>Records <paramref name="e"/> on the side stream (after the work queued there so far).</summary>
+    public void RecordOnSideStream(CudaEvent e) =>
+        CudaStatus.Check(CudaLibrary.Driver, "cuEventRecord", _driver.cuEventRecord(e.Handle, SideStream()));
+
+    /// <summary>Side-stream work queued from now on waits for the latest record of <paramref name="e"/> (cuStreamWaitEvent).</summary>
+    public void SideStreamWaits(CudaEvent e) =>
+        CudaStatus.Check(CudaLibrary.Driver, "cuStreamWaitEvent", _driver.cuStreamWaitEvent(SideStream(), e.Handle, 0));
+
+    /// <summary>
+    /// Main-stream work queued from now on (GEMMs, copies, downloads, and so the frees after its synchronisation)
+    /// waits for the latest record of <paramref name="e"/>.
+    /// </summary>
+    public void MainStreamWaits(CudaEvent e) =>
+        CudaStatus.Check(CudaLibrary.Driver, "cuStreamWaitEvent", _driver.cuStreamWaitEvent(_stream, e.Handle, 0));
+
     /// <summary>cuProfilerStart/Stop (for Nsight Systems' --capture-range=cudaProfilerApi); no-op when absent.</summary>
     public void Profiler(bool start)
     {
@@ -463,8 +503,13 @@ internal sealed unsafe class CudaSession : IDisposable
         return new KernelModule(_driver, module);
     }
 
-    public void Launch(KernelFunction function, (int X, int Y) grid, int blockThreads, int sharedBytes, KernelArguments args)
+    /// <summary>
+    /// Queues a kernel on the stream, or with <paramref name="onSideStream"/> on the side stream (the reductions
+    /// of distance tiles; see <see cref="SideStreamWaits"/> and <see cref="MainStreamWaits"/> for the ordering).
+    /// </summary>
+    public void Launch(KernelFunction function, (int X, int Y) grid, int blockThreads, int sharedBytes, KernelArguments args, bool onSideStream = false)
     {
+        nint stream = onSideStream ? SideStream() : _stream;
         var values = args.Values;
         int count = values.Count;
         ulong* storage = stackalloc ulong[Math.Max(count, 1)];
@@ -476,7 +521,7 @@ internal sealed unsafe class CudaSession : IDisposable
             pointers[i] = &storage[i];
         }
         CudaStatus.Check(CudaLibrary.Driver, $"cuLaunchKernel({function.Name})",
-            _driver.cuLaunchKernel(function.Handle, (uint)grid.X, (uint)grid.Y, 1, (uint)blockThreads, 1, 1, (uint)sharedBytes, _stream, pointers, null));
+            _driver.cuLaunchKernel(function.Handle, (uint)grid.X, (uint)grid.Y, 1, (uint)blockThreads, 1, 1, (uint)sharedBytes, stream, pointers, null));
     }
 
     // ---- cuBLAS (column-major, as cuBLAS sees it; callers translate from row-major) ----
@@ -571,16 +616,19 @@ internal sealed unsafe class CudaSession : IDisposable
         if (_disposed) return;
         if (_context != 0) _driver.cuCtxSetCurrent(_context);
         // Nothing may be freed while queued work can still use it.
+        if (_sideStream != 0) _driver.cuStreamSynchronize(_sideStream);
         if (_stream != 0) _driver.cuStreamSynchronize(_stream);
         ReleasePendingFrees();
         FreeStaging();
         if (_cusolverHandle != 0) _cusolver!.cusolverDnDestroy(_cusolverHandle);
         _cusolverHandle = 0;
         if (_cublasHandle != 0) _cublas.cublasDestroy(_cublasHandle);
+        if (_sideStream != 0) _driver.cuStreamDestroy(_sideStream);
         if (_stream != 0) _driver.cuStreamDestroy(_stream);
         if (_context != 0) _driver.cuDevicePrimaryCtxRelease(Device.Ordinal);
         _cublasHandle = 0;
         _stream = 0;
+        _sideStream = 0;
         _context = 0;
         _disposed = true;
     }

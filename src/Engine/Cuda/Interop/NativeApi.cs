@@ -30,6 +30,7 @@ internal sealed unsafe class DriverApi
     public readonly delegate* unmanaged<nint*, uint, int> cuStreamCreate;
     public readonly delegate* unmanaged<nint, int> cuStreamDestroy;
     public readonly delegate* unmanaged<nint, int> cuStreamSynchronize;
+    public readonly delegate* unmanaged<nint, nint, uint, int> cuStreamWaitEvent;
     public readonly delegate* unmanaged<nint*, uint, int> cuEventCreate;
     public readonly delegate* unmanaged<nint, int> cuEventDestroy;
     public readonly delegate* unmanaged<nint, nint, int> cuEventRecord;
@@ -68,6 +69,7 @@ internal sealed unsafe class DriverApi
         cuStreamCreate = (delegate* unmanaged<nint*, uint, int>)lib.Export("cuStreamCreate");
         cuStreamDestroy = (delegate* unmanaged<nint, int>)lib.Export("cuStreamDestroy_v2", "cuStreamDestroy");
         cuStreamSynchronize = (delegate* unmanaged<nint, int>)lib.Export("cuStreamSynchronize");
+        cuStreamWaitEvent = (delegate* unmanaged<nint, nint, uint, int>)lib.Export("cuStreamWaitEvent");
         cuEventCreate = (delegate* unmanaged<nint*, uint, int>)lib.Export("cuEventCreate");
         cuEventDestroy = (delegate* unmanaged<nint, int>)lib.Export("cuEventDestroy_v2", "cuEventDestroy");
         cuEventRecord = (delegate* unmanaged<nint, nint, int>)lib.Export("cuEventRecord");
