@@ -125,9 +125,29 @@ internal sealed class ResidentFeatures : IDisposable
     public int Dim { get; }
     public string Name { get; }
 
-    /// <summary>One host-to-device copy of the matrix, in chunks of at most 256 MiB (from pageable memory).</summary>
-    public static ResidentFeatures Upload(CudaSession session, FeatureMatrix m) =>
-        Upload(session, m.Data.AsSpan(0, checked(m.Rows * m.Dim)), m.Rows, m.Dim, m.Name);
+    /// <summary>
+    /// One host-to-device copy of the matrix, in row blocks of at most 64 Mi values (from pageable memory),
+    /// at 64-bit offsets: any N·D the device holds.
+    /// </summary>
+    public static ResidentFeatures Upload(CudaSession session, FeatureMatrix m)
+    {
+        using var range = Nvtx.Range($"upload {m.Name}");
+        var values = session.Allocate<float>(m.Count);
+        try
+        {
+            int per = Math.Max(1, Math.Min(m.RowsPerSpan, UploadChunk / m.Dim));
+            for (int start = 0; start < m.Rows; start += per)
+                session.Upload(m.RowRange(start, Math.Min(per, m.Rows - start)), values.At((long)start * m.Dim));
+            return new ResidentFeatures(session, values, m.Rows, m.Dim, m.Name);
+        }
+        catch
+        {
+            values.Dispose();
+            throw;
+        }
+    }
+
+    private const int UploadChunk = 64 << 20; // floats
 
     /// <summary>Uploads <paramref name="rows"/> x <paramref name="dim"/> row-major values straight from the caller's span.</summary>
     public static ResidentFeatures Upload(CudaSession session, ReadOnlySpan<float> data, int rows, int dim, string name)
@@ -136,9 +156,8 @@ internal sealed class ResidentFeatures : IDisposable
         var values = session.Allocate<float>(data.Length);
         try
         {
-            const int chunk = 64 << 20; // floats
-            for (int start = 0; start < data.Length; start += chunk)
-                session.Upload(data.Slice(start, Math.Min(chunk, data.Length - start)), values.At(start));
+            for (int start = 0; start < data.Length; start += UploadChunk)
+                session.Upload(data.Slice(start, Math.Min(UploadChunk, data.Length - start)), values.At(start));
             return new ResidentFeatures(session, values, rows, dim, name);
         }
         catch
