@@ -22,7 +22,7 @@ public enum CudaPrecision
 /// squared distances and reduce them in the same pass, so no N x N matrix exists. Features stay resident on
 /// the device (O(N·D)); tiles are O(tile). On out-of-memory the tile shrinks and the operation restarts.
 /// </summary>
-public sealed class CudaBackend : IComputeBackend
+public sealed partial class CudaBackend : IComputeBackend
 {
     private const int KnnMaxKeep = 32;        // KNN_MAX_KEEP in knn_smallest_distances.cu
     private const int CrossMaxK = 8;          // CROSS_MAX_K in cross_distance_reductions.cu
@@ -364,7 +364,7 @@ public sealed class CudaBackend : IComputeBackend
 
         lock (_lock)
         {
-            return WithShrinkingTiles(() => CrossCore(fake, real, request, numK, progress));
+            return CrossInPanelsWhenNeeded(fake, real, request, numK, progress);
         }
     }
 
@@ -377,7 +377,7 @@ public sealed class CudaBackend : IComputeBackend
         // ‖a‖² + ‖b‖² − 2a·b does (features of one network share a large common offset).
         using var realResident = Resident(real);
         using var fakeResident = Resident(fake);
-        var shift = Mean(realResident.Features);
+        var shift = _panelShift ?? Mean(realResident.Features); // row panels: the whole real set's mean
         using var fakeMatrix = DeviceMatrix.Prepare(_session, _prepareRows, fakeResident.Features, shift, Precision);
         using var realMatrix = DeviceMatrix.Prepare(_session, _prepareRows, realResident.Features, shift, Precision);
         var th = new CrossThresholds(ErrorTerms(fakeMatrix), ErrorTerms(realMatrix), request.RealRadiiSquared, request.FakeRadiiSquared, request.RealismRadiiSquared);

@@ -203,6 +203,47 @@ internal sealed class ResidentFeatures : IDisposable
         return mean.Start;
     }
 
+    /// <summary>Rows per partial sum of <see cref="Mean"/>: a row panel must start at a multiple of this.</summary>
+    public const int MeanSliceRows = RowsPerSlice;
+
+    /// <summary>
+    /// Column means of a set too large to be resident, uploaded a row panel at a time (<paramref name="panelRows"/>,
+    /// a multiple of <see cref="MeanSliceRows"/>): the same float64 sums per 512-row slice, combined in the same
+    /// order, as <see cref="Mean"/>, so the same float32 mean bit for bit. The caller owns the returned buffer.
+    /// </summary>
+    public static DeviceBuffer<float> PanelMean(CudaSession session, KernelFunction partialSums, KernelFunction finish, FeatureMatrix m, int panelRows)
+    {
+        if (panelRows <= 0 || panelRows % RowsPerSlice != 0)
+            throw new ArgumentOutOfRangeException(nameof(panelRows), $"{panelRows} is not a positive multiple of {RowsPerSlice}");
+        if (m.Rows == 0) throw new ArgumentException("no rows", nameof(m));
+        using var range = Nvtx.Range($"column means {m.Name} (row panels of {panelRows})");
+        int dim = m.Dim;
+        int slices = (m.Rows + RowsPerSlice - 1) / RowsPerSlice;
+        var mean = session.Allocate<float>(dim);
+        try
+        {
+            using var partial = session.Allocate<double>((long)slices * dim);
+            for (int start = 0; start < m.Rows; start += panelRows)
+            {
+                int count = Math.Min(panelRows, m.Rows - start);
+                using var panel = Upload(session, m.RowSlice(start, count));
+                session.Launch(partialSums, ((dim + 255) / 256, (count + RowsPerSlice - 1) / RowsPerSlice), 256, 0, new KernelArguments()
+                    .Add(panel.Values.Start).Add(count).Add(dim).Add(RowsPerSlice).Add(partial.At((long)(start / RowsPerSlice) * dim)));
+                // Freed once the stream has run the launch that reads it (CudaSession defers frees).
+            }
+            session.Launch(finish, ((dim + 255) / 256, 1), 256, 0, new KernelArguments()
+                .Add(partial.Start).Add(slices).Add(dim).Add(m.Rows).Add(mean.Start));
+            // The partial sums are freed when this returns: wait for the kernels that read them.
+            session.Synchronize();
+        }
+        catch
+        {
+            mean.Dispose();
+            throw;
+        }
+        return mean;
+    }
+
     public void Dispose()
     {
         Values.Dispose();

@@ -25,6 +25,8 @@ public sealed class FeatureMatrix : IRowBlockSource, IDisposable
 {
     private readonly float[]? _array;
     private readonly NativeFloats? _native;
+    private readonly long _offset;   // first value of this matrix in the storage (non-zero for a RowSlice)
+    private readonly bool _isView;   // a RowSlice: never frees the storage it shares
 
     /// <summary>
     /// Wraps <paramref name="data"/> (not copied) as [<paramref name="rows"/>, <paramref name="dim"/>];
@@ -43,10 +45,12 @@ public sealed class FeatureMatrix : IRowBlockSource, IDisposable
         Name = name;
     }
 
-    private FeatureMatrix(float[]? array, NativeFloats? native, int rows, int dim, string name)
+    private FeatureMatrix(float[]? array, NativeFloats? native, int rows, int dim, string name, long offset = 0, bool isView = false)
     {
         _array = array;
         _native = native;
+        _offset = offset;
+        _isView = isView;
         Rows = rows;
         Dim = dim;
         Name = name;
@@ -123,8 +127,10 @@ public sealed class FeatureMatrix : IRowBlockSource, IDisposable
     /// matrices stored in a managed array: throws <see cref="InvalidOperationException"/> when
     /// <see cref="IsNative"/>. Code that must handle any size uses <see cref="Row"/> or <see cref="RowRange"/>.
     /// </summary>
-    public float[] Data => _array ?? throw new InvalidOperationException(
-        $"{Name}: [{Rows}, {Dim}] is stored in native memory ({Count} values, more than one array holds): read it with Row or RowRange");
+    public float[] Data => _offset != 0
+        ? throw new InvalidOperationException($"{Name}: a row slice of a larger matrix: read it with Row or RowRange")
+        : _array ?? throw new InvalidOperationException(
+            $"{Name}: [{Rows}, {Dim}] is stored in native memory ({Count} values, more than one array holds): read it with Row or RowRange");
 
     /// <summary>Rows per span: at most int.MaxValue values (2^31 − 1) in whole rows, at least 1.</summary>
     public int RowsPerSpan => Math.Max(1, SpanLimit / Dim);
@@ -192,13 +198,24 @@ public sealed class FeatureMatrix : IRowBlockSource, IDisposable
     {
         get
         {
-            if (_array is not null) return ref MemoryMarshal.GetArrayDataReference(_array);
-            return ref _native!.First;
+            if (_array is not null) return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_array), (nint)_offset);
+            return ref Unsafe.Add(ref _native!.First, (nint)_offset);
         }
     }
 
     /// <summary>The same values under another name (storage shared, not copied: disposing either frees it).</summary>
-    public FeatureMatrix WithName(string name) => new(_array, _native, Rows, Dim, name);
+    public FeatureMatrix WithName(string name) => new(_array, _native, Rows, Dim, name, _offset, _isView);
+
+    /// <summary>
+    /// Rows [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) as a matrix that
+    /// shares this one's storage (a view: no copy; disposing it frees nothing). Valid while this matrix is.
+    /// </summary>
+    internal FeatureMatrix RowSlice(int start, int count, string? name = null)
+    {
+        if (start < 0 || count < 0 || start > Rows - count)
+            throw new ArgumentOutOfRangeException(nameof(count), $"rows [{start}, {(long)start + count}) outside [0, {Rows})");
+        return new FeatureMatrix(_array, _native, count, Dim, name ?? Name, _offset + (long)start * Dim, isView: true);
+    }
 
     /// <summary>A copy of the N·D values in one new array; throws <see cref="InvalidOperationException"/> beyond one array's capacity.</summary>
     public float[] ToArray()
@@ -216,7 +233,10 @@ public sealed class FeatureMatrix : IRowBlockSource, IDisposable
     }
 
     /// <summary>Frees native storage now (nothing for a managed array). The matrix must not be used afterwards.</summary>
-    public void Dispose() => _native?.Dispose();
+    public void Dispose()
+    {
+        if (!_isView) _native?.Dispose();
+    }
 
     /// <summary>Throws an <see cref="InputException"/> naming the first NaN or infinite value.</summary>
     public void EnsureFinite()

@@ -1,0 +1,217 @@
+using GenMetrics.Compute;
+using GenMetrics.Cuda.Interop;
+using GenMetrics.Features;
+
+namespace GenMetrics.Cuda;
+
+// Sets larger than device memory (issue 15 item 6): the fake x real pass streams both sets in row panels.
+public sealed partial class CudaBackend
+{
+    /// <summary>Free memory the planner leaves unused: other processes, cuBLAS workspaces, fragmentation.</summary>
+    private const long PlanningReserveBytes = 256L << 20;
+
+    /// <summary>The whole real set's column means while the cross pass runs panel by panel; null otherwise.</summary>
+    private DevicePointer? _panelShift;
+
+    private string? _lastPanelNote;
+
+    /// <summary>
+    /// One-line notices (e.g. "streaming in row panels"), once per distinct message; null for silence.
+    /// <see cref="ComputeBackends.Create"/> connects it to the caller's notice channel.
+    /// </summary>
+    public Action<string>? Notice { get; set; }
+
+    /// <summary>
+    /// How the last fake x real pass ran: null when both sets were resident, else "row panels of R rows (P x Q
+    /// panel pairs): ..." (for <c>bench</c> and tests).
+    /// </summary>
+    public string? LastCrossPanels { get; private set; }
+
+    /// <summary>
+    /// Device bytes the panel planner may use, instead of the free memory cuMemGetInfo reports less a reserve;
+    /// null for the device's. Tests set it small to force row panels on the emulator.
+    /// </summary>
+    internal long? DeviceMemoryBudget { get; set; }
+
+    /// <summary>
+    /// The fake x real pass: both sets resident when they fit (with their prepared copies, per-row arrays and a
+    /// tile), else streamed in row panels — every fake panel against every real panel, each pair a resident pass
+    /// on two row slices, shifted by the whole real set's mean — and the per-pair reductions combined
+    /// (counts summed, flags or-ed, minima with the lowest index on ties, realism maxima). Every decision is the
+    /// resident path's: distances are the same rows' (same shift, same norms, same error terms) and refined in
+    /// float64 where the bound straddles a radius.
+    /// </summary>
+    private CrossReductions CrossInPanelsWhenNeeded(FeatureMatrix fake, FeatureMatrix real, CrossRequest request, int numK, IProgress<double>? progress)
+    {
+        // Retained device copies of these two sets are reused by the resident pass and freed for the panels.
+        long retained = RetainedBytes(fake) + RetainedBytes(real);
+        int panelRows = CrossPanelRows(fake.Rows, real.Rows, fake.Dim, numK, request.RealismRadiiSquared is not null, retained);
+        LastCrossPanels = null;
+        if (panelRows == 0) return WithShrinkingTiles(() => CrossCore(fake, real, request, numK, progress));
+        while (true)
+        {
+            try
+            {
+                return CrossPanels(fake, real, request, numK, panelRows, progress);
+            }
+            catch (CudaException e) when (e.IsOutOfMemory && panelRows > ResidentFeatures.MeanSliceRows)
+            {
+                // The estimate was optimistic (fragmentation, another process): smaller panels.
+                panelRows = Math.Max(ResidentFeatures.MeanSliceRows, panelRows / 2 / ResidentFeatures.MeanSliceRows * ResidentFeatures.MeanSliceRows);
+            }
+        }
+    }
+
+    /// <summary>
+    /// 0 when both sets fit resident; else the rows per panel (a multiple of 512, at least 512) such that two
+    /// panels, their prepared copies, per-row arrays and a tile fit the budget.
+    /// </summary>
+    internal int CrossPanelRows(int fakeRows, int realRows, int dim, int numK, bool realism, long retainedBytes = 0)
+    {
+        long budget = DeviceMemoryBudget ?? Math.Max(0, _session.MemoryInfo().Free - PlanningReserveBytes + retainedBytes);
+        long valueBytes = sizeof(float) + (Precision == CudaPrecision.Fp16 ? 2 : sizeof(float)); // original + prepared
+        // Per-row arrays of CrossCore (counts, flags, stacked radii and thresholds, minima, realism), generously.
+        long perRow = 96 + 64L * Math.Max(numK, 1) + (realism ? 48 : 0);
+        long Need(long rows, long tileEdge) => rows * (dim * valueBytes + perRow) + tileEdge * tileEdge * sizeof(float) + 2L * dim * sizeof(double) * (rows / 512 + 2);
+        long total = (long)fakeRows + realRows;
+        if (Need(total, Math.Min(_tileSize, Math.Max(fakeRows, realRows))) <= budget) return 0;
+        int slice = ResidentFeatures.MeanSliceRows;
+        long tile = Math.Min(_tileSize, 8192);
+        long fixedBytes = tile * tile * sizeof(float);
+        long perPanelRow = 2 * (dim * valueBytes + perRow) + 2L * dim * sizeof(double) / slice;
+        long rows = (budget - fixedBytes) / perPanelRow;
+        rows = rows / slice * slice;
+        return (int)Math.Clamp(rows, slice, Math.Max(slice, (Math.Max(fakeRows, realRows) + slice - 1) / slice * slice));
+    }
+
+    private CrossReductions CrossPanels(FeatureMatrix fake, FeatureMatrix real, CrossRequest request, int numK, int panelRows, IProgress<double>? progress)
+    {
+        _session.MakeCurrent();
+        // Device copies kept for later calls would take the room the panels need.
+        ReleaseRetainedCopies();
+        int nFake = fake.Rows, nReal = real.Rows;
+        int fakePanels = (nFake + panelRows - 1) / panelRows, realPanels = (nReal + panelRows - 1) / panelRows;
+        string note = $"row panels of {panelRows} rows ({fakePanels} x {realPanels} panel pairs): {fake.Name} [{nFake}, {fake.Dim}] and {real.Name} [{nReal}, {real.Dim}] do not fit device memory together";
+        LastCrossPanels = note;
+        if (note != _lastPanelNote)
+        {
+            _lastPanelNote = note;
+            Notice?.Invoke($"cuda: streaming the fake x real pass in {note}");
+        }
+
+        var countLe = NewArrays<int>(numK, nFake);
+        var countLt = NewArrays<int>(numK, nFake);
+        var complement = NewArrays<bool>(numK, nFake);
+        var insideLe = NewArrays<bool>(numK, nReal);
+        var insideLt = NewArrays<bool>(numK, nReal);
+        var covered = NewArrays<bool>(numK, nReal);
+        var fakeNearest = new float[nFake];
+        var fakeNearestIndex = new int[nFake];
+        var realNearest = new float[nReal];
+        Array.Fill(fakeNearest, float.PositiveInfinity);
+        Array.Fill(realNearest, float.PositiveInfinity);
+        float[]? realism = request.RealismRadiiSquared is null ? null : new float[nFake];
+        if (realism is not null) Array.Fill(realism, float.NegativeInfinity);
+        var refinement = RefinementCounts.None;
+
+        using var shift = ResidentFeatures.PanelMean(_session, _columnPartialSums, _columnMeansFinish, real, panelRows);
+        _panelShift = shift.Start;
+        try
+        {
+            int pairs = fakePanels * realPanels, done = 0;
+            for (int f0 = 0; f0 < nFake; f0 += panelRows)
+            {
+                int fc = Math.Min(panelRows, nFake - f0);
+                var fakePanel = fake.RowSlice(f0, fc, $"{fake.Name} rows {f0}..{f0 + fc - 1}");
+                for (int r0 = 0; r0 < nReal; r0 += panelRows)
+                {
+                    int rc = Math.Min(panelRows, nReal - r0);
+                    var realPanel = real.RowSlice(r0, rc, $"{real.Name} rows {r0}..{r0 + rc - 1}");
+                    var sub = new CrossRequest
+                    {
+                        RealRadiiSquared = request.RealRadiiSquared.Select(a => a[r0..(r0 + rc)]).ToArray(),
+                        FakeRadiiSquared = request.FakeRadiiSquared.Select(a => a[f0..(f0 + fc)]).ToArray(),
+                        RealismRadiiSquared = request.RealismRadiiSquared?[r0..(r0 + rc)],
+                        RealismEpsilon = request.RealismEpsilon,
+                    };
+                    int pair = done;
+                    var part = WithShrinkingTiles(() => CrossCore(fakePanel, realPanel, sub, numK,
+                        progress is null ? null : new Progress(progress, pair, pairs)));
+                    for (int k = 0; k < numK; k++)
+                    {
+                        for (int i = 0; i < fc; i++)
+                        {
+                            countLe[k][f0 + i] += part.FakeInsideRealCountLe[k][i];
+                            countLt[k][f0 + i] += part.FakeInsideRealCountLt[k][i];
+                            complement[k][f0 + i] |= part.FakeComplementLt[k][i];
+                        }
+                        for (int j = 0; j < rc; j++)
+                        {
+                            insideLe[k][r0 + j] |= part.RealInsideFakeLe[k][j];
+                            insideLt[k][r0 + j] |= part.RealInsideFakeLt[k][j];
+                            covered[k][r0 + j] |= part.RealCoveredLt[k][j];
+                        }
+                    }
+                    for (int i = 0; i < fc; i++)
+                    {
+                        // Real panels in increasing order and a strict comparison: the lowest index wins ties.
+                        if (part.FakeNearestRealDistanceSquared[i] < fakeNearest[f0 + i])
+                        {
+                            fakeNearest[f0 + i] = part.FakeNearestRealDistanceSquared[i];
+                            fakeNearestIndex[f0 + i] = r0 + part.FakeNearestRealIndex[i];
+                        }
+                        if (realism is not null && part.Realism![i] > realism[f0 + i]) realism[f0 + i] = part.Realism[i];
+                    }
+                    for (int j = 0; j < rc; j++)
+                        if (part.RealNearestFakeDistanceSquared[j] < realNearest[r0 + j]) realNearest[r0 + j] = part.RealNearestFakeDistanceSquared[j];
+                    refinement += part.Refinement;
+                    progress?.Report((double)++done / pairs);
+                }
+            }
+        }
+        finally
+        {
+            _panelShift = null;
+        }
+        return new CrossReductions
+        {
+            FakeInsideRealCountLe = countLe,
+            FakeInsideRealCountLt = countLt,
+            RealInsideFakeLe = insideLe,
+            RealInsideFakeLt = insideLt,
+            RealCoveredLt = covered,
+            FakeComplementLt = complement,
+            FakeNearestRealDistanceSquared = fakeNearest,
+            FakeNearestRealIndex = fakeNearestIndex,
+            RealNearestFakeDistanceSquared = realNearest,
+            Realism = realism,
+            Refinement = refinement,
+        };
+    }
+
+    private static T[][] NewArrays<T>(int count, int length)
+    {
+        var result = new T[count][];
+        for (int k = 0; k < count; k++) result[k] = new T[length];
+        return result;
+    }
+
+    /// <summary>Frees the device copies <see cref="RetainInputs"/> keeps (they are made again on next use).</summary>
+    private void ReleaseRetainedCopies()
+    {
+        foreach (var set in _retained.Keys.ToList())
+        {
+            _retained[set]?.Dispose();
+            _retained[set] = null;
+        }
+    }
+
+    private long RetainedBytes(FeatureMatrix m) =>
+        _retained.TryGetValue(m, out var kept) && kept is not null ? kept.Values.Count * sizeof(float) : 0;
+
+    /// <summary>A panel pair's progress as a share of the whole pass.</summary>
+    private sealed class Progress(IProgress<double> whole, int pair, int pairs) : IProgress<double>
+    {
+        public void Report(double value) => whole.Report((pair + Math.Clamp(value, 0, 1)) / pairs);
+    }
+}
