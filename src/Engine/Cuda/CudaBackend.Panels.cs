@@ -189,6 +189,182 @@ public sealed partial class CudaBackend
         };
     }
 
+    /// <summary>
+    /// How the last k-NN radii pass ran: null when the set was resident, else "row panels of R rows ...".
+    /// </summary>
+    public string? LastKnnPanels { get; private set; }
+
+    /// <summary>
+    /// k-NN radii: the set resident when it fits (with its prepared copy, candidate lists and a tile), else in
+    /// row panels. Exact either way: for a row i of panel P the kmax + 1 smallest float64 distances over the
+    /// whole set are the smallest kmax + 1 of L ⊎ ⨄_Q (A_Q ⊖ L), where L is the list over P alone, A_Q the list
+    /// over P ∪ Q (two panels resident together) and ⊖ the multiset difference (by value). Every list is the
+    /// resident pass's exact radii for k = 1..kmax of a two-panel set, so no decision depends on the panels;
+    /// the cost is the P×P tiles recomputed in each pair (about twice the GEMM work of the resident pass).
+    /// </summary>
+    private KnnRadii KnnInPanelsWhenNeeded(FeatureMatrix x, IReadOnlyList<int> ks, int kmax, IProgress<double>? progress)
+    {
+        LastKnnPanels = null;
+        int panelRows = KnnPanelRows(x, kmax);
+        if (panelRows == 0) return WithShrinkingTiles(() => KnnCore(x, ks, kmax, progress));
+        while (true)
+        {
+            try
+            {
+                return KnnPanels(x, ks, kmax, panelRows, progress);
+            }
+            catch (CudaException e) when (e.IsOutOfMemory && panelRows > ResidentFeatures.MeanSliceRows)
+            {
+                panelRows = Math.Max(ResidentFeatures.MeanSliceRows, panelRows / 2 / ResidentFeatures.MeanSliceRows * ResidentFeatures.MeanSliceRows);
+            }
+        }
+    }
+
+    /// <summary>
+    /// 0 when the set fits resident (after freeing other sets' retained copies if that is what it takes); else
+    /// the rows per panel (a multiple of 512) such that two panels fit.
+    /// </summary>
+    private int KnnPanelRows(FeatureMatrix x, int kmax)
+    {
+        long valueBytes = sizeof(float) + (Precision == CudaPrecision.Fp16 ? 2 : sizeof(float));
+        long tile = Math.Min(_tileSize, 8192);
+        int keep = Math.Min(KnnMaxKeep, kmax + 1 + ExactRadii.ExtraCandidates);
+        // Values (original + prepared), norms, terms, the 32-candidate lists, a tile and the column slices' partial lists.
+        long Need(long rows) => rows * (x.Dim * valueBytes + 16 + KnnMaxKeep * 8L) + Math.Min(tile, rows) * Math.Min(tile, rows) * sizeof(float)
+            + 64L * Math.Min(tile, rows) * keep * 8 + 2L * x.Dim * sizeof(double) * (rows / 512 + 2);
+        long Budget() => DeviceMemoryBudget ?? Math.Max(0, _session.MemoryInfo().Free - PlanningReserveBytes + RetainedBytes(x));
+        if (Need(x.Rows) <= Budget()) return 0;
+        if (DeviceMemoryBudget is null && _retained.Any(p => p.Value is not null && !ReferenceEquals(p.Key, x)))
+        {
+            // Other sets' retained copies are made again when next needed; this set is needed now.
+            foreach (var set in _retained.Keys.Where(s => !ReferenceEquals(s, x)).ToList())
+            {
+                _retained[set]?.Dispose();
+                _retained[set] = null;
+            }
+            if (Need(x.Rows) <= Budget()) return 0;
+        }
+        int slice = ResidentFeatures.MeanSliceRows;
+        long budget = Budget();
+        long rows = slice;
+        while (rows + slice <= x.Rows && Need(2 * (rows + slice)) <= budget) rows += slice;
+        return (int)rows;
+    }
+
+    private KnnRadii KnnPanels(FeatureMatrix x, IReadOnlyList<int> ks, int kmax, int panelRows, IProgress<double>? progress)
+    {
+        _session.MakeCurrent();
+        ReleaseRetainedCopies();
+        int n = x.Rows, m = kmax + 1;
+        int panels = (n + panelRows - 1) / panelRows;
+        string note = $"row panels of {panelRows} rows ({panels} panels, {panels * (panels + 1) / 2} passes): {x.Name} [{n}, {x.Dim}] does not fit device memory";
+        LastKnnPanels = note;
+        if (note != _lastPanelNote)
+        {
+            _lastPanelNote = note;
+            Notice?.Invoke($"cuda: k-NN radii in {note}");
+        }
+        var allKs = Enumerable.Range(1, kmax).ToArray();
+        // pool[i]: the row's smallest distances gathered so far (L, then each A_Q ⊖ L), as float64 values.
+        var pools = new List<double>[n];
+        var refinement = RefinementCounts.None;
+        int passes = panels * (panels + 1) / 2, done = 0;
+        IProgress<double>? Slice() => progress is null ? null : new Progress(progress, done, passes);
+
+        var own = new double[n][];   // L for every row: its list within its own panel
+        for (int p0 = 0; p0 < n; p0 += panelRows)
+        {
+            int pc = Math.Min(panelRows, n - p0);
+            var panel = x.RowSlice(p0, pc, $"{x.Name} rows {p0}..{p0 + pc - 1}");
+            if (pc < m)
+            {
+                // A last panel of kmax rows or fewer: its few distances in float64 on the host (the same Σ(a − b)²
+                // as the refinement), +∞ for the places it cannot fill.
+                for (int i = 0; i < pc; i++)
+                {
+                    var list = new double[m];
+                    Array.Fill(list, double.PositiveInfinity);
+                    list[0] = 0;
+                    for (int j = 0, c = 1; j < pc; j++)
+                        if (j != i) list[c++] = DistanceErrorBound.ExactSquaredDistance(panel.Row(i), panel.Row(j));
+                    Array.Sort(list);
+                    own[p0 + i] = list;
+                    pools[p0 + i] = [.. list];
+                }
+            }
+            else
+            {
+                var radii = WithShrinkingTiles(() => KnnCore(panel, allKs, kmax, Slice()));
+                refinement += radii.Refinement;
+                for (int i = 0; i < pc; i++)
+                {
+                    var list = new double[m];
+                    for (int k = 1; k <= kmax; k++) list[k] = radii[k - 1][i];
+                    own[p0 + i] = list;
+                    pools[p0 + i] = [.. list];
+                }
+            }
+            progress?.Report((double)++done / passes);
+        }
+        for (int p0 = 0; p0 < n; p0 += panelRows)
+        {
+            int pc = Math.Min(panelRows, n - p0);
+            for (int q0 = p0 + panelRows; q0 < n; q0 += panelRows)
+            {
+                int qc = Math.Min(panelRows, n - q0);
+                using var pair = Concatenate(x, p0, pc, q0, qc);
+                var radii = WithShrinkingTiles(() => KnnCore(pair, allKs, kmax, Slice()));
+                refinement += radii.Refinement;
+                for (int i = 0; i < pc + qc; i++)
+                {
+                    int row = i < pc ? p0 + i : q0 + i - pc;
+                    var pairList = new double[m];
+                    for (int k = 1; k <= kmax; k++) pairList[k] = radii[k - 1][i];
+                    pools[row].AddRange(MultisetDifference(pairList, own[row]));
+                }
+                progress?.Report((double)++done / passes);
+            }
+        }
+        var result = new double[ks.Count][];
+        for (int q = 0; q < ks.Count; q++) result[q] = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            var pool = pools[i];
+            pool.Sort();
+            for (int q = 0; q < ks.Count; q++) result[q][i] = pool[ks[q]];
+        }
+        return new KnnRadii(result, refinement);
+    }
+
+    /// <summary>a ⊖ b for sorted multisets of values: each value of b cancels one equal value of a.</summary>
+    internal static List<double> MultisetDifference(double[] a, double[] b)
+    {
+        var result = new List<double>();
+        int j = 0;
+        foreach (double v in a)
+        {
+            while (j < b.Length && b[j] < v) j++;
+            if (j < b.Length && b[j] == v) j++;
+            else result.Add(v);
+        }
+        return result;
+    }
+
+    /// <summary>Rows [p0, p0 + pc) then [q0, q0 + qc) of <paramref name="x"/> as one matrix (a host copy, native beyond one array).</summary>
+    private static FeatureMatrix Concatenate(FeatureMatrix x, int p0, int pc, int q0, int qc)
+    {
+        var pair = FeatureMatrix.Allocate(pc + qc, x.Dim, $"{x.Name} rows {p0}..{p0 + pc - 1} and {q0}..{q0 + qc - 1}");
+        int per = pair.RowsPerSpan;
+        for (int done = 0; done < pc + qc;)
+        {
+            int from = done < pc ? p0 + done : q0 + done - pc;
+            int count = Math.Min(per, done < pc ? pc - done : pc + qc - done);
+            x.RowRange(from, count).CopyTo(pair.WritableRowRange(done, count));
+            done += count;
+        }
+        return pair;
+    }
+
     private static T[][] NewArrays<T>(int count, int length)
     {
         var result = new T[count][];

@@ -176,7 +176,7 @@ public sealed partial class CudaBackend : IComputeBackend
 
         lock (_lock)
         {
-            return WithShrinkingTiles(() => KnnCore(x, ks, maxK, progress));
+            return KnnInPanelsWhenNeeded(x, ks, maxK, progress);
         }
     }
 

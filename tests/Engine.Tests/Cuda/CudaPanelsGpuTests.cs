@@ -130,6 +130,34 @@ public class CudaPanelsGpuTests
         cuda.DeviceMemoryBudget = null;
     }
 
+    [TestCase(1300, new[] { 1, 3, 7 })]  // panels 512, 512, 276: 3 own passes + 3 pair passes
+    [TestCase(1026, new[] { 3, 5 })]     // a last panel of 2 rows (fewer than k + 1): its own list on the host
+    public void KnnRadiiInRowPanelsEqualTheResidentPass(int rows, int[] ks)
+    {
+        var cuda = Cuda();
+        var x = Random(rows, 24, 3, offset: 7f);
+        var resident = cuda.KnnRadiiSquared(x, ks);
+        Assert.That(cuda.LastKnnPanels, Is.Null);
+        try
+        {
+            cuda.DeviceMemoryBudget = 1;
+            var panels = cuda.KnnRadiiSquared(x, ks);
+            Assert.That(cuda.LastKnnPanels, Does.StartWith("row panels of 512 rows (3 panels, 6 passes)"));
+            for (int q = 0; q < ks.Length; q++)
+                Assert.That(panels[q], Is.EqualTo(resident[q]), $"k = {ks[q]}");
+        }
+        finally
+        {
+            cuda.DeviceMemoryBudget = null;
+        }
+        // And both are the float64 sort's values.
+        for (int i = 0; i < rows; i += 97)
+        {
+            var d = Enumerable.Range(0, rows).Select(j => KnnReference.Pairwise(x.RowSlice(i, 1), x)[0, j]).Order().ToArray();
+            for (int q = 0; q < ks.Length; q++) Assert.That(resident[q][i], Is.EqualTo(d[ks[q]]), $"row {i}, k = {ks[q]}");
+        }
+    }
+
     /// <summary>
     /// The k-NN metrics end to end with a natively stored fake set and row panels: equal to the float64
     /// brute force, and to the plain run.
@@ -161,5 +189,18 @@ public class CudaPanelsGpuTests
         {
             cuda.DeviceMemoryBudget = null;
         }
+    }
+}
+
+/// <summary>The multiset difference the k-NN row panels merge their lists with (no device needed).</summary>
+public class KnnPanelMergeTests
+{
+    [Test]
+    public void MultisetDifferenceCancelsOneEqualValueEach()
+    {
+        Assert.That(CudaBackend.MultisetDifference([0, 5, 5, 5, 9], [0, 5, 7]), Is.EqualTo(new[] { 5.0, 5, 9 }));
+        Assert.That(CudaBackend.MultisetDifference([0, 3, 5], [0, 5, double.PositiveInfinity]), Is.EqualTo(new[] { 3.0 }));
+        Assert.That(CudaBackend.MultisetDifference([0, 1], [0, 1]), Is.Empty);
+        Assert.That(CudaBackend.MultisetDifference([0, 2, 2], [0, 1, 4]), Is.EqualTo(new[] { 2.0, 2 }));
     }
 }
