@@ -13,13 +13,24 @@ public sealed partial class CudaBackend
     /// <summary>The whole real set's column means while the cross pass runs panel by panel; null otherwise.</summary>
     private DevicePointer? _panelShift;
 
-    private string? _lastPanelNote;
+    private bool _panelNoticeGiven;
 
     /// <summary>
-    /// One-line notices (e.g. "streaming in row panels"), once per distinct message; null for silence.
+    /// One-line notices: the first time this backend streams row panels (one line per backend, however many
+    /// passes follow; <see cref="LastKnnPanels"/> and <see cref="LastCrossPanels"/> say how each pass ran); null for silence.
     /// <see cref="ComputeBackends.Create"/> connects it to the caller's notice channel.
     /// </summary>
-    public Action<string>? Notice { get; set; }
+    public Action<string>? Notice
+    {
+        get => _notice;
+        set
+        {
+            _notice = value;
+            _panelNoticeGiven = false; // a new channel hears the line once too
+        }
+    }
+
+    private Action<string>? _notice;
 
     /// <summary>
     /// How the last fake x real pass ran: null when both sets were resident, else "row panels of R rows (P x Q
@@ -93,11 +104,7 @@ public sealed partial class CudaBackend
         int fakePanels = (nFake + panelRows - 1) / panelRows, realPanels = (nReal + panelRows - 1) / panelRows;
         string note = $"row panels of {panelRows} rows ({fakePanels} x {realPanels} panel pairs): {fake.Name} [{nFake}, {fake.Dim}] and {real.Name} [{nReal}, {real.Dim}] do not fit device memory together";
         LastCrossPanels = note;
-        if (note != _lastPanelNote)
-        {
-            _lastPanelNote = note;
-            Notice?.Invoke($"cuda: streaming the fake x real pass in {note}");
-        }
+        PanelNotice($"the fake x real pass in {note}");
 
         var countLe = NewArrays<int>(numK, nFake);
         var countLt = NewArrays<int>(numK, nFake);
@@ -259,11 +266,7 @@ public sealed partial class CudaBackend
         int panels = (n + panelRows - 1) / panelRows;
         string note = $"row panels of {panelRows} rows ({panels} panels, {panels * (panels + 1) / 2} passes): {x.Name} [{n}, {x.Dim}] does not fit device memory";
         LastKnnPanels = note;
-        if (note != _lastPanelNote)
-        {
-            _lastPanelNote = note;
-            Notice?.Invoke($"cuda: k-NN radii in {note}");
-        }
+        PanelNotice($"k-NN radii in {note}");
         var allKs = Enumerable.Range(1, kmax).ToArray();
         // pool[i]: the row's smallest distances gathered so far (L, then each A_Q ⊖ L), as float64 values.
         var pools = new List<double>[n];
@@ -363,6 +366,13 @@ public sealed partial class CudaBackend
             done += count;
         }
         return pair;
+    }
+
+    private void PanelNotice(string what)
+    {
+        if (_panelNoticeGiven) return;
+        _panelNoticeGiven = true;
+        _notice?.Invoke($"cuda: sets larger than device memory are streamed in row panels (slower, same results); first: {what}");
     }
 
     private static T[][] NewArrays<T>(int count, int length)

@@ -104,10 +104,12 @@ public class CudaPanelsGpuTests
             // How many near-ties needed float64 is not the same (a panel pair starts with its "already inside"
             // flags and realism bounds cleared, so it settles some the resident pass skipped), what they decided is.
             Assert.That(panels.Refinement.Decisions, Is.GreaterThan(0));
-            // Once per distinct plan, one line.
+            // One line per backend, however many passes follow.
             cuda.ReduceCrossDistances(fake, real, request);
+            cuda.KnnRadiiSquared(fake, ks);
+            Assert.That(cuda.LastKnnPanels, Does.StartWith("row panels of 512 rows (3 panels, 6 passes)"));
             Assert.That(notices, Has.Count.EqualTo(1));
-            Assert.That(notices[0], Does.Contain("streaming the fake x real pass in row panels of 512 rows"));
+            Assert.That(notices[0], Does.StartWith("cuda: sets larger than device memory are streamed in row panels (slower, same results); first: the fake x real pass in row panels of 512 rows"));
         }
         finally
         {
