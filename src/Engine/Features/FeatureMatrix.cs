@@ -71,13 +71,18 @@ public sealed class FeatureMatrix : IRowBlockSource, IDisposable
     /// <summary>
     /// A matrix of [<paramref name="rows"/>, <paramref name="dim"/>] uninitialised values for a reader or
     /// producer to fill (through <see cref="WritableRowRange"/>): a managed array when it fits in one, else
-    /// native memory. Throws <see cref="InsufficientMemoryException"/> with the size when the memory is not
-    /// available.
+    /// native memory. Throws <see cref="InsufficientMemoryException"/> with the size when it exceeds the
+    /// machine's (or container's) memory or cannot be allocated.
     /// </summary>
     internal static FeatureMatrix Allocate(int rows, int dim, string name = "features")
     {
         CheckShape(rows, dim);
         long count = (long)rows * dim;
+        // Refused up front rather than left to the kernel's overcommit (and the OOM killer halfway through a read).
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (available > 0 && count * sizeof(float) > available)
+            throw new InsufficientMemoryException(
+                $"[{rows}, {dim}] float32 features need {FormatBytes(count * sizeof(float))} of memory; this machine (or container) has {FormatBytes(available)}");
         if (count <= ManagedLimit)
         {
             float[] array;
