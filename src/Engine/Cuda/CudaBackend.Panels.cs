@@ -368,6 +368,20 @@ public sealed partial class CudaBackend
         return pair;
     }
 
+    /// <summary>
+    /// Whether the statistics pass can upload <paramref name="m"/> whole (float32, shared with the k-NN passes when
+    /// retained); otherwise its float64 row blocks stream through the accumulator (same statistics to rounding).
+    /// </summary>
+    private bool StatisticsFitResident(FeatureMatrix m, int blockRows)
+    {
+        if (RetainedBytes(m) > 0) return true;
+        long budget = DeviceMemoryBudget ?? Math.Max(0, _session.MemoryInfo().Free - PlanningReserveBytes);
+        long need = m.Count * sizeof(float) + (long)blockRows * m.Dim * sizeof(double) + 2L * m.Dim * sizeof(double) * (m.Rows / 512 + 2);
+        if (need <= budget) return true;
+        PanelNotice($"statistics of {m.Name} [{m.Rows}, {m.Dim}] from float64 row blocks");
+        return false;
+    }
+
     private void PanelNotice(string what)
     {
         if (_panelNoticeGiven) return;

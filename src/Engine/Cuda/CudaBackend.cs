@@ -522,7 +522,7 @@ public sealed partial class CudaBackend : IComputeBackend
             // shifting, the finiteness check and the column sums run on the device.
             using var accumulator = new GramAccumulator(_session, dim, (int)Math.Clamp((64L << 20) / (8L * dim), 1, 8192));
             double[] shift;
-            if (source is FeatureMatrix m)
+            if (source is FeatureMatrix m && StatisticsFitResident(m, accumulator.BlockRows))
             {
                 // float32 features (the usual case): uploaded once as float32 (half the bytes of float64, and
                 // shared with the k-NN passes when retained), shifted by the device mean and widened on the device.

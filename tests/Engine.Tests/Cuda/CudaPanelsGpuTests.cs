@@ -160,6 +160,38 @@ public class CudaPanelsGpuTests
         }
     }
 
+    [Test]
+    public void StatisticsOfASetThatDoesNotFitStreamFloat64Blocks()
+    {
+        var cuda = Cuda();
+        var x = Random(2100, 40, 4, offset: 30f);
+        var resident = cuda.ComputeStatistics(x, CovarianceDivisor.NMinusOne);
+        GaussianStatistics streamed;
+        var notices = new List<string>();
+        try
+        {
+            cuda.Notice = notices.Add;
+            cuda.DeviceMemoryBudget = 1;
+            streamed = cuda.ComputeStatistics(x, CovarianceDivisor.NMinusOne);
+        }
+        finally
+        {
+            cuda.Notice = null;
+            cuda.DeviceMemoryBudget = null;
+        }
+        Assert.That(notices, Has.Count.EqualTo(1));
+        Assert.That(notices[0], Does.EndWith("first: statistics of set4 [2100, 40] from float64 row blocks"));
+        using var cpu = new CpuBackend();
+        var expected = cpu.ComputeStatistics(x, CovarianceDivisor.NMinusOne);
+        for (int i = 0; i < expected.Mean.Length; i++)
+        {
+            Assert.That(streamed.Mean[i], Is.EqualTo(expected.Mean[i]).Within(1e-12 * 30));
+            Assert.That(resident.Mean[i], Is.EqualTo(expected.Mean[i]).Within(1e-12 * 30));
+        }
+        for (int i = 0; i < expected.Covariance.Length; i++)
+            Assert.That(streamed.Covariance[i], Is.EqualTo(expected.Covariance[i]).Within(1e-12), $"covariance [{i / 40}, {i % 40}]");
+    }
+
     /// <summary>
     /// The k-NN metrics end to end with a natively stored fake set and row panels: equal to the float64
     /// brute force, and to the plain run.
