@@ -237,6 +237,9 @@ public sealed class FeatureMatrix : IRowBlockSource, IDisposable
         return copy;
     }
 
+    /// <summary>Bytes of native feature storage allocated and not yet freed (all matrices; for tests and diagnostics).</summary>
+    internal static long LiveNativeBytes => NativeFloats.LiveBytes;
+
     /// <summary>Frees native storage now (nothing for a managed array). The matrix must not be used afterwards.</summary>
     public void Dispose()
     {
@@ -339,7 +342,13 @@ public sealed class FeatureMatrix : IRowBlockSource, IDisposable
             SetHandle((IntPtr)memory);
             _bytes = bytes;
             GC.AddMemoryPressure(bytes);
+            Interlocked.Add(ref _liveBytes, bytes);
         }
+
+        private static long _liveBytes;
+
+        /// <summary>Bytes of native storage allocated and not yet freed, all matrices together.</summary>
+        public static long LiveBytes => Interlocked.Read(ref _liveBytes);
 
         /// <summary>Null when the memory is not available.</summary>
         public static NativeFloats? Allocate(long count)
@@ -372,6 +381,7 @@ public sealed class FeatureMatrix : IRowBlockSource, IDisposable
         {
             NativeMemory.AlignedFree((void*)handle);
             GC.RemoveMemoryPressure(_bytes);
+            Interlocked.Add(ref _liveBytes, -_bytes);
             return true;
         }
     }

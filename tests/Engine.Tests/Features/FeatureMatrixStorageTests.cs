@@ -118,12 +118,29 @@ public class FeatureMatrixStorageTests
     [Test]
     public void UndisposedNativeMatricesAreFreedByTheFinaliser()
     {
-        // 64 x 4 MiB never disposed: the handles' finalisers must free them (nothing to assert but no crash
-        // and no use-after-free; a leak would show as the process growing by 256 MiB per run).
-        for (int i = 0; i < 64; i++) Allocate();
+        // Whatever earlier tests left undisposed is finalised first, so that only this test's blocks are counted.
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
+        GC.WaitForPendingFinalizers();
+        long before = FeatureMatrix.LiveNativeBytes;
+        // 64 x 4 MiB never disposed: the handles' finalisers must free every block.
+        for (int i = 0; i < 64; i++) Allocate();
+        for (int attempt = 0; attempt < 10 && FeatureMatrix.LiveNativeBytes > before; attempt++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Assert.That(FeatureMatrix.LiveNativeBytes, Is.EqualTo(before));
+
+        using (new StorageLimits(0))
+        {
+            var m = FeatureMatrix.Allocate(10, 10, "disposed");
+            Assert.That(FeatureMatrix.LiveNativeBytes, Is.EqualTo(before + 400));
+            m.Dispose();
+            Assert.That(FeatureMatrix.LiveNativeBytes, Is.EqualTo(before));
+        }
+
         static void Allocate()
         {
             using var limits = new StorageLimits(0);
