@@ -20,7 +20,8 @@ public enum CudaPrecision
 /// <summary>
 /// The CUDA backend: cuBLAS GEMMs produce tiles of dot products, NVRTC kernels (kernels/*.cu) turn them into
 /// squared distances and reduce them in the same pass, so no N x N matrix exists. Features stay resident on
-/// the device (O(N·D)); tiles are O(tile). On out-of-memory the tile shrinks and the operation restarts.
+/// the device (O(N·D)) when they fit, else stream in row panels (CudaBackend.Panels.cs); tiles are O(tile).
+/// On out-of-memory the tile shrinks and the operation restarts.
 /// </summary>
 public sealed partial class CudaBackend : IComputeBackend
 {
