@@ -7,8 +7,23 @@ namespace GenMetrics.Cuda;
 // Sets larger than device memory (issue 15 item 6): the fake x real pass streams both sets in row panels.
 public sealed partial class CudaBackend
 {
-    /// <summary>Free memory the planner leaves unused: other processes, cuBLAS workspaces, fragmentation.</summary>
+    /// <summary>
+    /// Free memory the planner leaves unused (other processes, cuBLAS workspaces, fragmentation): 256 MiB, or a
+    /// sixteenth of a smaller device.
+    /// </summary>
     private const long PlanningReserveBytes = 256L << 20;
+
+    /// <summary>
+    /// Device bytes a pass may plan with: <see cref="DeviceMemoryBudget"/> when set, else the free memory less the
+    /// reserve, plus <paramref name="reusable"/> (retained copies the pass reuses or frees). Tiles are not
+    /// planned for beyond the smallest: a pass that fits with it shrinks its tile on out-of-memory instead.
+    /// </summary>
+    private long PlanningBudget(long reusable)
+    {
+        if (DeviceMemoryBudget is { } forced) return forced;
+        var (free, total) = _session.MemoryInfo();
+        return Math.Max(0, free - Math.Min(PlanningReserveBytes, total / 16) + reusable);
+    }
 
     /// <summary>The whole real set's column means while the cross pass runs panel by panel; null otherwise.</summary>
     private DevicePointer? _panelShift;
@@ -79,15 +94,15 @@ public sealed partial class CudaBackend
     /// </summary>
     internal int CrossPanelRows(int fakeRows, int realRows, int dim, int numK, bool realism, long retainedBytes = 0)
     {
-        long budget = DeviceMemoryBudget ?? Math.Max(0, _session.MemoryInfo().Free - PlanningReserveBytes + retainedBytes);
+        long budget = PlanningBudget(retainedBytes);
         long valueBytes = sizeof(float) + (Precision == CudaPrecision.Fp16 ? 2 : sizeof(float)); // original + prepared
         // Per-row arrays of CrossCore (counts, flags, stacked radii and thresholds, minima, realism), generously.
         long perRow = 96 + 64L * Math.Max(numK, 1) + (realism ? 48 : 0);
         long Need(long rows, long tileEdge) => rows * (dim * valueBytes + perRow) + tileEdge * tileEdge * sizeof(float) + 2L * dim * sizeof(double) * (rows / 512 + 2);
         long total = (long)fakeRows + realRows;
-        if (Need(total, Math.Min(_tileSize, Math.Max(fakeRows, realRows))) <= budget) return 0;
+        if (Need(total, MinimumTile) <= budget) return 0;
         int slice = ResidentFeatures.MeanSliceRows;
-        long tile = Math.Min(_tileSize, 8192);
+        long tile = MinimumTile;
         long fixedBytes = tile * tile * sizeof(float);
         long perPanelRow = 2 * (dim * valueBytes + perRow) + 2L * dim * sizeof(double) / slice;
         long rows = (budget - fixedBytes) / perPanelRow;
@@ -234,12 +249,12 @@ public sealed partial class CudaBackend
     private int KnnPanelRows(FeatureMatrix x, int kmax)
     {
         long valueBytes = sizeof(float) + (Precision == CudaPrecision.Fp16 ? 2 : sizeof(float));
-        long tile = Math.Min(_tileSize, 8192);
+        long tile = MinimumTile;
         int keep = Math.Min(KnnMaxKeep, kmax + 1 + ExactRadii.ExtraCandidates);
         // Values (original + prepared), norms, terms, the 32-candidate lists, a tile and the column slices' partial lists.
         long Need(long rows) => rows * (x.Dim * valueBytes + 16 + KnnMaxKeep * 8L) + Math.Min(tile, rows) * Math.Min(tile, rows) * sizeof(float)
             + 64L * Math.Min(tile, rows) * keep * 8 + 2L * x.Dim * sizeof(double) * (rows / 512 + 2);
-        long Budget() => DeviceMemoryBudget ?? Math.Max(0, _session.MemoryInfo().Free - PlanningReserveBytes + RetainedBytes(x));
+        long Budget() => PlanningBudget(RetainedBytes(x));
         if (Need(x.Rows) <= Budget()) return 0;
         if (DeviceMemoryBudget is null && _retained.Any(p => p.Value is not null && !ReferenceEquals(p.Key, x)))
         {
@@ -375,7 +390,7 @@ public sealed partial class CudaBackend
     private bool StatisticsFitResident(FeatureMatrix m, int blockRows)
     {
         if (RetainedBytes(m) > 0) return true;
-        long budget = DeviceMemoryBudget ?? Math.Max(0, _session.MemoryInfo().Free - PlanningReserveBytes);
+        long budget = PlanningBudget(0);
         long need = m.Count * sizeof(float) + (long)blockRows * m.Dim * sizeof(double) + 2L * m.Dim * sizeof(double) * (m.Rows / 512 + 2);
         if (need <= budget) return true;
         PanelNotice($"statistics of {m.Name} [{m.Rows}, {m.Dim}] from float64 row blocks");
