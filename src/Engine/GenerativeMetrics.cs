@@ -42,7 +42,7 @@ public static class GenerativeMetrics
 
     /// <summary>Writes features as a float32 [N, D] .npy (numpy.load reads it).</summary>
     public static void SaveFeatures(FeatureMatrix features, string path) =>
-        FeatureFiles.WriteNpy(path, features.Data, features.Rows, features.Dim);
+        FeatureFiles.WriteNpy(path, features);
 
     /// <summary>
     /// Mean [D] and covariance [D, D] in float64 with the N − 1 divisor (np.cov; pytorch-fid, TTUR), or N

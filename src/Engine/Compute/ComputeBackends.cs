@@ -22,9 +22,9 @@ public static class ComputeBackends
                     throw new InputException($"--precision {precision} needs the CUDA backend: the CPU computes distances in fp32 only");
                 return new CpuBackend();
             case "cuda":
-                return CreateCuda(cudaPrecision) ?? throw new InputException($"--backend cuda: {CudaUnavailableReason()}");
+                return Connect(CreateCuda(cudaPrecision), notice) ?? throw new InputException($"--backend cuda: {CudaUnavailableReason()}");
             case "auto":
-                var cuda = CreateCuda(cudaPrecision);
+                var cuda = Connect(CreateCuda(cudaPrecision), notice);
                 if (cuda is not null) return cuda;
                 // One short line: the full list of libraries tried is what `genmetrics devices` is for.
                 string reason = CudaUnavailableReason();
@@ -35,6 +35,13 @@ public static class ComputeBackends
             default:
                 throw new InputException($"unknown backend '{name}' (expected cpu, cuda or auto)");
         }
+    }
+
+    /// <summary>Gives a CUDA backend the caller's notice channel (it says there when it streams row panels).</summary>
+    private static IComputeBackend? Connect(IComputeBackend? backend, Action<string>? notice)
+    {
+        if (backend is CudaBackend cuda) cuda.Notice = notice;
+        return backend;
     }
 
     /// <summary>The distance GEMM precision named by --precision.</summary>

@@ -54,7 +54,7 @@ public sealed class SquaredDistanceTiles
     {
         var norms = new float[m.Rows];
         int dim = m.Dim;
-        fixed (float* data = m.Data)
+        fixed (float* data = m)
         fixed (float* s = shift)
         {
             for (int i = 0; i < m.Rows; i++) norms[i] = SgemmWorkspace.SquaredNorm(data + (long)i * dim, dim, s);
@@ -88,8 +88,8 @@ public sealed class SquaredDistanceTiles
             if (rowCount == 0 || colCount == 0) return;
 
             int dim = o._rows.Dim;
-            fixed (float* rows = o._rows.Data)
-            fixed (float* cols = o._cols.Data)
+            fixed (float* rows = o._rows)
+            fixed (float* cols = o._cols)
             fixed (float* shift = o._shift)
             fixed (float* c = tile)
             {

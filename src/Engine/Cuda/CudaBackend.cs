@@ -20,9 +20,10 @@ public enum CudaPrecision
 /// <summary>
 /// The CUDA backend: cuBLAS GEMMs produce tiles of dot products, NVRTC kernels (kernels/*.cu) turn them into
 /// squared distances and reduce them in the same pass, so no N x N matrix exists. Features stay resident on
-/// the device (O(N·D)); tiles are O(tile). On out-of-memory the tile shrinks and the operation restarts.
+/// the device (O(N·D)) when they fit, else stream in row panels (CudaBackend.Panels.cs); tiles are O(tile).
+/// On out-of-memory the tile shrinks and the operation restarts.
 /// </summary>
-public sealed class CudaBackend : IComputeBackend
+public sealed partial class CudaBackend : IComputeBackend
 {
     private const int KnnMaxKeep = 32;        // KNN_MAX_KEEP in knn_smallest_distances.cu
     private const int CrossMaxK = 8;          // CROSS_MAX_K in cross_distance_reductions.cu
@@ -186,7 +187,7 @@ public sealed class CudaBackend : IComputeBackend
 
         lock (_lock)
         {
-            return WithShrinkingTiles(() => KnnCore(x, ks, maxK, progress));
+            return KnnInPanelsWhenNeeded(x, ks, maxK, progress);
         }
     }
 
@@ -381,7 +382,7 @@ public sealed class CudaBackend : IComputeBackend
 
         lock (_lock)
         {
-            return WithShrinkingTiles(() => CrossCore(fake, real, request, numK, progress));
+            return CrossInPanelsWhenNeeded(fake, real, request, numK, progress);
         }
     }
 
@@ -394,7 +395,7 @@ public sealed class CudaBackend : IComputeBackend
         // ‖a‖² + ‖b‖² − 2a·b does (features of one network share a large common offset).
         using var realResident = Resident(real);
         using var fakeResident = Resident(fake);
-        var shift = Mean(realResident.Features);
+        var shift = _panelShift ?? Mean(realResident.Features); // row panels: the whole real set's mean
         using var fakeMatrix = DeviceMatrix.Prepare(_session, _prepareRows, fakeResident.Features, shift, Precision);
         using var realMatrix = DeviceMatrix.Prepare(_session, _prepareRows, realResident.Features, shift, Precision);
         var th = new CrossThresholds(ErrorTerms(fakeMatrix), ErrorTerms(realMatrix), request.RealRadiiSquared, request.FakeRadiiSquared, request.RealismRadiiSquared);
@@ -547,7 +548,7 @@ public sealed class CudaBackend : IComputeBackend
             // shifting, the finiteness check and the column sums run on the device.
             using var accumulator = new GramAccumulator(_session, dim, (int)Math.Clamp((64L << 20) / (8L * dim), 1, 8192));
             double[] shift;
-            if (source is FeatureMatrix m)
+            if (source is FeatureMatrix m && StatisticsFitResident(m, accumulator.BlockRows))
             {
                 // float32 features (the usual case): uploaded once as float32 (half the bytes of float64, and
                 // shared with the k-NN passes when retained), shifted by the device mean and widened on the device.

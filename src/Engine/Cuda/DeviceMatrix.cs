@@ -125,9 +125,29 @@ internal sealed class ResidentFeatures : IDisposable
     public int Dim { get; }
     public string Name { get; }
 
-    /// <summary>One host-to-device copy of the matrix, in chunks of at most 256 MiB (from pageable memory).</summary>
-    public static ResidentFeatures Upload(CudaSession session, FeatureMatrix m) =>
-        Upload(session, m.Data.AsSpan(0, checked(m.Rows * m.Dim)), m.Rows, m.Dim, m.Name);
+    /// <summary>
+    /// One host-to-device copy of the matrix, in row blocks of at most 64 Mi values (from pageable memory),
+    /// at 64-bit offsets: any N·D the device holds.
+    /// </summary>
+    public static ResidentFeatures Upload(CudaSession session, FeatureMatrix m)
+    {
+        using var range = Nvtx.Range($"upload {m.Name}");
+        var values = session.Allocate<float>(m.Count);
+        try
+        {
+            int per = Math.Max(1, Math.Min(m.RowsPerSpan, UploadChunk / m.Dim));
+            for (int start = 0; start < m.Rows; start += per)
+                session.Upload(m.RowRange(start, Math.Min(per, m.Rows - start)), values.At((long)start * m.Dim));
+            return new ResidentFeatures(session, values, m.Rows, m.Dim, m.Name);
+        }
+        catch
+        {
+            values.Dispose();
+            throw;
+        }
+    }
+
+    private const int UploadChunk = 64 << 20; // floats
 
     /// <summary>Uploads <paramref name="rows"/> x <paramref name="dim"/> row-major values straight from the caller's span.</summary>
     public static ResidentFeatures Upload(CudaSession session, ReadOnlySpan<float> data, int rows, int dim, string name)
@@ -136,9 +156,8 @@ internal sealed class ResidentFeatures : IDisposable
         var values = session.Allocate<float>(data.Length);
         try
         {
-            const int chunk = 64 << 20; // floats
-            for (int start = 0; start < data.Length; start += chunk)
-                session.Upload(data.Slice(start, Math.Min(chunk, data.Length - start)), values.At(start));
+            for (int start = 0; start < data.Length; start += UploadChunk)
+                session.Upload(data.Slice(start, Math.Min(UploadChunk, data.Length - start)), values.At(start));
             return new ResidentFeatures(session, values, rows, dim, name);
         }
         catch
@@ -182,6 +201,47 @@ internal sealed class ResidentFeatures : IDisposable
         }
         _mean = mean;
         return mean.Start;
+    }
+
+    /// <summary>Rows per partial sum of <see cref="Mean"/>: a row panel must start at a multiple of this.</summary>
+    public const int MeanSliceRows = RowsPerSlice;
+
+    /// <summary>
+    /// Column means of a set too large to be resident, uploaded a row panel at a time (<paramref name="panelRows"/>,
+    /// a multiple of <see cref="MeanSliceRows"/>): the same float64 sums per 512-row slice, combined in the same
+    /// order, as <see cref="Mean"/>, so the same float32 mean bit for bit. The caller owns the returned buffer.
+    /// </summary>
+    public static DeviceBuffer<float> PanelMean(CudaSession session, KernelFunction partialSums, KernelFunction finish, FeatureMatrix m, int panelRows)
+    {
+        if (panelRows <= 0 || panelRows % RowsPerSlice != 0)
+            throw new ArgumentOutOfRangeException(nameof(panelRows), $"{panelRows} is not a positive multiple of {RowsPerSlice}");
+        if (m.Rows == 0) throw new ArgumentException("no rows", nameof(m));
+        using var range = Nvtx.Range($"column means {m.Name} (row panels of {panelRows})");
+        int dim = m.Dim;
+        int slices = (m.Rows + RowsPerSlice - 1) / RowsPerSlice;
+        var mean = session.Allocate<float>(dim);
+        try
+        {
+            using var partial = session.Allocate<double>((long)slices * dim);
+            for (int start = 0; start < m.Rows; start += panelRows)
+            {
+                int count = Math.Min(panelRows, m.Rows - start);
+                using var panel = Upload(session, m.RowSlice(start, count));
+                session.Launch(partialSums, ((dim + 255) / 256, (count + RowsPerSlice - 1) / RowsPerSlice), 256, 0, new KernelArguments()
+                    .Add(panel.Values.Start).Add(count).Add(dim).Add(RowsPerSlice).Add(partial.At((long)(start / RowsPerSlice) * dim)));
+                // Freed once the stream has run the launch that reads it (CudaSession defers frees).
+            }
+            session.Launch(finish, ((dim + 255) / 256, 1), 256, 0, new KernelArguments()
+                .Add(partial.Start).Add(slices).Add(dim).Add(m.Rows).Add(mean.Start));
+            // The partial sums are freed when this returns: wait for the kernels that read them.
+            session.Synchronize();
+        }
+        catch
+        {
+            mean.Dispose();
+            throw;
+        }
+        return mean;
     }
 
     public void Dispose()

@@ -61,6 +61,29 @@ public static class FeatureFiles
     /// <summary>Writes a little-endian float64 .npy (format 1.0, C order), atomically.</summary>
     public static void WriteNpy(string path, ReadOnlySpan<double> data, params int[] shape) => WriteNpyFile(path, data, shape);
 
+    /// <summary>
+    /// Writes <paramref name="features"/> [N, D] as a little-endian float32 .npy (format 1.0, C order),
+    /// atomically, block by block: any size, no copy.
+    /// </summary>
+    public static void WriteNpy(string path, FeatureMatrix features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        string temp = TempPath(path);
+        using var tracked = TempFiles.Track(temp);
+        try
+        {
+            using (var stream = CreateFile(temp, path))
+            {
+                stream.Write(NpyHeader.Format("<f4", false, [features.Rows, features.Dim]));
+                int per = Math.Max(1, Math.Min(features.RowsPerSpan, (1 << 20) / features.Dim));
+                for (int start = 0; start < features.Rows; start += per)
+                    stream.Write(MemoryMarshal.AsBytes(features.RowRange(start, Math.Min(per, features.Rows - start))));
+            }
+            Commit(temp, path);
+        }
+        catch { TryDelete(temp); throw; }
+    }
+
     static void WriteNpyFile<T>(string path, ReadOnlySpan<T> data, int[] shape) where T : unmanaged
     {
         CheckShape(data.Length, shape);

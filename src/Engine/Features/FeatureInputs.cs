@@ -62,49 +62,70 @@ public sealed class FeatureFileInput : FeatureInput, IRowBlockSource
     /// <summary>"float32" or "float64".</summary>
     public string DType => header.DTypeName;
 
-    /// <summary>The whole array as row-major float32 (float64 values are rounded to float32).</summary>
+    /// <summary>
+    /// The whole array as row-major float32 (float64 values are rounded to float32), read straight into the
+    /// matrix's storage (a managed array, or native memory beyond 2^31 values). Throws an
+    /// <see cref="InputException"/> naming the file for a non-finite value, a truncated file or when the
+    /// N·D·4 bytes cannot be allocated.
+    /// </summary>
     public FeatureMatrix Load(IProgress<double>? progress = null)
     {
         long total = (long)Rows * Dim;
-        if (total > Array.MaxLength)
-            throw InputException.For(Name, $"[{Rows}, {Dim}] is too large to load at once ({total} values)");
-        var data = new float[total];
-        using var reader = ArrayReader.Open(path, member, Name, header);
-        if (header.IsFloat32 && !header.FortranOrder)
+        FeatureMatrix matrix;
+        try
         {
-            // The common case reads straight into the destination: no second copy of a multi-GB array.
-            for (int done = 0; done < data.Length;)
+            matrix = FeatureMatrix.Allocate(Rows, Dim, Name);
+        }
+        catch (InsufficientMemoryException e)
+        {
+            throw InputException.For(Name, e.Message);
+        }
+        try
+        {
+            using var reader = ArrayReader.Open(path, member, Name, header);
+            if (header.IsFloat32 && !header.FortranOrder)
             {
-                var chunk = data.AsSpan(done, Math.Min(ChunkBytes / 4, data.Length - done));
-                ReadExactly(reader.Data, MemoryMarshal.AsBytes(chunk));
-                CheckFinite<float>(chunk, done);
-                done += chunk.Length;
-                progress?.Report((double)done / data.Length);
+                // The common case reads straight into the destination: no second copy of a multi-GB array.
+                int rowsPerChunk = Math.Max(1, Math.Min(matrix.RowsPerSpan, ChunkBytes / 4 / Dim));
+                for (int start = 0; start < Rows;)
+                {
+                    int count = Math.Min(rowsPerChunk, Rows - start);
+                    var chunk = matrix.WritableRowRange(start, count);
+                    ReadExactly(reader.Data, MemoryMarshal.AsBytes(chunk));
+                    CheckFinite<float>(chunk, (long)start * Dim);
+                    start += count;
+                    progress?.Report((double)start / Rows);
+                }
+            }
+            else
+            {
+                var chunk = new double[ChunkBytes / 8];
+                var scratch = new byte[ChunkBytes];
+                long rows = Rows;
+                for (long done = 0; done < total;)
+                {
+                    int n = (int)Math.Min(chunk.Length, total - done);
+                    ReadValues(reader.Data, chunk.AsSpan(0, n), scratch, done);
+                    for (int k = 0; k < n; k++)
+                    {
+                        long flat = done + k;
+                        float v = (float)chunk[k];
+                        if (!float.IsFinite(v))
+                            throw InputException.For(Name, $"{Position(flat)} is {chunk[k]}, outside the float32 range (features must be finite)");
+                        matrix.At(header.FortranOrder ? flat % rows * Dim + flat / rows : flat) = v;
+                    }
+                    done += n;
+                    progress?.Report((double)done / total);
+                }
             }
         }
-        else
+        catch
         {
-            var chunk = new double[ChunkBytes / 8];
-            var scratch = new byte[ChunkBytes];
-            long rows = Rows;
-            for (long done = 0; done < total;)
-            {
-                int n = (int)Math.Min(chunk.Length, total - done);
-                ReadValues(reader.Data, chunk.AsSpan(0, n), scratch, done);
-                for (int k = 0; k < n; k++)
-                {
-                    long flat = done + k;
-                    float v = (float)chunk[k];
-                    if (!float.IsFinite(v))
-                        throw InputException.For(Name, $"{Position(flat)} is {chunk[k]}, outside the float32 range (features must be finite)");
-                    data[header.FortranOrder ? flat % rows * Dim + flat / rows : flat] = v;
-                }
-                done += n;
-                progress?.Report((double)done / total);
-            }
+            matrix.Dispose();
+            throw;
         }
         if (total == 0) progress?.Report(1);
-        return new FeatureMatrix(data, Rows, Dim, Name);
+        return matrix;
     }
 
     public IEnumerable<RowBlock> EnumerateBlocks(int maxRows)

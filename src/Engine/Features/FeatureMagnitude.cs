@@ -17,20 +17,23 @@ internal static class FeatureMagnitude
         {
             float max = 0;
             long at = -1;
-            var data = m.Data;
-            long count = (long)m.Rows * m.Dim;
-            for (long i = 0; i < count; i++)
+            int per = m.RowsPerSpan;
+            for (int start = 0; start < m.Rows; start += per)
             {
-                float a = Math.Abs(data[i]);
-                if (a > max)
+                var values = m.RowRange(start, Math.Min(per, m.Rows - start));
+                for (int i = 0; i < values.Length; i++)
                 {
-                    max = a;
-                    at = i;
+                    float a = Math.Abs(values[i]);
+                    if (a > max)
+                    {
+                        max = a;
+                        at = (long)start * m.Dim + i;
+                    }
                 }
             }
             if (4.0 * m.Dim * max * (double)max > Limit)
                 throw InputException.For(m.Name, string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"{stage}: row {at / m.Dim}, column {at % m.Dim} is {data[at]:G4}; squared distances between features this large overflow float32 (above 3.4e38): rescale the features"));
+                    $"{stage}: row {at / m.Dim}, column {at % m.Dim} is {m[(int)(at / m.Dim), (int)(at % m.Dim)]:G4}; squared distances between features this large overflow float32 (above 3.4e38): rescale the features"));
         }
     }
 }

@@ -21,8 +21,8 @@ internal static unsafe class CallerFeatures
             throw new NativeArgumentException($"{name} has a negative shape [{features->Rows}, {features->Dim}]");
         if (features->Rows == 0) throw InputException.For(name, "no samples (rows = 0)");
         if (features->Dim == 0) throw InputException.For(name, "no features per sample (dim = 0)");
-        if (features->Rows > int.MaxValue || features->Rows * (double)features->Dim > Array.MaxLength)
-            throw InputException.For(name, $"shape [{features->Rows}, {features->Dim}] exceeds the engine's limit of {Array.MaxLength} values per set");
+        if (features->Rows > int.MaxValue || features->Dim > int.MaxValue)
+            throw InputException.For(name, $"shape [{features->Rows}, {features->Dim}] exceeds the engine's limit of {int.MaxValue} rows and {int.MaxValue} features per row");
     }
 
     /// <summary>Validates both sets and that their dimensions agree.</summary>
@@ -38,18 +38,31 @@ internal static unsafe class CallerFeatures
     public static FeatureMatrix ToMatrix(NativeFeatures* features, string name)
     {
         int rows = (int)features->Rows, dim = (int)features->Dim;
-        long count = (long)rows * dim;
-        var data = new float[count];
-        if (features->DType == (int)NativeDType.Float32)
+        FeatureMatrix matrix;
+        try
         {
-            new ReadOnlySpan<float>(features->Data, (int)count).CopyTo(data);
+            matrix = FeatureMatrix.Allocate(rows, dim, name);
         }
-        else
+        catch (InsufficientMemoryException e)
         {
-            var source = new ReadOnlySpan<double>(features->Data, (int)count);
-            for (int i = 0; i < source.Length; i++) data[i] = (float)source[i];
+            throw InputException.For(name, e.Message);
         }
-        var matrix = new FeatureMatrix(data, rows, dim, name);
+        // Row blocks (each under 2^31 values) at 64-bit offsets: sets beyond one array's capacity are copied too.
+        int per = matrix.RowsPerSpan;
+        for (int start = 0; start < rows; start += per)
+        {
+            var target = matrix.WritableRowRange(start, Math.Min(per, rows - start));
+            long offset = (long)start * dim;
+            if (features->DType == (int)NativeDType.Float32)
+            {
+                new ReadOnlySpan<float>((float*)features->Data + offset, target.Length).CopyTo(target);
+            }
+            else
+            {
+                var source = new ReadOnlySpan<double>((double*)features->Data + offset, target.Length);
+                for (int i = 0; i < source.Length; i++) target[i] = (float)source[i];
+            }
+        }
         matrix.EnsureFinite();
         return matrix;
     }
