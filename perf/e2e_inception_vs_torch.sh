@@ -4,6 +4,7 @@
 # Usage: perf/e2e_inception_vs_torch.sh IMAGES_DIR CHECKPOINT.pth RUNS
 #   CHECKPOINT.pth: perf/make_random_inception.py's file, installed into $GENMETRICS_HOME with
 #   `genmetrics models install inception --from CHECKPOINT.pth --allow-unverified` (same weights both sides).
+# TORCH_NO_WORKERS=1 adds a torch run with the decoding in the main process (DataLoader num_workers=0).
 # Set GENMETRICS_HOME to a private folder; GM to the genmetrics binary (default: the Release build).
 set -euo pipefail
 dir=$1; ckpt=$2; runs=${3:-3}
@@ -26,6 +27,9 @@ for r in $(seq 1 "$runs"); do
   t "genmetrics legacy-pt" "$GM" features "$dir" -o "$out/gm-legacy.npy" --network inception --layer pool3 \
     --mode legacy-pytorch --no-cache --device cpu --batch-size 50 -q
   t "torch (pytorch-fid)" /usr/bin/python3 "$here/torch_inception_e2e.py" "$dir" "$ckpt" "$out/torch.npy" --threads 2 --batch 50
+  if [ -n "${TORCH_NO_WORKERS:-}" ]; then
+    t "torch, num_workers 0" /usr/bin/python3 "$here/torch_inception_e2e.py" "$dir" "$ckpt" "$out/torch0.npy" --threads 2 --batch 50 --workers 0
+  fi
   t "genmetrics clean" "$GM" features "$dir" -o "$out/gm-clean.npy" --network inception --layer pool3 \
     --mode clean --no-cache --device cpu --batch-size 50 -q
 done
