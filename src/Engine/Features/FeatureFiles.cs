@@ -186,18 +186,8 @@ public static class FeatureFiles
             throw InputException.For(path, $"{sigmaKey}[{bs / d}, {bs % d}] is {sigma[bs]} (statistics must be finite)");
         // Fortran order transposes; harmless for a symmetric matrix, but done so the check below is honest.
         if (sigmaHeader.FortranOrder) Transpose(sigma, d);
-        for (int i = 0; i < d; i++)
-        {
-            for (int j = i + 1; j < d; j++)
-            {
-                double a = sigma[(long)i * d + j], b = sigma[(long)j * d + i];
-                // Relative to the entry and to the scale the diagonal sets (|s_ij| <= sqrt(s_ii s_jj)), so
-                // round-off in tiny off-diagonal covariances is not mistaken for asymmetry.
-                double scale = Math.Max(Math.Max(Math.Abs(a), Math.Abs(b)), Math.Sqrt(Math.Abs(sigma[(long)i * d + i] * sigma[(long)j * d + j])));
-                if (Math.Abs(a - b) > 1e-6 * scale)
-                    throw InputException.For(path, $"{sigmaKey} is not symmetric: {sigmaKey}[{i}, {j}] = {a} but {sigmaKey}[{j}, {i}] = {b}");
-            }
-        }
+        if (CovarianceChecks.FirstAsymmetry(sigma, d) is var (ai, aj))
+            throw InputException.For(path, $"{sigmaKey} is not symmetric: {sigmaKey}[{ai}, {aj}] = {sigma[(long)ai * d + aj]} but {sigmaKey}[{aj}, {ai}] = {sigma[(long)aj * d + ai]}");
         PhaseTrace.Mark($"{path}: finite+symmetric");
         void Check()
         {
