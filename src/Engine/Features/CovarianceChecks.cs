@@ -27,17 +27,77 @@ internal static class CovarianceChecks
     /// <summary>
     /// Throws an <see cref="InputException"/> naming <paramref name="source"/>, the smallest eigenvalue and the
     /// tolerance when the symmetric <paramref name="sigma"/> (row-major D x D) has an eigenvalue below
-    /// −<see cref="Tolerance"/>. Cost: one blocked Cholesky of Σ + tol·I (D³/3 flops at DGEMM speed); the eigenvalues
-    /// are computed only when that and the pivoted one fail, to confirm and report.
+    /// −<see cref="Tolerance"/>. Cost: one blocked Cholesky of Σ (D³/3 flops at DGEMM speed), which settles every
+    /// positive definite Σ; otherwise one of Σ + tol·I, and the eigenvalues only when that and the pivoted one
+    /// fail, to confirm and report.
     /// </summary>
     public static void EnsurePositiveSemiDefinite(double[] sigma, int dim, string source, string key = "sigma")
     {
         if (dim == 0) return;
+        if (TryFactorPositiveDefinite(sigma, dim)) return;
         double tol = Tolerance(sigma, dim);
         double smallest = SmallestEigenvalueIfBelow(sigma, dim, tol);
         if (smallest < -tol)
             throw InputException.For(source, string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"{key} is not positive semi-definite: its smallest eigenvalue is {smallest:G6}, below the tolerance -{tol:G3} (D · float32 eps · max diagonal); a covariance never has negative eigenvalues"));
+    }
+
+    /// <summary>
+    /// The first (row-major) pair i &lt; j where Σ[i, j] and Σ[j, i] differ by more than 1e-6 of the entries'
+    /// scale, or null. The scale is the larger of |Σ[i, j]|, |Σ[j, i]| and √|Σ[i, i] Σ[j, j]| (|s_ij| ≤ √(s_ii s_jj)),
+    /// so round-off in tiny off-diagonal covariances is not mistaken for asymmetry. Compared in 64 x 64 tiles so
+    /// that the transposed reads stay in cache (a plain row-by-row scan reads Σ column-wise, one cache line per
+    /// element at D = 2048); only when a tile fails is the first offending pair searched for row by row.
+    /// </summary>
+    internal static (int I, int J)? FirstAsymmetry(double[] sigma, int d)
+    {
+        const int Tile = 64;
+        bool symmetric = true;
+        for (int i0 = 0; i0 < d && symmetric; i0 += Tile)
+        {
+            int i1 = Math.Min(i0 + Tile, d);
+            for (int j0 = i0; j0 < d && symmetric; j0 += Tile)
+            {
+                int j1 = Math.Min(j0 + Tile, d);
+                for (int i = i0; i < i1 && symmetric; i++)
+                    for (int j = Math.Max(j0, i + 1); j < j1; j++)
+                        if (Asymmetric(sigma, d, i, j)) { symmetric = false; break; }
+            }
+        }
+        if (symmetric) return null;
+        for (int i = 0; i < d; i++)
+            for (int j = i + 1; j < d; j++)
+                if (Asymmetric(sigma, d, i, j)) return (i, j);
+        return null;
+    }
+
+    static bool Asymmetric(double[] sigma, int d, int i, int j)
+    {
+        double a = sigma[(long)i * d + j], b = sigma[(long)j * d + i];
+        double scale = Math.Max(Math.Max(Math.Abs(a), Math.Abs(b)), Math.Sqrt(Math.Abs(sigma[(long)i * d + i] * sigma[(long)j * d + j])));
+        return Math.Abs(a - b) > 1e-6 * scale;
+    }
+
+    /// <summary>
+    /// True when the plain blocked Cholesky of Σ itself succeeds: Σ is positive definite, so it passes for any
+    /// tolerance ≥ 0 (the usual case, N > D). The factor is kept in <see cref="CholeskyFactorCache"/>: FID's
+    /// square-root trace factors its second covariance exactly this way (same routine, same input) and takes it
+    /// from there instead of factoring again. A singular or indefinite Σ costs this one failed attempt more.
+    /// </summary>
+    internal static bool TryFactorPositiveDefinite(double[] sigma, int dim)
+    {
+        // Clear first: the held factor's pooled buffer (pages already touched) is then the one rented here.
+        CholeskyFactorCache.Clear();
+        long size = (long)dim * dim;
+        var work = ArrayPool<double>.Shared.Rent(checked((int)size));
+        Array.Copy(sigma, work, size);
+        if (BlockedCholesky.TryFactor(work, dim))
+        {
+            CholeskyFactorCache.Keep(sigma, dim, work);
+            return true;
+        }
+        ArrayPool<double>.Shared.Return(work);
+        return false;
     }
 
     /// <summary>The smallest eigenvalue when Σ + tol·I fails to factor, else +∞ (Σ is PSD within tol).</summary>

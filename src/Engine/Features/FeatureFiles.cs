@@ -209,18 +209,8 @@ public static class FeatureFiles
             throw InputException.For(path, $"{sigmaKey}[{bs / d}, {bs % d}] is {sigma[bs]} (statistics must be finite)");
         // Fortran order transposes; harmless for a symmetric matrix, but done so the check below is honest.
         if (sigmaHeader.FortranOrder) Transpose(sigma, d);
-        for (int i = 0; i < d; i++)
-        {
-            for (int j = i + 1; j < d; j++)
-            {
-                double a = sigma[(long)i * d + j], b = sigma[(long)j * d + i];
-                // Relative to the entry and to the scale the diagonal sets (|s_ij| <= sqrt(s_ii s_jj)), so
-                // round-off in tiny off-diagonal covariances is not mistaken for asymmetry.
-                double scale = Math.Max(Math.Max(Math.Abs(a), Math.Abs(b)), Math.Sqrt(Math.Abs(sigma[(long)i * d + i] * sigma[(long)j * d + j])));
-                if (Math.Abs(a - b) > 1e-6 * scale)
-                    throw InputException.For(path, $"{sigmaKey} is not symmetric: {sigmaKey}[{i}, {j}] = {a} but {sigmaKey}[{j}, {i}] = {b}");
-            }
-        }
+        if (CovarianceChecks.FirstAsymmetry(sigma, d) is var (ai, aj))
+            throw InputException.For(path, $"{sigmaKey} is not symmetric: {sigmaKey}[{ai}, {aj}] = {sigma[(long)ai * d + aj]} but {sigmaKey}[{aj}, {ai}] = {sigma[(long)aj * d + ai]}");
         PhaseTrace.Mark($"{path}: finite+symmetric");
         void Check()
         {
@@ -243,23 +233,38 @@ public static class FeatureFiles
         if (entry.Length - header.DataOffset < count * header.ItemSize)
             throw InputException.For(name, $"file is truncated: shape {header.ShapeText} {header.DTypeName} needs {count * header.ItemSize} bytes of data");
         var values = new double[count];
-        if (header.IsFloat64)
+        long dataBytes = count * header.ItemSize;
+        // Through a small reused buffer, copied into the result by user code, not read() straight into it: on
+        // this project's virtual machines every later pass over an array that the kernel filled ran ~25x slower
+        // (a CRC-32 pass over 32 MiB: 84–101 CPU-ms every time, against 3 ms for the same bytes copied in user
+        // mode; perf/NOTES.md, "CLI FID from statistics files, second pass"), and Σ is passed over many times.
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
         {
-            ReadAll(stream, MemoryMarshal.AsBytes(values.AsSpan()), name, header);
+            var target = MemoryMarshal.AsBytes(values.AsSpan());
+            for (long done = 0; done < dataBytes;)
+            {
+                int n = (int)Math.Min(chunk.Length, dataBytes - done);
+                if (stream.ReadAtLeast(chunk.AsSpan(0, n), n, throwOnEndOfStream: false) < n)
+                    throw InputException.For(name, $"file is truncated: shape {header.ShapeText} {header.DTypeName} needs {dataBytes} bytes of data");
+                if (header.IsFloat64)
+                {
+                    chunk.AsSpan(0, n).CopyTo(target[(int)done..]);
+                }
+                else
+                {
+                    var floats = MemoryMarshal.Cast<byte, float>(chunk.AsSpan(0, n));
+                    var dst = values.AsSpan((int)(done / sizeof(float)), floats.Length);
+                    for (int i = 0; i < floats.Length; i++) dst[i] = floats[i];
+                }
+                done += n;
+            }
         }
-        else
+        finally
         {
-            var floats = new float[count];
-            ReadAll(stream, MemoryMarshal.AsBytes(floats.AsSpan()), name, header);
-            for (int i = 0; i < floats.Length; i++) values[i] = floats[i];
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
         }
         return (values, header);
-    }
-
-    static void ReadAll(Stream stream, Span<byte> bytes, string name, NpyHeader header)
-    {
-        if (stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) < bytes.Length)
-            throw InputException.For(name, $"file is truncated: shape {header.ShapeText} {header.DTypeName} needs {bytes.Length} bytes of data");
     }
 
     static void Transpose(double[] m, int d)

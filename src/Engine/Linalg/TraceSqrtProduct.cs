@@ -29,16 +29,18 @@ internal static unsafe class TraceSqrtProduct
         // L comes from the shared pool (the statistics' PSD checks have just returned a buffer of this size).
         // Pooled arrays may be longer than asked and hold old values.
         var pool = ArrayPool<double>.Shared;
-        var l = pool.Rent(checked((int)size));
+        // The covariance check of a statistics file has usually factored Σb already, with this same routine.
+        var kept = CholeskyFactorCache.TryTake(sigmaB, n);
+        var l = kept ?? pool.Rent(checked((int)size));
         double[]? tj = null, cj = null;
         try
         {
-            Array.Copy(sigmaB, l, size);
             int r;
             double[] aPerm;
             // Full-rank Σb (the usual case, N > D): plain blocked Cholesky at DGEMM speed, no permutation.
             // Numerically singular Σb: the pivoted factorisation, which finds the rank.
-            if (BlockedCholesky.TryFactor(l, n))
+            if (kept is null) Array.Copy(sigmaB, l, size);
+            if (kept is not null || BlockedCholesky.TryFactor(l, n))
             {
                 r = n;
                 aPerm = sigmaA;
@@ -56,6 +58,7 @@ internal static unsafe class TraceSqrtProduct
                     for (int j = 0; j < n; j++) aPerm[dst + j] = sigmaA[src + perm[j]];
                 }
             }
+            PhaseTrace.Mark(kept is not null ? "fid: Σb's factor from its covariance check" : $"fid: Σb factored (rank {r})");
             // L's strict upper part (columns j > i, j < r) still holds junk from the factorisation.
             for (int i = 0; i < Math.Min(r, n); i++)
                 for (int j = i + 1; j < r; j++) l[(long)i * n + j] = 0;
@@ -87,7 +90,9 @@ internal static unsafe class TraceSqrtProduct
             for (int i = 0; i < r; i++)
                 for (int j = i + 1; j < r; j++) c[(long)i * r + j] = c[(long)j * r + i];
 
+            PhaseTrace.Mark("fid: C = Lᵀ Σa L");
             var eigenvalues = SymmetricEigenvalues.Compute(c, r);
+            PhaseTrace.Mark("fid: eigenvalues of C");
             double sum = 0;
             foreach (double lambda in eigenvalues) sum += Math.Sqrt(Math.Max(lambda, 0));
             return sum;
