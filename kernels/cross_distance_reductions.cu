@@ -215,23 +215,31 @@ extern "C" __global__ void __launch_bounds__(256) cross_tile(
             }
         }
 
-        // The row's partials over this warp's 32 columns (every lane takes part, valid or not).
+        // The row's partials over this warp's 32 columns (every lane takes part, valid or not). A hit is rare
+        // (about k of a row's N_real columns lie inside a radius): one vote skips the counts when no lane has one.
         int row_le[CROSS_MAX_K];
         int row_lt[CROSS_MAX_K];
+        unsigned comp = b_lt;
         GM_UNROLL
         for (int k = 0; k < CROSS_MAX_K; k++)
         {
             row_le[k] = 0;
             row_lt[k] = 0;
-            if (k >= num_k) continue;
-            row_le[k] = __popc(__ballot_sync(GM_FULL_MASK, (a_le >> k) & 1u));
-            row_lt[k] = __popc(__ballot_sync(GM_FULL_MASK, (a_lt >> k) & 1u));
         }
-        unsigned comp = b_lt;
+        if (__any_sync(GM_FULL_MASK, (a_le | b_lt) != 0u)) // a_lt ⊆ a_le
+        {
+            GM_UNROLL
+            for (int k = 0; k < CROSS_MAX_K; k++)
+            {
+                if (k >= num_k) continue;
+                row_le[k] = __popc(__ballot_sync(GM_FULL_MASK, (a_le >> k) & 1u));
+                row_lt[k] = __popc(__ballot_sync(GM_FULL_MASK, (a_lt >> k) & 1u));
+            }
+            for (int offset = WARP / 2; offset > 0; offset /= 2) comp |= __shfl_xor_sync(GM_FULL_MASK, comp, offset);
+        }
         float wmin = valid ? d : GM_INFINITY;
         for (int offset = WARP / 2; offset > 0; offset /= 2)
         {
-            comp |= __shfl_xor_sync(GM_FULL_MASK, comp, offset);
             float om = __shfl_xor_sync(GM_FULL_MASK, wmin, offset);
             if (om < wmin) wmin = om;
             if (realism_low)
