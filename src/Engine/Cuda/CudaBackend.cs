@@ -29,9 +29,11 @@ public sealed partial class CudaBackend : IComputeBackend
     private const int CrossMaxK = 8;          // CROSS_MAX_K in cross_distance_reductions.cu
     private const int WarpRowsPerBlock = 8;   // 256 threads = 8 warps, one tile row per warp
     private const int ColumnRowsPerBlock = 64;
+    private const int CrossRowsPerBlock = 64; // CROSS_ROWS_PER_BLOCK in cross_distance_reductions.cu
     private const int MinimumTile = 256;
     private const uint PositiveInfinityBits = 0x7f800000u;
     private const uint NegativeInfinityBits = 0xff800000u;
+    private const uint NoNearestBits = 0xffffffffu;
 
     private readonly CudaSession _session;
     private readonly KernelModule _knnModule;
@@ -43,8 +45,8 @@ public sealed partial class CudaBackend : IComputeBackend
     private readonly KernelFunction _exactPairs;
     private readonly KernelFunction _rowHashes;
     private readonly KernelFunction _verifyRowClasses;
-    private readonly KernelFunction _crossRows;
-    private readonly KernelFunction _crossCols;
+    private readonly KernelFunction _crossTile;
+    private readonly KernelFunction _crossRealism;
     private readonly KernelFunction _prepareRows;
     private readonly KernelFunction _columnPartialSums;
     private readonly KernelFunction _columnMeansFinish;
@@ -69,8 +71,8 @@ public sealed partial class CudaBackend : IComputeBackend
         _exactPairs = knn.GetFunction("exact_pair_distances");
         _rowHashes = knn.GetFunction("row_hashes");
         _verifyRowClasses = knn.GetFunction("verify_row_classes");
-        _crossRows = cross.GetFunction("cross_rows_tile");
-        _crossCols = cross.GetFunction("cross_cols_tile");
+        _crossTile = cross.GetFunction("cross_tile");
+        _crossRealism = cross.GetFunction("cross_realism_tile");
         _prepareRows = prepare.GetFunction("prepare_rows");
         _columnPartialSums = prepare.GetFunction("column_partial_sums");
         _columnMeansFinish = prepare.GetFunction("column_means_finish");
@@ -417,9 +419,10 @@ public sealed partial class CudaBackend : IComputeBackend
         using var anyLe = _session.Allocate<int>((long)Math.Max(numK, 1) * nReal);
         using var anyLt = _session.Allocate<int>((long)Math.Max(numK, 1) * nReal);
         using var covered = _session.Allocate<int>((long)Math.Max(numK, 1) * nReal);
-        using var rowMin = _session.Allocate<float>(nFake);
-        using var rowArgmin = _session.Allocate<int>(nFake);
-        using var realismLower = _session.Allocate<float>(nFake);
+        // The nearest real per fake as one key, d̃'s bits << 32 | index (atomicMin: smallest d̃, then lowest index).
+        using var rowNearest = _session.Allocate<ulong>(nFake);
+        // The realism lower bound per fake as an int ordering like the float (atomicMax); see ordered_key.
+        using var realismLower = _session.Allocate<int>(nFake);
         using var realismBest = _session.Allocate<double>(nFake);
         using var realismEvals = _session.Allocate<int>(nFake);
         using var colMin = _session.Allocate<float>(nReal);
@@ -428,9 +431,8 @@ public sealed partial class CudaBackend : IComputeBackend
         // Fake rows first, then real rows: one class space, so that a fake and a real row can share a class.
         using var classes = RowClasses(fakeMatrix, realMatrix);
         foreach (var buffer in new[] { countLe, countLt, complement, anyLe, anyLt, covered, realismEvals }) _session.Fill32(buffer.Start, 0, buffer.Count);
-        _session.Fill32(rowMin.Start, PositiveInfinityBits, nFake);
-        _session.Fill32(rowArgmin.Start, 0, nFake);
-        _session.Fill32(realismLower.Start, NegativeInfinityBits, nFake);
+        _session.Fill32(rowNearest.Start, NoNearestBits, rowNearest.Count * 2);
+        _session.Fill32(realismLower.Start, NegativeInfinityBits ^ 0x7fffffffu, nFake);
         _session.Fill32(realismBest.Start, 0, realismBest.Count * 2);
         _session.Fill32(colMin.Start, PositiveInfinityBits, nReal);
         _session.Fill32(counters.Start, 0, 4);
@@ -448,7 +450,9 @@ public sealed partial class CudaBackend : IComputeBackend
                 var dots = tiles.NextTile();
                 DotTile(fakeMatrix, rowStart, rows, realMatrix, colStart, cols, dots, ld: cols);
                 tiles.TileReady();
-                _session.Launch(_crossRows, (Blocks(rows, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
+                // One read of the tile for the row, column and realism-bound reductions; realism's second sweep
+                // (which needs the bound over the whole tile row) reads it once more.
+                _session.Launch(_crossTile, (Blocks(cols, 256), Blocks(rows, CrossRowsPerBlock)), 256, 0, new KernelArguments()
                     .Add(dots.Start).Add(rows).Add(cols).Add(cols)
                     .Add(fakeMatrix.Norms.Start).Add(realMatrix.Norms.Start)
                     .Add(fakeTerms.Start).Add(realTerms.Start)
@@ -457,26 +461,28 @@ public sealed partial class CudaBackend : IComputeBackend
                     .Add(classes.Start).Add(classes.At(nFake))
                     .Add(fakeResident.Features.Values.Start).Add(realResident.Features.Values.Start)
                     .Add(rowStart).Add(colStart).Add(numK)
-                    .Add(realLow.Start).Add(realHigh.Start).Add(realExact.Start).Add(nReal)
                     .Add(fakeLow.Start).Add(fakeHigh.Start).Add(fakeExact.Start).Add(nFake)
-                    .Add(Optional(realismLow)).Add(Optional(realismHigh)).Add(Optional(realismExact)).Add(request.RealismEpsilon)
+                    .Add(realLow.Start).Add(realHigh.Start).Add(realExact.Start).Add(nReal)
+                    .Add(Optional(realismLow)).Add(request.RealismEpsilon)
                     .Add(countLe.Start).Add(countLt.Start).Add(complement.Start)
-                    .Add(rowMin.Start).Add(rowArgmin.Start)
-                    .Add(realismLower.Start).Add(realismBest.Start).Add(realismEvals.Start)
-                    .Add(counters.Start), onSideStream: true);
-                _session.Launch(_crossCols, (Blocks(cols, 256), Blocks(rows, ColumnRowsPerBlock)), 256, 0, new KernelArguments()
-                    .Add(dots.Start).Add(rows).Add(cols).Add(cols)
-                    .Add(fakeMatrix.Norms.Start).Add(realMatrix.Norms.Start)
-                    .Add(fakeTerms.Start).Add(realTerms.Start)
-                    .Add(fakeMatrix.Dim).Add(fakeMatrix.SingleValues).Add(fakeMatrix.HalfValues)
-                    .Add(realMatrix.SingleValues).Add(realMatrix.HalfValues)
-                    .Add(classes.Start).Add(classes.At(nFake))
-                    .Add(fakeResident.Features.Values.Start).Add(realResident.Features.Values.Start)
-                    .Add(rowStart).Add(colStart).Add(numK).Add(ColumnRowsPerBlock)
-                    .Add(fakeLow.Start).Add(fakeHigh.Start).Add(fakeExact.Start).Add(nFake)
-                    .Add(realLow.Start).Add(realHigh.Start).Add(realExact.Start).Add(nReal)
+                    .Add(rowNearest.Start).Add(realismLower.Start)
                     .Add(anyLe.Start).Add(anyLt.Start).Add(covered.Start)
                     .Add(colMin.Start).Add(counters.Start), onSideStream: true);
+                if (wantRealism)
+                {
+                    _session.Launch(_crossRealism, (Blocks(rows, WarpRowsPerBlock), 1), 256, 0, new KernelArguments()
+                        .Add(dots.Start).Add(rows).Add(cols).Add(cols)
+                        .Add(fakeMatrix.Norms.Start).Add(realMatrix.Norms.Start)
+                        .Add(fakeTerms.Start).Add(realTerms.Start)
+                        .Add(fakeMatrix.Dim).Add(fakeMatrix.SingleValues).Add(fakeMatrix.HalfValues)
+                        .Add(realMatrix.SingleValues).Add(realMatrix.HalfValues)
+                        .Add(classes.Start).Add(classes.At(nFake))
+                        .Add(fakeResident.Features.Values.Start).Add(realResident.Features.Values.Start)
+                        .Add(rowStart).Add(colStart)
+                        .Add(realismHigh!.Start).Add(realismExact!.Start).Add(request.RealismEpsilon)
+                        .Add(realismLower.Start).Add(realismBest.Start).Add(realismEvals.Start)
+                        .Add(counters.Start), onSideStream: true);
+                }
                 tiles.TileReduced();
                 progress?.Report((double)++tilesDone / tilesTotal);
             }
@@ -491,11 +497,18 @@ public sealed partial class CudaBackend : IComputeBackend
         var anyLeFlags = DownloadStacked<int>(anyLe, numK, nReal);
         var anyLtFlags = DownloadStacked<int>(anyLt, numK, nReal);
         var coveredFlags = DownloadStacked<int>(covered, numK, nReal);
+        var nearestKeys = new ulong[nFake];
         var fakeNearest = new float[nFake];
         var fakeNearestIndex = new int[nFake];
         var realNearest = new float[nReal];
-        _session.Download(rowMin.Start, fakeNearest.AsSpan());
-        _session.Download(rowArgmin.Start, fakeNearestIndex.AsSpan());
+        _session.Download(rowNearest.Start, nearestKeys.AsSpan());
+        for (int i = 0; i < nFake; i++)
+        {
+            // No key: no finite d̃ (+∞ and index 0, as the row state starts).
+            bool none = nearestKeys[i] == ulong.MaxValue;
+            fakeNearest[i] = none ? float.PositiveInfinity : BitConverter.UInt32BitsToSingle((uint)(nearestKeys[i] >> 32));
+            fakeNearestIndex[i] = none ? 0 : (int)(uint)nearestKeys[i];
+        }
         _session.Download(colMin.Start, realNearest.AsSpan());
         var count = new ulong[2];
         _session.Download(counters.Start, count.AsSpan());

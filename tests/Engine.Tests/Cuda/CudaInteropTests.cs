@@ -104,7 +104,7 @@ public class CudaInteropTests
         var expected = new Dictionary<string, string[]>
         {
             [KernelSources.KnnSmallestDistances] = ["knn_tile_update", "knn_columns_partial", "knn_columns_merge", "exact_pair_distances", "row_hashes", "verify_row_classes"],
-            [KernelSources.CrossDistanceReductions] = ["cross_rows_tile", "cross_cols_tile"],
+            [KernelSources.CrossDistanceReductions] = ["cross_tile", "cross_realism_tile"],
             [KernelSources.FeaturePreparation] = ["prepare_rows", "column_partial_sums", "column_means_finish", "shift_rows_f64", "shift_rows_f32_to_f64"],
         };
         Assert.That(KernelSources.All, Is.EquivalentTo(expected.Keys));
