@@ -71,7 +71,10 @@ public static class Program
     {
         try
         {
-            return RunCommand(args, stdout as OutputWriter ?? new OutputWriter(stdout), stderr);
+            var output = stdout as OutputWriter ?? new OutputWriter(stdout);
+            int code = RunCommand(args, output, stderr);
+            output.Flush(); // a failure at the final flush is reported like any other
+            return code;
         }
         catch (StandardOutputException e)
         {
