@@ -137,4 +137,37 @@ public class CliMistakesTests
         Assert.That(lines, Has.Length.EqualTo(1), err);
         Assert.That(lines[0], Does.StartWith("genmetrics metrics: " + Path.Combine(_dir, "")).And.Contain(message));
     }
+
+    [TestCase("stats", "--max-images", "3", "the input is a feature or statistics file")]
+    [TestCase("metrics", "--network", "vgg16", "the inputs are feature or statistics files")]
+    [TestCase("metrics", "--mode", "legacy-pytorch", "the inputs are feature or statistics files")]
+    [TestCase("metrics", "--strict", null, "the inputs are feature or statistics files")]
+    [TestCase("realism", "--batch-size", "8", "the inputs are feature or statistics files")]
+    [TestCase("is", "--device", "cpu", "the input is a feature or statistics file")]
+    public void ImageOnlyOptionOnFeatureFilesIsAUsageError(string command, string option, string? value, string why)
+    {
+        string real = WriteFeatures("real.npy", 60, 8, 1), fake = WriteFeatures("fake.npy", 60, 8, 2);
+        var args = new List<string> { command, real };
+        if (command is "metrics" or "realism") args.Add(fake);
+        if (command is "stats" or "realism") args.AddRange(["-o", Path.Combine(_dir, command == "stats" ? "out.npz" : "out.npy")]);
+        args.Add(option);
+        if (value is not null) args.Add(value);
+        var (code, @out, err) = Run([.. args]);
+        Assert.That((code, @out), Is.EqualTo((Program.ExitBadInput, "")));
+        var lines = Lines(err);
+        Assert.That(lines, Has.Length.EqualTo(2), err);
+        Assert.That(lines[0], Is.EqualTo($"genmetrics {command}: {option} applies to image inputs (folders, .zip files, image lists) only; {why}"));
+        Assert.That(lines[1], Does.StartWith($"usage: genmetrics {command} "));
+        Assert.That(Directory.GetFiles(_dir, "out.*"), Is.Empty);
+    }
+
+    /// <summary>The same options with an image folder among the inputs apply to it: no error.</summary>
+    [Test]
+    public void ImageOnlyOptionWithAnImageInputIsNotRefused()
+    {
+        string folder = Directory.CreateDirectory(Path.Combine(_dir, "images")).FullName;
+        string fake = WriteFeatures("fake.npy", 60, 8, 2);
+        var (_, _, err) = Run("metrics", folder, fake, "--max-images", "3");
+        Assert.That(err, Does.Not.Contain("applies to image inputs"));
+    }
 }
