@@ -62,6 +62,7 @@ public sealed class ArgumentList
             throw new UsageException(inputs.Count < count
                 ? $"missing {string.Join(' ', names.Split(' ').Skip(inputs.Count))}"
                 : $"too many inputs: expected {names}, got {inputs.Count} (positional arguments and --{listOption} together)");
+        ImageInputOptions.RefuseWithoutImages(this, inputs);
         return inputs;
     }
 

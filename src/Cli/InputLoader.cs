@@ -148,6 +148,22 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
         Opt.Text("network-size", "with --network: input height x width when the model leaves them open, e.g. 48x192", "HxW"),
     ];
 
+    /// <summary>
+    /// An image-only option (<see cref="Specs"/>) given explicitly when none of <paramref name="inputs"/> is an
+    /// image source (all are feature or statistics files) would do nothing: a usage error naming it. With one
+    /// image input among them the options apply to it, as they say.
+    /// </summary>
+    public static void RefuseWithoutImages(ArgumentList args, IReadOnlyList<string> inputs)
+    {
+        if (inputs.Any(InputLoader.IsImageSource)) return;
+        foreach (var option in Specs.OfType<Option>())
+        {
+            string name = option.Name[2..];
+            if (args.Declares(name) && args.Has(name))
+                throw new UsageException($"{option.Name} applies to image inputs (folders, .zip files, image lists) only; {(inputs.Count == 1 ? "the input is a feature or statistics file" : "the inputs are feature or statistics files")}");
+        }
+    }
+
     /// <summary>The user's own network of --network / --network-output / --network-size, or null when none was given.</summary>
     public FeatureLayer? CustomLayer => Network is { } path
         ? FeatureLayer.Parse(path, Layer ?? NetworkOutput, NetworkHeight, NetworkWidth)

@@ -65,6 +65,7 @@ internal static class Opt
     public static Option<int[]?> IntList(string name, string help, string valueName, int min = 1)
     {
         var option = Create<int[]?>(name, help, valueName);
+        option.Arity = ArgumentArity.ExactlyOne; // one comma-separated token: `--k 3 fake.npy` leaves fake.npy an input
         option.CustomParser = r =>
         {
             string s = Single(r);
@@ -94,7 +95,17 @@ internal static class Opt
         var option = Create<string[]?>(name, help, valueName);
         option.Arity = ArgumentArity.OneOrMore;
         option.AllowMultipleArgumentsPerToken = false;
+        lock (RepeatableOptions) RepeatableOptions.Add(option);
         return option;
+    }
+
+    /// <summary>The options declared with <see cref="Repeatable"/>; every other option may be given once only.</summary>
+    private static readonly HashSet<Option> RepeatableOptions = [];
+
+    /// <summary>Whether <paramref name="option"/> may be given several times (declared with <see cref="Repeatable"/>).</summary>
+    public static bool IsRepeatable(Option option)
+    {
+        lock (RepeatableOptions) return RepeatableOptions.Contains(option);
     }
 
     /// <summary>A positional argument; optional ones may be left out (the command says what is missing).</summary>

@@ -43,9 +43,46 @@ public static class Program
     /// <summary>The version of the engine library, which the CLI shares (both take it from Directory.Build.props).</summary>
     public static string Version => EngineInfo.Version;
 
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args)
+    {
+        var stdout = new OutputWriter(Console.Out);
+        try
+        {
+            int code = Run(args, stdout, Console.Error);
+            stdout.Flush();
+            return code;
+        }
+        catch (StandardOutputException e)
+        {
+            // Run reports it; this is the final flush failing.
+            return ReportOutputFailure(e, Console.Error);
+        }
+    }
+
+    /// <summary>Exit 2 and one line on stderr for standard output that cannot be written (a full disk, /dev/full).</summary>
+    private static int ReportOutputFailure(StandardOutputException e, TextWriter stderr)
+    {
+        try { stderr.WriteLine($"genmetrics: cannot write the results to standard output: {e.InnerException!.Message}"); }
+        catch (IOException) { }
+        return ExitBadInput;
+    }
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        try
+        {
+            var output = stdout as OutputWriter ?? new OutputWriter(stdout);
+            int code = RunCommand(args, output, stderr);
+            output.Flush(); // a failure at the final flush is reported like any other
+            return code;
+        }
+        catch (StandardOutputException e)
+        {
+            return ReportOutputFailure(e, stderr);
+        }
+    }
+
+    private static int RunCommand(string[] args, TextWriter stdout, TextWriter stderr)
     {
         if (args.Length == 0)
         {
@@ -57,6 +94,13 @@ public static class Program
         PhaseTrace.Mark("parsed");
         if (parseResult.Action is ParseErrorAction)
             return ReportParseError(parseResult, args, stderr);
+        if (parseResult.Action is not UsageHelpAction and not PrintVersionAction && Repeated(parseResult) is { } repeated
+            && Parser.Value.ByCommand.TryGetValue(parseResult.CommandResult.Command, out var repeatedIn))
+        {
+            stderr.WriteLine($"genmetrics {repeatedIn.Name}: {repeated.Name} is given more than once");
+            stderr.WriteLine(UsageLine(repeatedIn));
+            return ExitBadInput;
+        }
         return parseResult.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
     }
 
@@ -133,6 +177,7 @@ public static class Program
         {
             context.Progress.Clear();
             stderr.WriteLine($"genmetrics {command.Name}: {e.Message}");
+            if (IsOptionValueMistake(e.Message, parsed)) stderr.WriteLine(UsageLine(command));
             return ExitBadInput;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
@@ -176,6 +221,43 @@ public static class Program
         stderr.WriteLine($"genmetrics {c.Name}: {OptionBeforeCommand(parseResult, args) ?? Describe(parseResult, command, args)}");
         stderr.WriteLine(UsageLine(c));
         return ExitBadInput;
+    }
+
+    /// <summary>
+    /// An input error that is a mistake in an option's value (`--metrics foo`, `--convention x`, `--normalize
+    /// bad`), which the engine reports as "--NAME: unknown ..." or "--NAME 'VALUE': ...": a usage mistake like
+    /// any other, so it gets the usage line. A value that is well formed but cannot be used here (`--backend
+    /// cuda` without a driver) names no unknown or malformed value and stays an input error.
+    /// </summary>
+    internal static bool IsOptionValueMistake(string message, Command command)
+    {
+        if (!message.StartsWith("--", StringComparison.Ordinal)) return false;
+        int end = message.IndexOfAny([':', ' ']);
+        if (end < 0) return false;
+        string name = message[..end];
+        if (!command.Options.Any(o => o.Name == name)) return false;
+        string rest = message[end..];
+        return rest.StartsWith(" '", StringComparison.Ordinal)
+            || rest.Contains("unknown ", StringComparison.Ordinal) || rest.Contains("expected ", StringComparison.Ordinal)
+            || rest.Contains("expects ", StringComparison.Ordinal) || rest.Contains("no metric named", StringComparison.Ordinal)
+            || rest.Contains(" is neither ", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The first of the command's options written more than once (`--k 3 --k 5`, `--strict --strict`), except
+    /// those declared with <see cref="Opt.Repeatable"/>: System.CommandLine refuses a second value only for
+    /// single-valued options and would keep the last one of a list or flag, silently.
+    /// </summary>
+    internal static Option? Repeated(ParseResult parseResult)
+    {
+        var command = parseResult.CommandResult.Command;
+        foreach (var option in command.Options)
+        {
+            if (Opt.IsRepeatable(option)) continue;
+            int count = parseResult.Tokens.Count(t => t.Type == TokenType.Option && (t.Value == option.Name || option.Aliases.Contains(t.Value)));
+            if (count > 1) return option;
+        }
+        return null;
     }
 
     /// <summary>
@@ -292,4 +374,34 @@ public static class Program
             return ExitOk;
         }
     }
+
+    /// <summary>
+    /// Standard output with its write failures told apart from those of the files a command writes: an
+    /// <see cref="IOException"/> from writing it (a full disk) becomes a <see cref="StandardOutputException"/>,
+    /// which <see cref="Run"/> reports as one line, exit 2. A closed pipe (`| head`) is not an error: .NET's
+    /// console stream drops what the reader no longer wants.
+    /// </summary>
+    internal sealed class OutputWriter(TextWriter inner) : TextWriter
+    {
+        public override System.Text.Encoding Encoding => inner.Encoding;
+        public override IFormatProvider FormatProvider => inner.FormatProvider;
+        [System.Diagnostics.CodeAnalysis.AllowNull]
+        public override string NewLine { get => inner.NewLine; set => inner.NewLine = value; }
+
+        public override void Write(char value) => Guard(() => inner.Write(value));
+        public override void Write(string? value) => Guard(() => inner.Write(value));
+        public override void Write(char[] buffer, int index, int count) => Guard(() => inner.Write(buffer, index, count));
+        public override void WriteLine(string? value) => Guard(() => inner.WriteLine(value));
+        public override void WriteLine() => Guard(() => inner.WriteLine());
+        public override void Flush() => Guard(inner.Flush);
+
+        private static void Guard(Action write)
+        {
+            try { write(); }
+            catch (IOException e) { throw new StandardOutputException(e); }
+        }
+    }
 }
+
+/// <summary>Writing to standard output failed (<see cref="Program.OutputWriter"/>); the inner exception says why.</summary>
+public sealed class StandardOutputException(IOException inner) : Exception("cannot write to standard output", inner);

@@ -410,7 +410,7 @@ public sealed partial class CpuBackend
         return arrays;
     }
 
-    private static int ValidateKs(FeatureMatrix x, IReadOnlyList<int> ks)
+    internal static int ValidateKs(FeatureMatrix x, IReadOnlyList<int> ks)
     {
         if (ks.Count == 0) throw new ArgumentException("at least one k is needed", nameof(ks));
         int kmax = 0;

@@ -45,6 +45,16 @@ public static class Evaluator
         var ksPerGroup = knnGroups.ToDictionary(g => g, g => ksAsked ?? [MetricRegistry.Get(g).DefaultK!.Value]);
         var allKs = ksPerGroup.Values.SelectMany(k => k).Distinct().Order().ToArray();
         bool suffix = ksAsked is { Length: > 1 };
+        // The size checks of KID and the k-NN metrics, before any work starts (and before a caller's first
+        // phase, which is when the CLI prints how the computation runs): an input error stays one line.
+        if (groups.Contains(MetricGroup.Kid))
+            Kid.Validate(real.Features!, fake.Features!, options.KidSubsets, options.KidSubsetSize, options.Seed, options.KidSmallSets);
+        if (knnGroups.Count > 0)
+        {
+            KnnMetrics.ValidateSets(real.KnnFeatures!, fake.KnnFeatures!);
+            GenMetrics.Compute.CpuBackend.ValidateKs(real.KnnFeatures!, allKs);
+            GenMetrics.Compute.CpuBackend.ValidateKs(fake.KnnFeatures!, allKs);
+        }
 
         var result = new EvaluationResult
         {

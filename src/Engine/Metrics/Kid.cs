@@ -21,6 +21,28 @@ public sealed record KidResult(double Mean, double Std, int Subsets, int SubsetS
 public static class Kid
 {
     /// <summary>
+    /// The checks of <see cref="Compute"/> on its inputs and parameters, without computing anything (so that a
+    /// caller can refuse bad input before any work starts): throws the <see cref="InputException"/> Compute would.
+    /// </summary>
+    public static void Validate(FeatureMatrix real, FeatureMatrix fake, int subsets, int subsetSize, int seed, KidSmallSets smallSets)
+    {
+        KnnMetrics.ValidateSets(real, fake);
+        if (subsets < 1) throw new InputException($"KID needs at least 1 subset, got {subsets}");
+        if (subsetSize < 2) throw new InputException($"KID subset size must be at least 2, got {subsetSize}");
+        if (seed < 0) throw new InputException($"seed must be a non-negative 32-bit integer, got {seed}");
+        if (smallSets == KidSmallSets.Error && Math.Min(real.Rows, fake.Rows) < subsetSize)
+        {
+            var small = real.Rows < fake.Rows ? real : fake;
+            throw InputException.For(small.Name, $"KID with subsets of {subsetSize} needs at least {subsetSize} samples per set, has {small.Rows} (this convention refuses smaller sets, as its tool does; --kid-subset-size sets a smaller subset)");
+        }
+        if (Math.Min(subsetSize, Math.Min(real.Rows, fake.Rows)) < 2)
+        {
+            var small = real.Rows < fake.Rows ? real : fake;
+            throw InputException.For(small.Name, $"KID needs at least 2 samples per set, has {small.Rows}");
+        }
+    }
+
+    /// <summary>
     /// Subsets are drawn as torch-fidelity does: numpy RandomState(seed), and per subset first
     /// choice(N_fake, m, replace=False) for the fake rows (torch-fidelity's input1), then the same for the
     /// real rows. The subset size actually used is m = min(N_real, N_fake, subsetSize): like StyleGAN2-ADA
@@ -40,21 +62,8 @@ public static class Kid
         KidDrawOrder drawOrder = KidDrawOrder.FakeFirst,
         KidSmallSets smallSets = KidSmallSets.Shrink)
     {
-        KnnMetrics.ValidateSets(real, fake);
-        if (subsets < 1) throw new InputException($"KID needs at least 1 subset, got {subsets}");
-        if (subsetSize < 2) throw new InputException($"KID subset size must be at least 2, got {subsetSize}");
-        if (seed < 0) throw new InputException($"seed must be a non-negative 32-bit integer, got {seed}");
-        if (smallSets == KidSmallSets.Error && Math.Min(real.Rows, fake.Rows) < subsetSize)
-        {
-            var small = real.Rows < fake.Rows ? real : fake;
-            throw InputException.For(small.Name, $"KID with subsets of {subsetSize} needs at least {subsetSize} samples per set, has {small.Rows} (this convention refuses smaller sets, as its tool does; --kid-subset-size sets a smaller subset)");
-        }
+        Validate(real, fake, subsets, subsetSize, seed, smallSets);
         int m = Math.Min(subsetSize, Math.Min(real.Rows, fake.Rows));
-        if (m < 2)
-        {
-            var small = real.Rows < fake.Rows ? real : fake;
-            throw InputException.For(small.Name, $"KID needs at least 2 samples per set, has {small.Rows}");
-        }
 
         int dim = real.Dim;
         var rng = new NumpyRandomState((uint)seed);

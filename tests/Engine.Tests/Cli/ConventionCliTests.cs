@@ -98,13 +98,16 @@ public class ConventionCliTests
     }
 
     [Test]
-    public void UnknownConventionIsOneLineAndExit2()
+    public void UnknownConventionIsAUsageMistakeAndExit2()
     {
         string real = WriteFeatures("real.npy", 10, 3, 7);
         var (code, _, err) = Run("metrics", real, real, "--convention", "pytorch-fdi", "--backend", "cpu");
         Assert.That(code, Is.EqualTo(2));
-        Assert.That(err.TrimEnd().Split('\n'), Has.Length.EqualTo(1), err);
-        Assert.That(err, Does.Contain("unknown convention 'pytorch-fdi'").And.Contain("pytorch-fid"));
+        // A usage mistake: the line naming it, then the command's usage line.
+        var lines = err.TrimEnd().Split('\n');
+        Assert.That(lines, Has.Length.EqualTo(2), err);
+        Assert.That(lines[0], Does.Contain("unknown convention 'pytorch-fdi'").And.Contain("pytorch-fid"));
+        Assert.That(lines[1], Does.StartWith("usage: genmetrics metrics "));
     }
 
     [Test]
