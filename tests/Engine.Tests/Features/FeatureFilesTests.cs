@@ -118,7 +118,7 @@ public class FeatureFilesTests
     [TestCase("int64.npy", "dtype '<i8' (int64) is not supported: features must be float32 or float64 (<f4, <f8)")]
     [TestCase("object.npy", "dtype '|O' (Python object) is not supported (object arrays need pickle, which is refused)")]
     [TestCase("empty.npy", "empty file (0 bytes)")]
-    [TestCase("bigendian.npy", "dtype '>f4 (big-endian float32) is not supported")]
+    [TestCase("bigendian.npy", "dtype '>f4' (big-endian float32) is not supported")]
     [TestCase("structured.npy", "structured dtype is not supported")]
     [TestCase("onedim.npy", "shape (5,)")]
     [TestCase("threedim.npy", "shape (2, 3, 4)")]

@@ -70,6 +70,38 @@ public class ImageCommandsTests
         Assert.That(Expected(real, "pool").Data, Is.Not.EqualTo(expected.Data));
     }
 
+    /// <summary>stats with --network names that network on stderr, not the convention's Inception pool3.</summary>
+    [Test]
+    public void StatsNamesTheNetworkItUsed()
+    {
+        string real = Folder("real", 6, 1);
+        var r = Run("stats", real, "-o", Path.Combine(_dir, "s.npz"), "--network", _onnx, "--layer", "pool", "--no-cache", "--backend", "cpu");
+        Assert.That(r.Code, Is.EqualTo(0), r.Err);
+        Assert.That(r.Out, Does.Contain("mu [4]"));
+        Assert.That(r.Err, Does.Match(@"feature_network\s+tiny.onnx:pool \(--network").And.Not.Contain("inception-v3"));
+    }
+
+    /// <summary>
+    /// --network FILE.onnx without --layer: a one-output network uses that output and says so; a network with
+    /// several outputs is refused with their names.
+    /// </summary>
+    [Test]
+    public void AnOnnxNetworkWithoutLayerUsesItsOnlyOutputOrListsThem()
+    {
+        string real = Folder("real", 3, 1);
+        var several = Run("features", real, "-o", Path.Combine(_dir, "a.npy"), "--network", _onnx, "--no-cache");
+        Assert.That(several.Code, Is.EqualTo(2), several.Err);
+        Assert.That(several.Err, Does.Contain("outputs (pool, fc)").Or.Contain("outputs (fc, pool)"));
+        Assert.That(several.Err, Does.Contain("--layer NAME"));
+        string flatten = Path.Combine(ImagingFixtures.Dir("networks"), "flatten4x4.onnx");
+        var single = Run("features", real, "-o", Path.Combine(_dir, "b.npy"), "--network", flatten, "--no-cache");
+        Assert.That(single.Code, Is.EqualTo(0), single.Err);
+        Assert.That(single.Out, Does.Contain("3 x 48 float32 (flatten4x4.onnx values (its only output)"));
+        var stats = Run("stats", real, "-o", Path.Combine(_dir, "b.npz"), "--network", flatten, "--no-cache", "--backend", "cpu");
+        Assert.That(stats.Code, Is.EqualTo(0), stats.Err);
+        Assert.That(stats.Err, Does.Match(@"feature_network\s+flatten4x4.onnx:values \(its only output\) \(--network"));
+    }
+
     [Test]
     public void ListStandsInForAFolderInTheListedOrder()
     {
