@@ -172,7 +172,7 @@ public static class FeatureFiles
         }
         catch (InvalidDataException e)
         {
-            throw InputException.For(path, $"corrupt zip archive ({e.Message})");
+            throw InputException.For(path, $"not a readable zip archive ({IoErrors.Zip(e)})");
         }
     }
 
@@ -304,7 +304,7 @@ public static class FeatureFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(path, $"cannot open ({e.Message})");
+            throw InputException.For(path, $"cannot open ({IoErrors.Describe(e)})");
         }
     }
 
@@ -342,7 +342,7 @@ public static class FeatureFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(path, $"cannot write ({e.Message})");
+            throw InputException.For(path, $"cannot write ({IoErrors.Describe(e)})");
         }
     }
 
@@ -354,7 +354,7 @@ public static class FeatureFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(path, $"cannot write ({e.Message})");
+            throw InputException.For(path, $"cannot write ({IoErrors.Describe(e)})");
         }
     }
 

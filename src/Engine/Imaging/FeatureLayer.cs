@@ -103,7 +103,7 @@ public sealed record FeatureLayer(string Network, string Layer)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(Network, File.Exists(Network) ? $"cannot read model: {e.Message}" : "no such file");
+            throw InputException.For(Network, File.Exists(Network) ? $"cannot read model: {IoErrors.Describe(e)}" : "no such file");
         }
         return new OnnxFeatureNetwork(bytes, Layer, $"{Path.GetFileNameWithoutExtension(Network)}:{Layer}", Network, InputHeight, InputWidth, device: device, notice: notice);
     }

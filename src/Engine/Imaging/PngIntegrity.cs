@@ -137,9 +137,9 @@ internal static class PngIntegrity
                     while (zlib.Read(probe) > 0) got++;
                 }
             }
-            catch (InvalidDataException e)
+            catch (InvalidDataException)
             {
-                throw Bad(name, $"broken data stream ({e.Message})");
+                throw Bad(name, "broken data stream (the zlib data is damaged)");
             }
             if (got < expected) throw Bad(name, $"truncated image data ({got} of {expected} bytes)");
             if (got > expected) throw Bad(name, "image data is longer than the header implies");

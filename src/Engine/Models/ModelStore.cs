@@ -197,7 +197,7 @@ public sealed class ModelStore(string directory)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(path, $"cannot read: {e.Message}");
+            throw InputException.For(path, $"cannot read: {IoErrors.Describe(e)}");
         }
     }
 

@@ -102,6 +102,32 @@ public class ImageCommandsTests
         Assert.That(stats.Err, Does.Match(@"feature_network\s+flatten4x4.onnx:values \(its only output\) \(--network"));
     }
 
+    /// <summary>Random bytes named .zip as an image archive: one line in plain words, not the runtime's message.</summary>
+    [Test]
+    public void ACorruptZipOfImagesIsOneLineInPlainWords()
+    {
+        string bad = Path.Combine(_dir, "bad.zip");
+        var random = new byte[4096];
+        new Random(5).NextBytes(random);
+        "PK\x03\x04"u8.CopyTo(random);
+        File.WriteAllBytes(bad, random);
+        var r = Run("features", bad, "-o", Path.Combine(_dir, "f.npy"), "--network", _onnx, "--layer", "pool", "--no-cache");
+        Assert.That(r.Code, Is.EqualTo(2), r.Err);
+        Assert.That(r.Err, Does.Contain(bad + ": not a readable zip archive (").And.Not.Contain("Central Directory").And.Not.Contain("End of"));
+
+        // A zip whose central directory entry is damaged (found, then unreadable): still one line, no stack trace.
+        string damaged = Path.Combine(_dir, "cd.zip");
+        using (var zip = System.IO.Compression.ZipFile.Open(damaged, System.IO.Compression.ZipArchiveMode.Create))
+            using (var w = new StreamWriter(zip.CreateEntry("a.png").Open())) w.Write(new string('x', 100));
+        var bytes = File.ReadAllBytes(damaged);
+        int cd = bytes.AsSpan().LastIndexOf("PK\x01\x02"u8);
+        bytes.AsSpan(cd + 5, 35).Fill(0xff);
+        File.WriteAllBytes(damaged, bytes);
+        r = Run("features", damaged, "-o", Path.Combine(_dir, "f.npy"), "--network", _onnx, "--layer", "pool", "--no-cache");
+        Assert.That(r.Code, Is.EqualTo(2), r.Err);
+        Assert.That(r.Err, Does.Not.Contain("   at ").And.Contain(damaged + ": not a readable zip archive (its central directory is damaged)"));
+    }
+
     [Test]
     public void ListStandsInForAFolderInTheListedOrder()
     {
