@@ -169,6 +169,12 @@ internal sealed record ImageInputOptions(ResizeMode Mode = ResizeMode.Clean, int
         ? FeatureLayer.Parse(path, Layer ?? NetworkOutput, NetworkHeight, NetworkWidth)
         : null;
 
+    /// <summary>
+    /// How the stderr table names the user's own network ("net.onnx:softmax", "inception:logits"), the way the
+    /// engine names it for metrics; null without --network.
+    /// </summary>
+    public string? OwnNetworkName => CustomLayer is { } layer ? $"{Path.GetFileName(layer.Network)}:{layer.Layer}{(layer.IsOnlyOutput ? " (its only output)" : "")}" : null;
+
     /// <summary>The k-NN/realism network: the user's own, else <see cref="FeatureLayer.ForRealism"/>.</summary>
     public OnnxFeatureNetwork OpenKnnNetwork(Action<string>? notice = null) => (CustomLayer ?? FeatureLayer.ForRealism).Open(device: Device, notice: notice);
 

@@ -43,7 +43,7 @@ public static class OutputPaths
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(path, $"{option}: cannot create the folder ({e.Message})");
+            throw InputException.For(path, $"{option}: cannot create the folder ({IoErrors.Describe(e)})");
         }
         ProbeWritable(full, path, option);
         var inputList = inputs.ToList();
@@ -135,7 +135,7 @@ public static class OutputPaths
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(path, $"{option}: cannot write in {folder} ({e.Message})");
+            throw InputException.For(path, $"{option}: cannot write in {folder} ({IoErrors.NotWritable(e)})");
         }
         finally
         {

@@ -29,7 +29,7 @@ internal static class AtomicFile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
-            throw InputException.For(path, $"cannot write ({e.Message})");
+            throw InputException.For(path, $"cannot write ({IoErrors.Describe(e)})");
         }
     }
 

@@ -36,7 +36,7 @@ internal sealed class CrcCheckedStream : Stream
         }
         catch (InvalidDataException e)
         {
-            throw InputException.For(name, $"corrupt zip member ({e.Message})");
+            throw InputException.For(name, $"corrupt zip member ({IoErrors.Zip(e)})");
         }
     }
 
@@ -66,9 +66,9 @@ internal sealed class CrcCheckedStream : Stream
         {
             n = inner.Read(buffer);
         }
-        catch (InvalidDataException e)
+        catch (InvalidDataException)
         {
-            throw InputException.For(name, $"corrupt compressed data ({e.Message})");
+            throw InputException.For(name, "corrupt compressed data (the Deflate stream is damaged)");
         }
         if (n > 0)
         {

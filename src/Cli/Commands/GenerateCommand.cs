@@ -57,7 +57,7 @@ public sealed class GenerateCommand : ICommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(output, $"cannot create the output folder: {e.Message}");
+            throw InputException.For(output, $"cannot create the output folder: {IoErrors.Describe(e)}");
         }
         var options = new GenerationOptions(cutoff, classIndex);
         int imageBytes = 3 * h * w;

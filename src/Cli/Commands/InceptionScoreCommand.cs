@@ -64,7 +64,7 @@ public sealed class InceptionScoreCommand : ICommand
             return Program.ExitOk;
         }
         if (target is not null) OutputPaths.WriteText(target, json + "\n", context);
-        context.Out.WriteLine($"inception score  {r.Mean:0.0000} ± {r.Std:0.0000}  ({splits} splits of {logits.Rows} samples, {logits.Dim} classes)");
+        context.Out.WriteLine($"inception score  {r.Mean:0.0000} ± {r.Std:0.0000}  ({logits.Rows} samples in {splits} splits of {(logits.Rows % splits == 0 ? "" : "~")}{logits.Rows / splits}, {logits.Dim} classes)");
         return Program.ExitOk;
     }
 }

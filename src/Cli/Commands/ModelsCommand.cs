@@ -72,7 +72,7 @@ public sealed class ModelsCommand : ICommand
             {
                 context.Notice($"downloading {model.Url}");
                 using var client = new HttpClient { Timeout = TimeSpan.FromHours(2) };
-                ModelStore.DownloadAsync(client, model.Url, checkpoint, context.Progress.Start("download")).GetAwaiter().GetResult();
+                ModelStore.DownloadAsync(client, model.Url, checkpoint, context.Progress.Start("download"), model: model.Id).GetAwaiter().GetResult();
                 context.Progress.Clear();
             }
             downloaded = true;

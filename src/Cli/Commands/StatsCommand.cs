@@ -37,8 +37,9 @@ public sealed class StatsCommand : ICommand
         bool images = InputLoader.IsImageSource(input);
         // Images: features of the FID layer (or --network/--layer) first. A feature file is streamed in
         // float64 blocks: memory is O(block + D²) whatever the file's size.
+        var imageOptions = ImageInputOptions.From(args);
         IRowBlockSource source = images
-            ? InputLoader.LoadFeatures(input, null, context, ImageInputOptions.From(args), FeatureLayer.For(MetricGroup.Fid))
+            ? InputLoader.LoadFeatures(input, null, context, imageOptions, FeatureLayer.For(MetricGroup.Fid))
             : FeatureFiles.Open(input, args.Get("key")) as FeatureFileInput ?? throw new InputException($"{input}: already holds statistics (mu, sigma)");
         string unit = images ? "images" : "samples";
         if (source.Rows < 2)
@@ -48,7 +49,7 @@ public sealed class StatsCommand : ICommand
         context.Progress.Clear();
         OutputPaths.Save(output, path => FeatureFiles.WriteStatistics(path, stats), context);
         context.Out.WriteLine($"wrote {output}: mu [{stats.Dim}], sigma [{stats.Dim}, {stats.Dim}] from {source.Rows} {unit}");
-        context.Notice(ResolvedConvention.Table(convention.Convention.Name, convention.ChoicesFor([MetricGroup.Fid], images)));
+        context.Notice(ResolvedConvention.Table(convention.Convention.Name, convention.ChoicesFor([MetricGroup.Fid], images, images ? imageOptions.OwnNetworkName : null)));
         foreach (var d in convention.DifferencesFor([MetricGroup.Fid], images)) context.Notice($"{convention.Convention.Name} differs: {d}");
         return Program.ExitOk;
     }

@@ -22,7 +22,7 @@ public sealed class StyleMixCommand : ICommand
         CommonOptions.Generator("a StyleGAN (mapping + synthesis) generator description"),
         Opt.Text("row-seeds", "seeds of the rows", "LIST"),
         Opt.Text("col-seeds", "seeds of the columns", "LIST"),
-        Opt.Text("col-styles", "style layers taken from the column seed (default 0-6, as StyleGAN2)", "LIST", "0-6"),
+        Opt.Text("col-styles", "style layers taken from the column seed (default 0-6, as StyleGAN2, clipped to the generator's layers)", "LIST", "0-6"),
         CommonOptions.Psi(),
         CommonOptions.TruncationCutoff(),
         CommonOptions.Output("the grid PNG to write", "FILE.png"),
@@ -46,6 +46,13 @@ public sealed class StyleMixCommand : ICommand
         using var loaded = Generator.Load(generatorPath);
         var style = loaded as StyleGanGenerator ?? throw new InputException($"{generatorPath}: style mixing needs a StyleGAN (mapping + synthesis) generator");
         var layers = SeedList.Parse(args.Get("col-styles")!, "--col-styles").Select(v => (int)Math.Min(v, int.MaxValue)).Distinct().ToArray();
+        if (!args.Has("col-styles") && layers.Max() >= style.NumLayers)
+        {
+            // The default (StyleGAN2's 0-6) is fitted to a generator with fewer style layers; only an
+            // explicit --col-styles out of range is an error.
+            layers = layers.Where(l => l < style.NumLayers).ToArray();
+            context.Notice($"--col-styles: default 0-6 clipped to 0-{style.NumLayers - 1} (the generator has {style.NumLayers} style layers)");
+        }
         foreach (int l in layers)
             if (l >= style.NumLayers) throw new InputException($"--col-styles: layer {l} does not exist (the generator has {style.NumLayers} style layers, 0..{style.NumLayers - 1})");
 

@@ -42,6 +42,7 @@ public static class FeatureFiles
             var header = NpyHeader.Read(file, path);
             return Features(path, null, path, header, file.Length);
         }
+        if (got == 0) throw InputException.For(path, "empty file (0 bytes), not a .npy or .npz");
         if (got >= 4 && magic[..4].SequenceEqual("PK\x03\x04"u8)) return OpenNpz(path, file, key, defer);
         if (got >= 4 && magic[..4].SequenceEqual("PK\x05\x06"u8)) throw InputException.For(path, "an empty zip archive, not an .npz");
         throw InputException.For(path, "not a .npy or .npz file (unrecognised first bytes)");
@@ -171,7 +172,7 @@ public static class FeatureFiles
         }
         catch (InvalidDataException e)
         {
-            throw InputException.For(path, $"corrupt zip archive ({e.Message})");
+            throw InputException.For(path, $"not a readable zip archive ({IoErrors.Zip(e)})");
         }
     }
 
@@ -183,9 +184,10 @@ public static class FeatureFiles
 
     static FeatureFileInput Features(string path, string? member, string name, NpyHeader header, long storedLength)
     {
+        // The dtype first: an object array (np.save with allow_pickle) is refused for what it is, not for its shape.
+        header.EnsureFloat(name);
         if (header.Shape.Length != 2)
             throw InputException.For(name, $"array has shape {header.ShapeText}: features must be a 2-D [N, D] array");
-        header.EnsureFloat(name);
         if (header.Shape[1] == 0 || header.Shape[0] > int.MaxValue || header.Shape[1] > int.MaxValue)
             throw InputException.For(name, $"unusable feature shape {header.ShapeText}");
         var input = new FeatureFileInput(path, member, name, header);
@@ -302,7 +304,7 @@ public static class FeatureFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(path, $"cannot open ({e.Message})");
+            throw InputException.For(path, $"cannot open ({IoErrors.Describe(e)})");
         }
     }
 
@@ -340,7 +342,7 @@ public static class FeatureFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(path, $"cannot write ({e.Message})");
+            throw InputException.For(path, $"cannot write ({IoErrors.Describe(e)})");
         }
     }
 
@@ -352,7 +354,7 @@ public static class FeatureFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(path, $"cannot write ({e.Message})");
+            throw InputException.For(path, $"cannot write ({IoErrors.Describe(e)})");
         }
     }
 

@@ -199,9 +199,9 @@ public sealed class FeatureFileInput : FeatureInput, IRowBlockSource
             if (stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false) < buffer.Length)
                 throw Truncated();
         }
-        catch (InvalidDataException e)
+        catch (InvalidDataException)
         {
-            throw InputException.For(Name, $"corrupt compressed data ({e.Message})");
+            throw InputException.For(Name, "corrupt compressed data (the Deflate stream is damaged)");
         }
     }
 
@@ -259,7 +259,7 @@ sealed class ArrayReader : IDisposable
             data?.Dispose();
             zip?.Dispose();
             file.Dispose();
-            if (e is InvalidDataException) throw InputException.For(name, $"corrupt zip archive ({e.Message})");
+            if (e is InvalidDataException) throw InputException.For(name, $"not a readable zip archive ({IoErrors.Zip((InvalidDataException)e)})");
             throw;
         }
     }

@@ -53,7 +53,7 @@ public sealed class NpyHeader
     {
         if (!IsFloat32 && !IsFloat64)
             throw InputException.For(source,
-                $"dtype {Descr} ({DTypeName}) is not supported: features must be float32 or float64 (<f4, <f8)");
+                $"dtype '{Descr}' ({DTypeName}) is not supported{(Descr.Length > 1 && Descr[1] == 'O' ? " (object arrays need pickle, which is refused)" : "")}: features must be float32 or float64 (<f4, <f8)");
     }
 
     /// <summary>Reads the magic, version, length field and header dict, leaving the stream at the first data byte.</summary>

@@ -44,7 +44,7 @@ public sealed class GeneratorDescription
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(path, $"cannot read the generator description: {e.Message}");
+            throw InputException.For(path, $"cannot read the generator description: {IoErrors.Describe(e)}");
         }
         return Parse(bytes, path);
     }

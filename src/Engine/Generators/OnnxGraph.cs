@@ -27,7 +27,7 @@ internal sealed class OnnxGraph : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(path, $"cannot read the model: {e.Message}");
+            throw InputException.For(path, $"cannot read the model: {IoErrors.Describe(e)}");
         }
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         if (threads > 0) options.IntraOpNumThreads = threads;

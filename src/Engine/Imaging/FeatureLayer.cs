@@ -45,16 +45,48 @@ public sealed record FeatureLayer(string Network, string Layer)
 
     /// <summary>
     /// Parses a --network value (inception, vgg16 or FILE.onnx) and an optional --layer; without a layer an
-    /// installed model gets its default output (pool3, fc2_relu) and an ONNX file is an error.
+    /// installed model gets its default output (pool3, fc2_relu) and an ONNX file its only output (several
+    /// outputs are an error that lists them).
     /// </summary>
     public static FeatureLayer Parse(string network, string? layer, int inputHeight = 0, int inputWidth = 0)
     {
         var model = KnownModel.Find(network.ToLowerInvariant());
         if (model is null && !network.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) && !File.Exists(network))
             throw new InputException($"--network: '{network}' is neither inception, vgg16 nor an ONNX file");
-        string output = layer ?? model?.DefaultOutput
-            ?? throw new InputException($"{network}: an ONNX network needs the output to use as features (--layer NAME or --network-output NAME)");
-        return new FeatureLayer(model?.Id ?? network, output) { InputHeight = inputHeight, InputWidth = inputWidth };
+        if (layer is null && model is null)
+        {
+            // An ONNX file without --layer: its only output is the features; with several, the user chooses.
+            var outputs = OnnxOutputNames(network);
+            if (outputs.Count != 1)
+                throw new InputException($"{network}: the network has {outputs.Count} outputs ({string.Join(", ", outputs)}); choose the features with --layer NAME");
+            return new FeatureLayer(network, outputs[0]) { InputHeight = inputHeight, InputWidth = inputWidth, IsOnlyOutput = true };
+        }
+        return new FeatureLayer(model?.Id ?? network, layer ?? model!.DefaultOutput) { InputHeight = inputHeight, InputWidth = inputWidth };
+    }
+
+    /// <summary>True when <see cref="Layer"/> was not given but is the ONNX file's only output.</summary>
+    public bool IsOnlyOutput { get; init; }
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, long, DateTime), IReadOnlyList<string>> OutputsSeen = new();
+
+    /// <summary>The output names of an ONNX file (read once per file version).</summary>
+    static IReadOnlyList<string> OnnxOutputNames(string path)
+    {
+        if (!File.Exists(path)) throw InputException.For(path, "no such file");
+        var info = new FileInfo(path);
+        return OutputsSeen.GetOrAdd((info.FullName, info.Length, info.LastWriteTimeUtc), _ =>
+        {
+            try
+            {
+                using var options = new Microsoft.ML.OnnxRuntime.SessionOptions { GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_DISABLE_ALL };
+                using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path, options);
+                return session.OutputMetadata.Keys.ToList();
+            }
+            catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
+            {
+                throw InputException.For(path, $"ONNX Runtime cannot load the model: {e.Message}");
+            }
+        });
     }
 
     /// <summary>
@@ -71,10 +103,10 @@ public sealed record FeatureLayer(string Network, string Layer)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(Network, File.Exists(Network) ? $"cannot read model: {e.Message}" : "no such file");
+            throw InputException.For(Network, File.Exists(Network) ? $"cannot read model: {IoErrors.Describe(e)}" : "no such file");
         }
         return new OnnxFeatureNetwork(bytes, Layer, $"{Path.GetFileNameWithoutExtension(Network)}:{Layer}", Network, InputHeight, InputWidth, device: device, notice: notice);
     }
 
-    public override string ToString() => $"{(Model is null ? Path.GetFileName(Network) : Network)} {Layer}";
+    public override string ToString() => $"{(Model is null ? Path.GetFileName(Network) : Network)} {Layer}{(IsOnlyOutput ? " (its only output)" : "")}";
 }

@@ -109,15 +109,19 @@ public sealed class ImageCollection : IDisposable
         }
         else if (File.Exists(path) && path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
         {
-            ZipArchive archive;
+            ZipArchive? opened = null;
             try
             {
-                archive = ZipFile.OpenRead(path);
+                opened = ZipFile.OpenRead(path);
+                // The central directory is read here: a damaged one must be an input error, not a crash below.
+                _ = opened.Entries.Count;
             }
             catch (InvalidDataException e)
             {
-                throw InputException.For(path, $"not a readable zip archive ({e.Message})");
+                opened?.Dispose();
+                throw InputException.For(path, $"not a readable zip archive ({IoErrors.Zip(e)})");
             }
+            var archive = opened;
             var byName = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
             var entries = new List<ImageEntry>();
             foreach (var e in archive.Entries)
@@ -160,7 +164,7 @@ public sealed class ImageCollection : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(path, $"cannot read the image list ({e.Message})");
+            throw InputException.For(path, $"cannot read the image list ({IoErrors.Describe(e)})");
         }
         var root = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var entries = new List<ImageEntry>();
@@ -208,7 +212,7 @@ public sealed class ImageCollection : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            throw InputException.For(DisplayName(entry), $"cannot read ({e.Message})");
+            throw InputException.For(DisplayName(entry), $"cannot read ({IoErrors.Describe(e)})");
         }
     }
 

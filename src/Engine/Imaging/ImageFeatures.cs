@@ -63,7 +63,7 @@ public static class ImageFeatures
         if (layer is not null)
         {
             var own = Run(layer);
-            return MetricInput.FromImages(path, own, own, provenance, $"{Path.GetFileName(layer.Network)}:{layer.Layer}");
+            return MetricInput.FromImages(path, own, own, provenance, $"{Path.GetFileName(layer.Network)}:{layer.Layer}{(layer.IsOnlyOutput ? " (its only output)" : "")}");
         }
         store ??= ModelStore.Default();
         var gaussianGroups = groups?.Where(g => !IsKnn(g)).ToList();

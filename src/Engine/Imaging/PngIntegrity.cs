@@ -38,7 +38,7 @@ internal static class PngIntegrity
             uint length = BinaryPrimitives.ReadUInt32BigEndian(data[pos..]);
             var type = data.Slice(pos + 4, 4);
             string typeText = ChunkName(type);
-            if (!IsChunkType(type)) throw Bad(name, $"broken chunk type at byte {pos + 4} ({typeText})");
+            if (!IsChunkType(type)) throw Bad(name, $"chunk type '{typeText}' (bytes {Convert.ToHexString(type).ToLowerInvariant().Insert(6, " ").Insert(4, " ").Insert(2, " ")}) at byte {pos + 4} is not a valid PNG chunk name (4 ASCII letters)");
             if (length > int.MaxValue || pos + 12L + length > data.Length)
                 throw Bad(name, $"truncated: chunk {typeText} declares {length} bytes, the file has {Math.Max(0, data.Length - pos - 12)} left");
             var body = data.Slice(pos + 8, (int)length);
@@ -137,9 +137,9 @@ internal static class PngIntegrity
                     while (zlib.Read(probe) > 0) got++;
                 }
             }
-            catch (InvalidDataException e)
+            catch (InvalidDataException)
             {
-                throw Bad(name, $"broken data stream ({e.Message})");
+                throw Bad(name, "broken data stream (the zlib data is damaged)");
             }
             if (got < expected) throw Bad(name, $"truncated image data ({got} of {expected} bytes)");
             if (got > expected) throw Bad(name, "image data is longer than the header implies");

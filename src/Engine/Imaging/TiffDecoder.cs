@@ -230,9 +230,9 @@ internal static class TiffDecoder
             using var z = new ZLibStream(new MemoryStream(src.ToArray(), writable: false), CompressionMode.Decompress);
             if (z.ReadAtLeast(dst, dst.Length, throwOnEndOfStream: false) < dst.Length) throw Bad(name, "truncated Deflate data");
         }
-        catch (InvalidDataException e)
+        catch (InvalidDataException)
         {
-            throw Bad(name, $"broken Deflate data ({e.Message})");
+            throw Bad(name, "broken Deflate data (the compressed strip or tile is damaged)");
         }
     }
 

@@ -197,16 +197,17 @@ public sealed class ModelStore(string directory)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(path, $"cannot read: {e.Message}");
+            throw InputException.For(path, $"cannot read: {IoErrors.Describe(e)}");
         }
     }
 
     /// <summary>
     /// Downloads <paramref name="url"/> to <paramref name="destination"/> through DESTINATION.part, resuming a
     /// previous partial download with an HTTP Range request (a server that ignores it restarts from zero).
-    /// On failure the .part file stays for the next attempt and an <see cref="InputException"/> says so.
+    /// On failure the .part file stays for the next attempt and an <see cref="InputException"/> says so, with the
+    /// offline command for <paramref name="model"/> (e.g. "inception"; MODEL when null).
     /// </summary>
-    public static async Task DownloadAsync(HttpClient client, string url, string destination, IProgress<double>? progress = null, CancellationToken cancel = default)
+    public static async Task DownloadAsync(HttpClient client, string url, string destination, IProgress<double>? progress = null, CancellationToken cancel = default, string? model = null)
     {
         string part = destination + ".part";
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(destination))!);
@@ -249,7 +250,7 @@ public sealed class ModelStore(string directory)
             long kept = File.Exists(part) ? new FileInfo(part).Length : 0;
             if (kept == 0 && File.Exists(part)) File.Delete(part);
             string resume = kept > 0 ? $"{kept} bytes kept in {part}; run the command again to resume, or " : "";
-            throw InputException.For(url, $"download failed: {e.Message} ({resume}to install without network, download {url} on another machine and run: genmetrics models install MODEL --from {Path.GetFileName(destination)})");
+            throw InputException.For(url, $"download failed: {e.Message} ({resume}to install without network, download {url} on another machine and run: genmetrics models install {model ?? "MODEL"} --from {Path.GetFileName(destination)})");
         }
     }
 }

@@ -84,7 +84,7 @@ public sealed class OnnxFeatureNetwork : IFeatureNetwork
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(path, $"cannot read model: {e.Message}");
+            throw InputException.For(path, $"cannot read model: {IoErrors.Describe(e)}");
         }
         return new OnnxFeatureNetwork(bytes, outputName, name ?? $"{Path.GetFileNameWithoutExtension(path)}:{outputName}", path, threads: threads);
     }

@@ -27,7 +27,7 @@ public static class TorchCheckpoint
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InputException.For(path, $"cannot read checkpoint: {e.Message}");
+            throw InputException.For(path, $"cannot read checkpoint: {IoErrors.Describe(e)}");
         }
         return Read(bytes, path);
     }
@@ -43,7 +43,7 @@ public static class TorchCheckpoint
         }
         catch (InvalidDataException e)
         {
-            throw InputException.For(source, $"damaged checkpoint archive ({e.Message})");
+            throw InputException.For(source, $"damaged checkpoint archive ({IoErrors.Zip(e)})");
         }
         catch (OverflowException)
         {

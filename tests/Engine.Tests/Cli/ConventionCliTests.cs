@@ -182,6 +182,20 @@ public class ConventionCliTests
         Assert.That(Mean("--convention", "torch-fidelity"), Is.Not.EqualTo(Mean()));
     }
 
+    /// <summary>The plain line gives the total N and the size of each split, not N as each split's size.</summary>
+    [Test]
+    public void InceptionScoreLineSaysTheTotalAndTheSplitSize()
+    {
+        string logits = WriteFeatures("logits500.npy", 500, 10, 9);
+        var (code, stdout, err) = Run("is", logits);
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(stdout, Does.Contain("(500 samples in 10 splits of 50, 10 classes)"));
+        logits = WriteFeatures("logits57.npy", 57, 10, 9);
+        (code, stdout, err) = Run("is", logits);
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(stdout, Does.Contain("(57 samples in 10 splits of ~5, 10 classes)"));
+    }
+
     /// <summary>
     /// pytorch-fid has no precision/recall: with --metrics fid,pr its convention defines only FID's choices, and
     /// the k-NN ones (k, comparison, radius) are GenMetrics' defaults, labelled so on stderr and listed in the

@@ -115,8 +115,10 @@ public class FeatureFilesTests
     }
 
     [TestCase("missing.npy", "no such file")]
-    [TestCase("int64.npy", "dtype <i8 (int64) is not supported: features must be float32 or float64 (<f4, <f8)")]
-    [TestCase("bigendian.npy", "dtype >f4 (big-endian float32) is not supported")]
+    [TestCase("int64.npy", "dtype '<i8' (int64) is not supported: features must be float32 or float64 (<f4, <f8)")]
+    [TestCase("object.npy", "dtype '|O' (Python object) is not supported (object arrays need pickle, which is refused)")]
+    [TestCase("empty.npy", "empty file (0 bytes)")]
+    [TestCase("bigendian.npy", "dtype '>f4' (big-endian float32) is not supported")]
     [TestCase("structured.npy", "structured dtype is not supported")]
     [TestCase("onedim.npy", "shape (5,)")]
     [TestCase("threedim.npy", "shape (2, 3, 4)")]
@@ -157,7 +159,16 @@ public class FeatureFilesTests
         var bytes = File.ReadAllBytes(Fixture("savez.npz"));
         File.WriteAllBytes(cut, bytes[..(bytes.Length / 2)]);
         var e = Assert.Throws<InputException>(() => FeatureFiles.Open(cut));
-        Assert.That(e!.Message, Does.StartWith(cut + ": corrupt zip archive"));
+        Assert.That(e!.Message, Does.StartWith(cut + ": not a readable zip archive (").And.Not.Contain("Central Directory"));
+
+        // Random bytes behind a zip signature: plain words, not the runtime's "Central Directory corrupt."
+        string bad = Path.Combine(tempDir, "bad.npz");
+        var random = new byte[4096];
+        new Random(3).NextBytes(random);
+        "PK\x03\x04"u8.CopyTo(random);
+        File.WriteAllBytes(bad, random);
+        e = Assert.Throws<InputException>(() => FeatureFiles.Open(bad));
+        Assert.That(e!.Message, Does.StartWith(bad + ": not a readable zip archive (").And.Not.Contain("Central Directory"));
 
         e = Assert.Throws<InputException>(() => NpyHeader.Parse("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }", "huge.npy"));
         Assert.That(e!.Message, Does.StartWith("huge.npy: corrupt .npy header (shape too large)"));

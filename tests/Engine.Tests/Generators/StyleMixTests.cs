@@ -50,6 +50,32 @@ public class StyleMixTests
         }
     }
 
+    /// <summary>
+    /// The default --col-styles (0-6) is clipped to this 4-layer generator with one notice, giving the figure of
+    /// an explicit 0-3; an explicit layer beyond the generator's is an error naming --col-styles.
+    /// </summary>
+    [Test]
+    public void TheDefaultColStylesFitTheGeneratorAndOnlyAnExplicitOneIsChecked()
+    {
+        string dir = Directory.CreateTempSubdirectory("genmetrics-mixd-").FullName;
+        try
+        {
+            string byDefault = Path.Combine(dir, "default.png"), explicitAll = Path.Combine(dir, "all.png");
+            var (code, err) = Run("--row-seeds", "1,2", "--col-seeds", "3,4", "-o", byDefault);
+            Assert.That(code, Is.EqualTo(0), err);
+            Assert.That(err, Does.Contain("--col-styles: default 0-6 clipped to 0-3 (the generator has 4 style layers)").And.Not.Contain("does not exist"));
+            Assert.That(Run("--row-seeds", "1,2", "--col-seeds", "3,4", "--col-styles", "0-3", "-o", explicitAll).Code, Is.EqualTo(0));
+            Assert.That(File.ReadAllBytes(byDefault), Is.EqualTo(File.ReadAllBytes(explicitAll)));
+            (code, err) = Run("--row-seeds", "1,2", "--col-seeds", "3,4", "--col-styles", "0-6", "-o", Path.Combine(dir, "bad.png"));
+            Assert.That(code, Is.EqualTo(2));
+            Assert.That(err, Does.Contain("--col-styles: layer 4 does not exist"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Test]
     public void VideoBlendsFromTheRowImagesToTheFigure()
     {

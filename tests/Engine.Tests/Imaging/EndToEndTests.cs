@@ -106,12 +106,14 @@ public class EndToEndTests
     }
 
     [Test]
-    public void MissingNetworkOutputIsAUsageError()
+    public void AMissingNetworkFileWithoutLayerIsNamed()
     {
         string real = MakeFolder("real", 3, 1, 1.0);
+        // Without --layer the network's outputs are read, so a missing file is named as missing first
+        // (ImageCommandsTests covers the one-output and several-output cases).
         var r = Metrics([real, real, "--network", Path.Combine(_dir, "x.onnx")]);
         Assert.That(r.Code, Is.EqualTo(2));
-        Assert.That(r.Err, Does.Contain("--network-output"));
+        Assert.That(r.Err, Does.Contain(Path.Combine(_dir, "x.onnx") + ": no such file"));
     }
 
     [Test]

@@ -70,6 +70,64 @@ public class ImageCommandsTests
         Assert.That(Expected(real, "pool").Data, Is.Not.EqualTo(expected.Data));
     }
 
+    /// <summary>stats with --network names that network on stderr, not the convention's Inception pool3.</summary>
+    [Test]
+    public void StatsNamesTheNetworkItUsed()
+    {
+        string real = Folder("real", 6, 1);
+        var r = Run("stats", real, "-o", Path.Combine(_dir, "s.npz"), "--network", _onnx, "--layer", "pool", "--no-cache", "--backend", "cpu");
+        Assert.That(r.Code, Is.EqualTo(0), r.Err);
+        Assert.That(r.Out, Does.Contain("mu [4]"));
+        Assert.That(r.Err, Does.Match(@"feature_network\s+tiny.onnx:pool \(--network").And.Not.Contain("inception-v3"));
+    }
+
+    /// <summary>
+    /// --network FILE.onnx without --layer: a one-output network uses that output and says so; a network with
+    /// several outputs is refused with their names.
+    /// </summary>
+    [Test]
+    public void AnOnnxNetworkWithoutLayerUsesItsOnlyOutputOrListsThem()
+    {
+        string real = Folder("real", 3, 1);
+        var several = Run("features", real, "-o", Path.Combine(_dir, "a.npy"), "--network", _onnx, "--no-cache");
+        Assert.That(several.Code, Is.EqualTo(2), several.Err);
+        Assert.That(several.Err, Does.Contain("outputs (pool, fc)").Or.Contain("outputs (fc, pool)"));
+        Assert.That(several.Err, Does.Contain("--layer NAME"));
+        string flatten = Path.Combine(ImagingFixtures.Dir("networks"), "flatten4x4.onnx");
+        var single = Run("features", real, "-o", Path.Combine(_dir, "b.npy"), "--network", flatten, "--no-cache");
+        Assert.That(single.Code, Is.EqualTo(0), single.Err);
+        Assert.That(single.Out, Does.Contain("3 x 48 float32 (flatten4x4.onnx values (its only output)"));
+        var stats = Run("stats", real, "-o", Path.Combine(_dir, "b.npz"), "--network", flatten, "--no-cache", "--backend", "cpu");
+        Assert.That(stats.Code, Is.EqualTo(0), stats.Err);
+        Assert.That(stats.Err, Does.Match(@"feature_network\s+flatten4x4.onnx:values \(its only output\) \(--network"));
+    }
+
+    /// <summary>Random bytes named .zip as an image archive: one line in plain words, not the runtime's message.</summary>
+    [Test]
+    public void ACorruptZipOfImagesIsOneLineInPlainWords()
+    {
+        string bad = Path.Combine(_dir, "bad.zip");
+        var random = new byte[4096];
+        new Random(5).NextBytes(random);
+        "PK\x03\x04"u8.CopyTo(random);
+        File.WriteAllBytes(bad, random);
+        var r = Run("features", bad, "-o", Path.Combine(_dir, "f.npy"), "--network", _onnx, "--layer", "pool", "--no-cache");
+        Assert.That(r.Code, Is.EqualTo(2), r.Err);
+        Assert.That(r.Err, Does.Contain(bad + ": not a readable zip archive (").And.Not.Contain("Central Directory").And.Not.Contain("End of"));
+
+        // A zip whose central directory entry is damaged (found, then unreadable): still one line, no stack trace.
+        string damaged = Path.Combine(_dir, "cd.zip");
+        using (var zip = System.IO.Compression.ZipFile.Open(damaged, System.IO.Compression.ZipArchiveMode.Create))
+            using (var w = new StreamWriter(zip.CreateEntry("a.png").Open())) w.Write(new string('x', 100));
+        var bytes = File.ReadAllBytes(damaged);
+        int cd = bytes.AsSpan().LastIndexOf("PK\x01\x02"u8);
+        bytes.AsSpan(cd + 5, 35).Fill(0xff);
+        File.WriteAllBytes(damaged, bytes);
+        r = Run("features", damaged, "-o", Path.Combine(_dir, "f.npy"), "--network", _onnx, "--layer", "pool", "--no-cache");
+        Assert.That(r.Code, Is.EqualTo(2), r.Err);
+        Assert.That(r.Err, Does.Not.Contain("   at ").And.Contain(damaged + ": not a readable zip archive (its central directory is damaged)"));
+    }
+
     [Test]
     public void ListStandsInForAFolderInTheListedOrder()
     {

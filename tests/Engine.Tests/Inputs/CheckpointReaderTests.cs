@@ -111,8 +111,9 @@ public class CheckpointReaderTests
             string destination = Path.Combine(dir, "pt_inception-2015-12-05-6726825d.pth");
             // Nothing listens on port 9 of localhost: the connection is refused at once, as offline.
             using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
-            var e = Assert.Throws<InputException>(() => ModelStore.DownloadAsync(client, "http://127.0.0.1:9/x.pth", destination).GetAwaiter().GetResult());
+            var e = Assert.Throws<InputException>(() => ModelStore.DownloadAsync(client, "http://127.0.0.1:9/x.pth", destination, model: "inception").GetAwaiter().GetResult());
             Assert.That(e!.Message, Does.Contain("--from").And.Not.Contain(".part"));
+            Assert.That(e.Message, Does.Contain("genmetrics models install inception --from pt_inception-2015-12-05-6726825d.pth").And.Not.Contain("MODEL"));
             Assert.That(File.Exists(destination + ".part"), Is.False);
         }
         finally

@@ -80,6 +80,15 @@ public class ImageInputTests
         }
     }
 
+    /// <summary>A signature followed by text: the bad chunk type is quoted and given as bytes, so blanks show.</summary>
+    [Test]
+    public void ABrokenChunkTypeIsQuotedWithItsBytes()
+    {
+        byte[] bytes = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, .. "this is broken"u8];
+        var e = Assert.Throws<InputException>(() => StbImageDecoder.Instance.Decode(bytes, "broken.png"));
+        Assert.That(e!.Message, Is.EqualTo("broken.png: damaged PNG: chunk type ' is ' (bytes 20 69 73 20) at byte 12 is not a valid PNG chunk name (4 ASCII letters)"));
+    }
+
     [Test]
     public void ASingleChangedByteInAnyChunkIsCaught()
     {

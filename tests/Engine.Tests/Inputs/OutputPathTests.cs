@@ -72,7 +72,7 @@ public class OutputPathTests
             AssertOneLineError(With(args, Path.Combine(dir, "missing-folder", "out" + ext)), "does not exist");
             AssertOneLineError(With(args, Path.Combine(dir, "out.txt")), $"{option} writes");
             AssertOneLineError(With(args, Path.Combine(file, "out" + ext)), "does not exist");
-            AssertOneLineError(With(args, "/proc/out" + ext), "cannot write in /proc");
+            AssertOneLineError(With(args, "/proc/out" + ext), "cannot write in /proc (the folder is not writable)");
             AssertOneLineError(With(args, dir), "is a folder");
         }
     }

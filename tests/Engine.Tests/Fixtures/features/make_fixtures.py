@@ -67,6 +67,9 @@ with open("truncated.npy", "wb") as f:
     f.write(whole[:-10])
 raw_npy("corrupt_header.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4", b"\0" * 48)
 raw_npy("structured.npy", "{'descr': [('x', '<f4')], 'fortran_order': False, 'shape': (3, 1), }", b"\0" * 12)
+# np.save of an object array (allow_pickle): refused by its dtype, before its shape.
+np.save("object.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+open("empty.npy", "wb").close()
 with zipfile.ZipFile("not_npz.zip", "w") as z:
     z.writestr(zipfile.ZipInfo("readme.txt", FIXED_TIME), "hello")
 with open("neither.txt", "w") as f:
