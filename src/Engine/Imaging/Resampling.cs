@@ -143,7 +143,7 @@ public static class Resampling
             {
                 float* block = source + (long)y0 * sourceStride;
                 for (int x0 = 0; x0 < fullWidth; x0 += 8)
-                    Transpose8x8(block + x0, sourceStride, target + (long)x0 * targetStride + y0, targetStride);
+                    Compute.Gemm.SgemmPacking.Transpose8x8(block + x0, sourceStride, null, target + (long)x0 * targetStride + y0, targetStride);
                 for (int x = fullWidth; x < width; x++)
                     for (int i = 0; i < 8; i++) target[(long)x * targetStride + y0 + i] = block[(long)i * sourceStride + x];
             }
@@ -161,42 +161,6 @@ public static class Resampling
         int padded = RoundUp(height);
         if (padded > height)
             for (int x = 0; x < width; x++) new Span<float>(target + (long)x * targetStride + height, padded - height).Clear();
-    }
-
-    static unsafe void Transpose8x8(float* source, int sourceStride, float* target, int targetStride)
-    {
-        var r0 = Avx.LoadVector256(source);
-        var r1 = Avx.LoadVector256(source + sourceStride);
-        var r2 = Avx.LoadVector256(source + 2L * sourceStride);
-        var r3 = Avx.LoadVector256(source + 3L * sourceStride);
-        var r4 = Avx.LoadVector256(source + 4L * sourceStride);
-        var r5 = Avx.LoadVector256(source + 5L * sourceStride);
-        var r6 = Avx.LoadVector256(source + 6L * sourceStride);
-        var r7 = Avx.LoadVector256(source + 7L * sourceStride);
-        var t0 = Avx.UnpackLow(r0, r1);
-        var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3);
-        var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5);
-        var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7);
-        var t7 = Avx.UnpackHigh(r6, r7);
-        var u0 = Avx.Shuffle(t0, t2, 0x44);
-        var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44);
-        var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, t6, 0x44);
-        var u5 = Avx.Shuffle(t4, t6, 0xEE);
-        var u6 = Avx.Shuffle(t5, t7, 0x44);
-        var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(target, Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(target + targetStride, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(target + 2L * targetStride, Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(target + 3L * targetStride, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(target + 4L * targetStride, Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(target + 5L * targetStride, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(target + 6L * targetStride, Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(target + 7L * targetStride, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     // pshufb masks that gather channel c of 16 RGB pixels from each of their three 16-byte thirds (0x80: zero).

@@ -39,8 +39,13 @@ internal static unsafe class SgemmPacking
         else for (int p = from; p < to; p++) dst[(long)p * dstStride] = row[p] - shift[p];
     }
 
+    /// <summary>
+    /// One 8 x 8 block through registers (unpack, shuffle, swap 128-bit halves): d[p * dstStride + j] =
+    /// s[j * ld + p] − shift[p] for j, p &lt; 8; shift may be null. Needs AVX. Also the transposes of the
+    /// clean (PIL bicubic) resize, <see cref="Imaging.Resampling"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* s, long ld, float* shift, float* d, int dstStride)
+    internal static void Transpose8x8(float* s, long ld, float* shift, float* d, long dstStride)
     {
         var r0 = Avx.LoadVector256(s);
         var r1 = Avx.LoadVector256(s + ld);
