@@ -12,35 +12,8 @@ namespace GenMetrics.Tests.Cuda;
 /// been compiled, never run.
 /// </summary>
 [Category("Gpu")]
-public class CudaBackendGpuTests
+public class CudaBackendGpuTests : CudaDeviceTests
 {
-    private CudaBackend? _cuda;
-    private string? _unavailable;
-
-    [OneTimeSetUp]
-    public void OpenDevice()
-    {
-        var report = CudaAvailability.Probe();
-        if (report.UnavailableReason is not null) return;
-        try
-        {
-            _cuda = CudaBackend.Create();
-        }
-        catch (Exception e) when (e is GenMetrics.Cuda.Interop.CudaException or InvalidOperationException)
-        {
-            _unavailable = e.Message;
-        }
-    }
-
-    [OneTimeTearDown]
-    public void CloseDevice() => _cuda?.Dispose();
-
-    private CudaBackend Cuda()
-    {
-        if (_cuda is null) Assert.Ignore($"CUDA unavailable: {_unavailable ?? CudaAvailability.Probe().UnavailableReason}");
-        return _cuda!;
-    }
-
     private static FeatureMatrix Random(int rows, int dim, int seed, float offset = 0)
     {
         var r = new Random(seed);

@@ -14,42 +14,15 @@ namespace GenMetrics.Tests.Cuda;
 [TestFixture(CudaPrecision.Fp32)]
 [TestFixture(CudaPrecision.Tf32)]
 [TestFixture(CudaPrecision.Fp16)]
-public class CudaExactDecisionsGpuTests(CudaPrecision precision)
+public class CudaExactDecisionsGpuTests(CudaPrecision precision) : CudaDeviceTests(precision)
 {
-    private CudaBackend? _cuda;
-    private string? _unavailable;
-
-    [OneTimeSetUp]
-    public void OpenDevice()
-    {
-        var report = CudaAvailability.Probe();
-        if (report.UnavailableReason is not null) return;
-        try
-        {
-            _cuda = CudaBackend.Create(precision);
-        }
-        catch (Exception e) when (e is GenMetrics.Cuda.Interop.CudaException or InvalidOperationException)
-        {
-            _unavailable = e.Message;
-        }
-    }
-
-    [OneTimeTearDown]
-    public void CloseDevice() => _cuda?.Dispose();
-
-    private CudaBackend Cuda()
-    {
-        if (_cuda is null) Assert.Ignore($"CUDA unavailable: {_unavailable ?? CudaAvailability.Probe().UnavailableReason}");
-        return _cuda!;
-    }
-
     // The cross kernels take up to 8 k at once: k = 1..10 runs as two passes against one reference.
     private void AssertExactAtK1To10(FeatureMatrix real, FeatureMatrix fake)
     {
         var reference = new KnnReference(real, fake, relativeTolerance: 0);
         var first = KnnMetricsExactTests.AssertExact(real, fake, [1, 2, 3, 4, 5], Cuda(), reference);
         var second = KnnMetricsExactTests.AssertExact(real, fake, [6, 7, 8, 9, 10], Cuda(), reference);
-        TestContext.Out.WriteLine($"{precision}: {first.Refinement.Decisions + second.Refinement.Decisions} decisions refined, " +
+        TestContext.Out.WriteLine($"{Precision}: {first.Refinement.Decisions + second.Refinement.Decisions} decisions refined, " +
             $"{first.Refinement.Float64Distances + second.Refinement.Float64Distances} float64 distances");
     }
 
@@ -98,7 +71,7 @@ public class CudaExactDecisionsGpuTests(CudaPrecision precision)
     {
         var (real, fake) = KnnTestSets.LargeValue(value);
         var cuda = Cuda();
-        if (precision == CudaPrecision.Fp16)
+        if (Precision == CudaPrecision.Fp16)
         {
             // Beyond float16's range: one clear input error, not a wrong number.
             var e = Assert.Throws<InputException>(() => GenMetrics.Metrics.KnnMetrics.Compute(real, fake, [3, 5], cuda));

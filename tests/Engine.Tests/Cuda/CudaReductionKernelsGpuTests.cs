@@ -15,35 +15,8 @@ namespace GenMetrics.Tests.Cuda;
 [TestFixture(CudaPrecision.Fp32)]
 [TestFixture(CudaPrecision.Tf32)]
 [TestFixture(CudaPrecision.Fp16)]
-public class CudaReductionKernelsGpuTests(CudaPrecision precision)
+public class CudaReductionKernelsGpuTests(CudaPrecision precision) : CudaDeviceTests(precision)
 {
-    private CudaBackend? _cuda;
-    private string? _unavailable;
-
-    [OneTimeSetUp]
-    public void OpenDevice()
-    {
-        var report = CudaAvailability.Probe();
-        if (report.UnavailableReason is not null) return;
-        try
-        {
-            _cuda = CudaBackend.Create(precision);
-        }
-        catch (Exception e) when (e is GenMetrics.Cuda.Interop.CudaException or InvalidOperationException)
-        {
-            _unavailable = e.Message;
-        }
-    }
-
-    [OneTimeTearDown]
-    public void CloseDevice() => _cuda?.Dispose();
-
-    private CudaBackend Cuda()
-    {
-        if (_cuda is null) Assert.Ignore($"CUDA unavailable: {_unavailable ?? CudaAvailability.Probe().UnavailableReason}");
-        return _cuda!;
-    }
-
     private static T WithTile<T>(CudaBackend cuda, int tile, Func<T> body)
     {
         int before = cuda.TileSize;
@@ -106,7 +79,7 @@ public class CudaReductionKernelsGpuTests(CudaPrecision precision)
         for (int i = 0; i < 517; i++) (i % 4 == 0 ? own : pool).Row(i).CopyTo(fakeData.AsSpan(i * dim, dim));
         var fake = new FeatureMatrix(fakeData, 517, dim, "copies-fake");
         var result = WithTile(cuda, 256, () => KnnMetricsExactTests.AssertExact(real, fake, [1, 3, 8], cuda));
-        TestContext.Out.WriteLine($"{precision}, dim {dim}: {result.Refinement.Decisions} decisions refined");
+        TestContext.Out.WriteLine($"{Precision}, dim {dim}: {result.Refinement.Decisions} decisions refined");
 
         // The exact decisions above would hide a missed duplicate (its float64 refinement is 0 anyway); the
         // nearest distances show it: a row with a bit-identical partner is exactly 0 from it, and the nearest
@@ -150,7 +123,7 @@ public class CudaReductionKernelsGpuTests(CudaPrecision precision)
         var radii = WithTile(cuda, 256, () => cuda.KnnRadiiSquared(x, ks));
         var pairwise = KnnReference.Pairwise(x, x);
         for (int q = 0; q < ks.Length; q++)
-            Assert.That(radii[q], Is.EqualTo(KnnReference.Radii(pairwise, ks[q])), $"k = {ks[q]} ({precision})");
+            Assert.That(radii[q], Is.EqualTo(KnnReference.Radii(pairwise, ks[q])), $"k = {ks[q]} ({Precision})");
     }
 
     /// <summary>The same limit on continuous data with a large offset (no ties; cancellation in the Gram form), dim 33.</summary>
@@ -163,6 +136,6 @@ public class CudaReductionKernelsGpuTests(CudaPrecision precision)
         var radii = WithTile(cuda, 256, () => cuda.KnnRadiiSquared(x, ks));
         var pairwise = KnnReference.Pairwise(x, x);
         for (int q = 0; q < ks.Length; q++)
-            Assert.That(radii[q], Is.EqualTo(KnnReference.Radii(pairwise, ks[q])), $"k = {ks[q]} ({precision})");
+            Assert.That(radii[q], Is.EqualTo(KnnReference.Radii(pairwise, ks[q])), $"k = {ks[q]} ({Precision})");
     }
 }
